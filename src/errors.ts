@@ -16,7 +16,6 @@ export const ERROR_CODES = {
   UPSTREAM_UNAVAILABLE: { status: 502, title: 'Bad gateway' },
   UPSTREAM_TIMEOUT: { status: 504, title: 'Gateway timeout' },
   TOO_MANY_CONNECTIONS: { status: 503, title: 'Too many connections from this client' },
-  SHUTTING_DOWN: { status: 503, title: 'Service is restarting' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,10 @@
+#!/usr/bin/env node
+// The installed package runs the compiled JavaScript in dist/ (Node never
+// strips types inside node_modules). A source checkout without a build runs
+// the TypeScript sources directly, which Node >= 22.18 can do.
+import { existsSync } from 'node:fs';
+
+const compiled = new URL('../dist/cli/main.js', import.meta.url);
+const entry = existsSync(compiled) ? compiled : new URL('../src/cli/main.ts', import.meta.url);
+const { main } = await import(entry.href);
+process.exitCode = await main(process.argv);

@@ -1,0 +1,35 @@
+import { curlLines, printInventory, runTour, startDemo } from '../demo/demo.ts';
+import type { Io } from './main.ts';
+
+/** `apiwarden demo`: the incident, reproduced on loopback, with the gateway in front. */
+export async function runDemo(opts: { port: number; mode: string; exit: boolean }, io: Io): Promise<number> {
+  if (opts.mode !== 'enforce' && opts.mode !== 'monitor') {
+    io.err('apiwarden: --mode must be enforce or monitor');
+    return 2;
+  }
+  if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) {
+    io.err('apiwarden: --port must be a port number');
+    return 2;
+  }
+  const demo = await startDemo({ port: opts.port, mode: opts.mode });
+  io.out(`apiwarden demo (${opts.mode} mode)`);
+  io.out(`  demo API (upstream): ${demo.upstream.url}`);
+  io.out(`  gateway:             ${demo.gatewayUrl}`);
+  io.out('\nA guided tour: each request goes through the gateway.');
+  await runTour(demo, io.out);
+  await printInventory(demo, io.out);
+  if (opts.exit) {
+    await demo.close();
+    return 0;
+  }
+  io.out('\nTry it yourself:');
+  for (const line of curlLines(demo.gatewayUrl)) io.out(`  ${line}`);
+  io.out('\nPress Ctrl-C to stop.');
+  return new Promise((resolve) => {
+    const stop = (): void => {
+      void demo.close().then(() => resolve(0));
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}

@@ -1,0 +1,85 @@
+import { Command, CommanderError } from 'commander';
+import { pathToFileURL } from 'node:url';
+import { ApiwardenError } from '../errors.ts';
+import { runCheck } from './check.ts';
+import { runDemo } from './demo-command.ts';
+import { runGateway } from './gateway-command.ts';
+import { runInventory } from './inventory-command.ts';
+
+export interface Io {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+const defaultIo: Io = {
+  out: (line) => process.stdout.write(line + '\n'),
+  err: (line) => process.stderr.write(line + '\n'),
+};
+
+/**
+ * The command line. Returns the exit code; long-running commands
+ * (gateway, demo) resolve only when they stop.
+ */
+export async function main(argv: readonly string[], io: Io = defaultIo): Promise<number> {
+  let exitCode = 0;
+  const program = new Command()
+    .name('apiwarden')
+    .description('API security gateway and traffic analyser: every request routed, classified and recorded against your OpenAPI documents.')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+
+  program
+    .command('gateway')
+    .description('run the inline gateway (reverse proxy) described by a policy file')
+    .requiredOption('-c, --config <file>', 'policy file (apiwarden.yaml)')
+    .option('--no-watch', 'do not reload when the policy or documents change (SIGHUP still reloads)')
+    .action(async (opts: { config: string; watch: boolean }) => {
+      exitCode = await runGateway(opts.config, { watch: opts.watch }, io);
+    });
+
+  program
+    .command('check')
+    .description('validate a policy file and its OpenAPI documents, and print the route table')
+    .requiredOption('-c, --config <file>', 'policy file (apiwarden.yaml)')
+    .option('--quiet', 'print only problems')
+    .action(async (opts: { config: string; quiet?: boolean }) => {
+      exitCode = await runCheck(opts.config, { quiet: opts.quiet ?? false }, io);
+    });
+
+  program
+    .command('inventory')
+    .description('print the endpoints seen by the gateway, their class and counts')
+    .option('-c, --config <file>', 'policy file; its store is read')
+    .option('--db <file>', 'SQLite database to read (instead of the policy\'s)')
+    .option('--class <class>', 'only endpoints of this class: documented, shadow, zombie, unknown, rejected')
+    .option('--json', 'print JSON instead of a table')
+    .action(async (opts: { config?: string; db?: string; class?: string; json?: boolean }) => {
+      exitCode = await runInventory(opts, io);
+    });
+
+  program
+    .command('demo')
+    .description('start a demo API that reproduces a phone-number enumeration incident, with the gateway in front of it')
+    .option('-p, --port <port>', 'gateway port on 127.0.0.1', '8080')
+    .option('--mode <mode>', 'enforce or monitor', 'enforce')
+    .option('--exit', 'exit after the guided tour instead of serving until Ctrl-C')
+    .action(async (opts: { port: string; mode: string; exit?: boolean }) => {
+      exitCode = await runDemo({ port: Number(opts.port), mode: opts.mode, exit: opts.exit ?? false }, io);
+    });
+
+  try {
+    await program.parseAsync(argv as string[]);
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    if (error instanceof ApiwardenError) {
+      io.err(`apiwarden: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  process.exitCode = await main(process.argv);
+}

@@ -1,0 +1,102 @@
+import { fileURLToPath } from 'node:url';
+import { loadPolicy } from '../config/load.ts';
+import type { PolicyConfig } from '../config/types.ts';
+import type { GatewayEvent } from '../events/types.ts';
+import { formatInventory } from '../cli/inventory-format.ts';
+import { startGatewayRuntime, type GatewayRuntime } from '../gateway/runtime.ts';
+import { DEMO, startDemoUpstream, type DemoUpstream } from './upstream.ts';
+
+export const DEMO_POLICY = fileURLToPath(new URL('../../examples/demo/apiwarden.yaml', import.meta.url));
+
+export interface DemoOptions {
+  /** gateway port; 0 = any free port */
+  port: number;
+  mode?: 'enforce' | 'monitor';
+  out?: (line: string) => void;
+}
+
+export interface RunningDemo {
+  runtime: GatewayRuntime;
+  upstream: DemoUpstream;
+  gatewayUrl: string;
+  close(): Promise<void>;
+}
+
+/** Start the demo API and the gateway in front of it, both on loopback. */
+export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
+  const upstream = await startDemoUpstream(0);
+  const policy: PolicyConfig = await loadPolicy(DEMO_POLICY);
+  // the example policy names fixed ports; the demo takes free ones so it runs anywhere
+  policy.listeners = [{ ...policy.listeners[0]!, port: options.port, workers: 1 }];
+  policy.upstreams = policy.upstreams.map((u) => ({ ...u, url: upstream.url, mode: options.mode ?? u.mode }));
+  if (options.mode) policy.mode = options.mode;
+  const runtime = await startGatewayRuntime(policy, { watchFiles: false, handleSignals: false });
+  const address = runtime.addresses[0]!;
+  return {
+    runtime,
+    upstream,
+    gatewayUrl: `http://127.0.0.1:${address.port}`,
+    async close() {
+      await runtime.close(2_000);
+      await upstream.close();
+    },
+  };
+}
+
+interface TourStep {
+  title: string;
+  method: string;
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+export function tourSteps(): TourStep[] {
+  const auth = { authorization: `Bearer ${DEMO.token}` };
+  return [
+    { title: 'documented: the v2 account lookup, with a token', method: 'GET', path: `/v2/accounts/${DEMO.knownAccount}`, headers: auth },
+    { title: 'shadow: the undocumented phone-number lookup of the incident', method: 'GET', path: `/v2/phones/${encodeURIComponent(DEMO.knownPhone)}/status` },
+    { title: 'shadow, hidden behind a dot segment', method: 'GET', path: `/v2/accounts/../phones/${encodeURIComponent(DEMO.unknownPhone)}/status` },
+    { title: 'zombie: deprecated v1 lookup, still served until its sunset', method: 'GET', path: `/v1/accounts/${DEMO.knownAccount}` },
+    { title: 'zombie: v1 phone check, past its sunset', method: 'POST', path: '/v1/phones/check', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ phone: DEMO.knownPhone }) },
+    { title: 'zombie: the forgotten v0 API, retired', method: 'GET', path: `/v0/accounts/${DEMO.knownAccount}` },
+    { title: 'rejected: an encoded slash that could be read two ways', method: 'GET', path: '/v2/accounts%2F..%2Fphones' },
+  ];
+}
+
+/** Send each tour request through the gateway and describe what happened. */
+export async function runTour(demo: RunningDemo, out: (line: string) => void): Promise<GatewayEvent[]> {
+  const events: GatewayEvent[] = [];
+  const unsubscribe = demo.runtime.bus.subscribe((e) => events.push(e));
+  for (const step of tourSteps()) {
+    const res = await fetch(demo.gatewayUrl + step.path, { method: step.method, headers: step.headers, body: step.body });
+    const text = await res.text();
+    // the event is published when the response closes; give it a turn of the loop
+    await new Promise((r) => setTimeout(r, 20));
+    const event = events.findLast((e) => e.rawPath === step.path);
+    out(`\n${step.title}\n  ${step.method} ${step.path}`);
+    const extra = ['deprecation', 'sunset', 'link'].map((h) => (res.headers.get(h) ? `${h}: ${res.headers.get(h)}` : '')).filter(Boolean);
+    out(`  → ${res.status}  class=${event?.class ?? '?'}  decision=${event?.decision ?? '?'}${event?.template ? `  operation=${event.operationId}` : ''}`);
+    for (const h of extra) out(`    ${h}`);
+    out(`    ${text.length > 110 ? text.slice(0, 110) + '…' : text}`);
+  }
+  unsubscribe();
+  return events;
+}
+
+export async function printInventory(demo: RunningDemo, out: (line: string) => void): Promise<void> {
+  await demo.runtime.recorder.flush();
+  out('\nInventory recorded by the gateway:\n');
+  out(formatInventory(await demo.runtime.store.listEndpoints()));
+}
+
+export function curlLines(gatewayUrl: string): string[] {
+  return [
+    `curl -i -H 'authorization: Bearer ${DEMO.token}' ${gatewayUrl}/v2/accounts/${DEMO.knownAccount}`,
+    `curl -i ${gatewayUrl}/v2/phones/%2B14155551012/status`,
+    `curl -i ${gatewayUrl}/v1/accounts/${DEMO.knownAccount}`,
+    `curl -i -X POST -d '{"phone":"+14155551012"}' ${gatewayUrl}/v1/phones/check`,
+    `curl -i ${gatewayUrl}/v0/accounts/${DEMO.knownAccount}`,
+    `curl -i --path-as-is '${gatewayUrl}/v2/%2e%2e/v0/accounts/${DEMO.knownAccount}'`,
+  ];
+}

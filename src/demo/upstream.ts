@@ -1,0 +1,112 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * The demo API: a small account service that reproduces the incident. Its
+ * documented v2 API needs a token; but it also still serves an undocumented
+ * phone-number lookup (the shadow endpoint the mobile apps call), the
+ * deprecated v1 API and a forgotten v0 (zombies). The data is made up and
+ * deterministic.
+ */
+interface Account {
+  id: string;
+  phone: string;
+  status: 'active' | 'locked';
+  devices: number;
+}
+
+const ACCOUNTS: Account[] = Array.from({ length: 50 }, (_, i) => ({
+  id: `acc_${1001 + i}`,
+  // every fourth number of a block of 200 has an account, as real numbering plans are sparse
+  phone: `+1415555${String(1000 + i * 4).padStart(4, '0')}`,
+  status: i % 7 === 0 ? 'locked' : 'active',
+  devices: 1 + (i % 3),
+}));
+const BY_ID = new Map(ACCOUNTS.map((a) => [a.id, a]));
+const BY_PHONE = new Map(ACCOUNTS.map((a) => [a.phone, a]));
+const DEMO_TOKEN = 'demo-token';
+
+function json(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+  const url = new URL(req.url ?? '/', 'http://demo');
+  const path = url.pathname;
+  const method = req.method ?? 'GET';
+  let m: RegExpMatchArray | null;
+
+  if (method === 'GET' && path === '/v2/health') return json(res, 200, { status: 'ok' });
+
+  // the shadow endpoint: no document declares it and it asks for no credential
+  if (method === 'GET' && (m = path.match(/^\/v2\/phones\/([^/]+)\/status$/))) {
+    const account = BY_PHONE.get(decodeURIComponent(m[1]!));
+    if (!account) return json(res, 404, { exists: false });
+    return json(res, 200, { exists: true, accountId: account.id, status: account.status, devices: account.devices });
+  }
+
+  if (method === 'GET' && (m = path.match(/^\/v2\/accounts\/([^/]+)(\/devices)?$/))) {
+    if (req.headers.authorization !== `Bearer ${DEMO_TOKEN}`) return json(res, 401, { error: 'unauthorized' });
+    const account = BY_ID.get(m[1]!);
+    if (!account) return json(res, 404, { error: 'not found' });
+    if (m[2]) return json(res, 200, Array.from({ length: account.devices }, (_, i) => ({ id: `dev_${i + 1}` })));
+    return json(res, 200, { id: account.id, status: account.status, devices: account.devices });
+  }
+
+  if (method === 'POST' && path === '/v2/sessions') {
+    req.resume();
+    req.on('end', () => json(res, 401, { error: 'invalid credentials' }));
+    return;
+  }
+
+  // the zombies: v1 and v0 still answer, without asking who is calling
+  if (method === 'GET' && (m = path.match(/^\/v[01]\/accounts\/([^/]+)$/))) {
+    const account = BY_ID.get(m[1]!);
+    if (!account) return json(res, 404, { error: 'not found' });
+    return json(res, 200, { id: account.id, phone: account.phone, status: account.status, devices: account.devices });
+  }
+  if (method === 'POST' && path === '/v1/phones/check') {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      let phone = '';
+      try {
+        phone = String((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { phone?: unknown }).phone ?? '');
+      } catch {
+        return json(res, 400, { error: 'invalid json' });
+      }
+      json(res, 200, { exists: BY_PHONE.has(phone) });
+    });
+    return;
+  }
+
+  json(res, 404, { error: 'not found' });
+}
+
+export interface DemoUpstream {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export async function startDemoUpstream(port = 0, host = '127.0.0.1'): Promise<DemoUpstream> {
+  const server = http.createServer(handle);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://${host}:${address.port}`,
+    port: address.port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+export const DEMO = { token: DEMO_TOKEN, knownPhone: ACCOUNTS[3]!.phone, unknownPhone: '+14155551001', knownAccount: 'acc_1004' } as const;

@@ -1,0 +1,469 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { pipeline } from 'node:stream';
+import type { Pool } from 'undici';
+import type { ErrorCode } from '../errors.ts';
+import type { EventBus } from '../events/bus.ts';
+import type { Decision, GatewayEvent, RequestClass } from '../events/types.ts';
+import type { ListenerConfig, Mode } from '../config/types.ts';
+import { canonicaliseTarget } from '../http/canonical.ts';
+import { normaliseIp, subnetOf } from '../http/cidr.ts';
+import { resolveClientIp } from '../http/client-ip.ts';
+import { buildUpstreamHeaders, checkRequestHeaders, filterResponseHeaders, normaliseHost } from '../http/headers.ts';
+import { BodyMeter } from './body-meter.ts';
+import { classify, type GatewayPlan } from './plan.ts';
+import { renderProblem, sendProblem } from './problem.ts';
+import { startSweeper, type Watched } from './sweeper.ts';
+import { createUpstreamPools } from './upstream-pools.ts';
+import type { ZombiePolicy } from './zombie-policy.ts';
+
+export interface GatewayOptions {
+  plan: GatewayPlan;
+  bus: EventBus;
+  /** operational log (not the access log) */
+  log?: (level: 'info' | 'warn' | 'error', message: string, detail?: Record<string, unknown>) => void;
+  /** how often timeouts and rate guards are checked; default 250 ms */
+  checkIntervalMs?: number;
+}
+
+export interface Gateway {
+  /** bind every listener of the plan; resolves with their addresses */
+  listen(): Promise<AddressInfo[]>;
+  /** swap in a new plan; in-flight requests finish on the old one */
+  swapPlan(plan: GatewayPlan): Promise<void>;
+  readonly plan: GatewayPlan;
+  readonly servers: readonly http.Server[];
+  /** requests being served now */
+  readonly inFlight: number;
+  /** stop accepting, let in-flight requests finish (up to graceMs), then close everything */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Per-request state kept for the event and the sweeper. */
+interface Exchange extends Watched {
+  req: IncomingMessage;
+  startedAt: number;
+  time: number;
+  peerIp: string;
+  clientIp: string;
+  host: string;
+  path: string | null;
+  upstream: string | null;
+  template: string | null;
+  operationId: string | null;
+  class: RequestClass;
+  mode: Mode;
+  decision: Decision;
+  code: string | null;
+  upstreamLatencyMs: number | null;
+  bytesOut: number;
+}
+
+export function createGateway(options: GatewayOptions): Gateway {
+  const { bus } = options;
+  const log = options.log ?? (() => {});
+  let plan = options.plan;
+  const pools = createUpstreamPools();
+  const watched = new Set<Exchange>();
+  const connectionsByIp = new Map<string, number>();
+  let closing = false;
+
+  const limits = plan.config.limits;
+  const stopSweeper = startSweeper(watched, {
+    intervalMs: options.checkIntervalMs ?? 250,
+    minBodyBytesPerSecond: limits.minBodyBytesPerSecond,
+    slowReadTimeoutMs: limits.slowReadTimeoutMs,
+  });
+
+  const servers = plan.config.listeners.map(() => {
+    const server = http.createServer(
+      {
+        maxHeaderSize: limits.headerBytes,
+        headersTimeout: limits.headersTimeoutMs,
+        requestTimeout: limits.requestTimeoutMs,
+        keepAliveTimeout: limits.keepAliveTimeoutMs,
+        // Node checks header/request timeouts only this often (30 s by default),
+        // which would let a "2 s" header timeout last half a minute
+        connectionsCheckingInterval: options.checkIntervalMs ?? 250,
+        requireHostHeader: true,
+        insecureHTTPParser: false,
+        joinDuplicateHeaders: false,
+      },
+      handle,
+    );
+    server.on('connection', limitConnections);
+    server.on('clientError', onClientError);
+    return server;
+  });
+
+  function limitConnections(socket: Socket): void {
+    const ip = socket.remoteAddress ?? '';
+    const count = (connectionsByIp.get(ip) ?? 0) + 1;
+    if (count > plan.config.limits.connectionsPerClient) {
+      // refuse before any parsing: a flood of idle sockets (slowloris) costs one write each
+      socket.end(rawProblem('TOO_MANY_CONNECTIONS'));
+      socket.destroySoon();
+      return;
+    }
+    connectionsByIp.set(ip, count);
+    socket.once('close', () => {
+      const left = (connectionsByIp.get(ip) ?? 1) - 1;
+      if (left <= 0) connectionsByIp.delete(ip);
+      else connectionsByIp.set(ip, left);
+    });
+  }
+
+  /**
+   * Requests that Node's HTTP parser refuses (smuggling shapes, bad
+   * characters, oversized heads, timeouts) never reach `handle`; answer them
+   * here with the right status and record them as rejected.
+   */
+  function onClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+    const status = clientErrorStatus(error.code);
+    if (status !== 0 && socket.writable && !(socket as Socket & { _httpMessage?: unknown })._httpMessage) {
+      socket.end(rawProblem(status === 431 ? 'HEADERS_TOO_LARGE' : status === 408 ? 'REQUEST_TIMEOUT' : 'BAD_HEADER'));
+    }
+    socket.destroySoon();
+    if (error.code === 'ECONNRESET' || status === 0) return;
+    const peerIp = normaliseIp(socket.remoteAddress ?? '');
+    publish({
+      id: randomUUID(),
+      time: Date.now(),
+      clientIp: peerIp,
+      clientSubnet: subnetOf(peerIp),
+      peerIp,
+      method: '',
+      host: '',
+      rawPath: '',
+      path: null,
+      upstream: null,
+      template: null,
+      operationId: null,
+      class: 'rejected',
+      mode: plan.config.mode,
+      decision: 'rejected',
+      code: error.code ?? 'HPE',
+      status,
+      latencyMs: 0,
+      upstreamLatencyMs: null,
+      bytesIn: 0,
+      bytesOut: 0,
+      userAgent: null,
+    });
+  }
+
+  function publish(event: GatewayEvent): void {
+    bus.publish(event);
+  }
+
+  // hot path: everything from here runs per request
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    const current = plan;
+    const peerIp = normaliseIp(req.socket.remoteAddress ?? '');
+    const ex: Exchange = {
+      req,
+      res,
+      body: null,
+      stalledSince: 0,
+      startedAt: performance.now(),
+      time: Date.now(),
+      peerIp,
+      clientIp: peerIp,
+      host: '',
+      path: null,
+      upstream: null,
+      template: null,
+      operationId: null,
+      class: 'rejected',
+      mode: current.config.mode,
+      // until the gateway answers, a request that ends is one the client abandoned
+      decision: 'aborted',
+      code: null,
+      upstreamLatencyMs: null,
+      bytesOut: 0,
+    };
+    watched.add(ex);
+    res.once('close', () => finish(ex));
+    if (closing) res.shouldKeepAlive = false;
+
+    const headerProblem = checkRequestHeaders(req.rawHeaders);
+    const host = headerProblem === null ? normaliseHost(req.headers.host) : null;
+    if (host === null) {
+      refuse(ex, 'BAD_HEADER', 'rejected', { close: true });
+      return;
+    }
+    ex.host = host;
+
+    const target = canonicaliseTarget(req.url ?? '', { rejectMatrixParams: current.config.rejectMatrixParams });
+    if (!target.ok) {
+      refuse(ex, 'BAD_REQUEST_TARGET', 'rejected', { close: hasBody(req) });
+      return;
+    }
+    ex.path = target.path;
+
+    const isTrustedPeer = current.trustedProxies.size > 0 && current.trustedProxies.has(peerIp);
+    if (isTrustedPeer) {
+      ex.clientIp = resolveClientIp(peerIp, headerValue(req.headers['x-forwarded-for']), headerValue(req.headers.forwarded), current.trustedProxies);
+    }
+
+    const c = classify(current, req.method ?? 'GET', host, target.path);
+    ex.class = c.class;
+    const upstream = c.upstream;
+    if (!upstream) {
+      refuse(ex, 'NO_UPSTREAM', 'blocked', { close: hasBody(req) });
+      return;
+    }
+    ex.upstream = upstream.name;
+    ex.mode = upstream.mode;
+    if (c.match) {
+      ex.template = c.match.operation.template;
+      ex.operationId = c.match.operation.operationId;
+    }
+
+    if (upstream.mode === 'enforce') {
+      if (c.class === 'shadow') {
+        refuse(ex, 'SHADOW_ENDPOINT', 'blocked', { status: upstream.config.shadowStatus, close: hasBody(req) });
+        return;
+      }
+      if (c.zombie && ex.time >= c.zombie.sunsetAt) {
+        refuse(ex, 'ZOMBIE_GONE', 'gone', { close: hasBody(req), extraHeaders: c.zombie.headers });
+        return;
+      }
+    }
+
+    const contentLength = req.headers['content-length'];
+    if (contentLength !== undefined && Number(contentLength) > current.config.limits.bodyBytes) {
+      refuse(ex, 'BODY_TOO_LARGE', 'rejected', { close: true });
+      return;
+    }
+
+    const basePath = upstream.basePath;
+    const forwardPath = basePath + (upstream.stripPrefix === '' ? target.path : c.routePath);
+    const pathAndQuery = target.query === '' ? forwardPath : `${forwardPath}?${target.query}`;
+    // monitor mode is transparent: zombies pass without added headers
+    forward(ex, current, pools.get(upstream), pathAndQuery, isTrustedPeer, upstream.mode === 'enforce' ? c.zombie : null);
+  }
+
+  function forward(
+    ex: Exchange,
+    current: GatewayPlan,
+    pool: Pool,
+    path: string,
+    isTrustedPeer: boolean,
+    zombie: ZombiePolicy | null,
+  ): void {
+    const { req, res } = ex;
+    let body: BodyMeter | null = null;
+    if (hasBody(req)) {
+      body = new BodyMeter(current.config.limits.bodyBytes, Date.now());
+      ex.body = body;
+      pipeline(req, body, () => {});
+    }
+    const headers = buildUpstreamHeaders(req.rawHeaders, {
+      clientIp: ex.peerIp,
+      proto: 'http',
+      host: req.headers.host ?? '',
+      peerIsTrusted: isTrustedPeer,
+      style: current.config.forwardedHeaders,
+    });
+    const abort = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    const sentAt = performance.now();
+    pool
+      .request({
+        method: req.method as 'GET',
+        path,
+        headers,
+        body,
+        signal: abort.signal,
+      })
+      .then(
+        (upstreamRes) => {
+          ex.upstreamLatencyMs = performance.now() - sentAt;
+          if (res.destroyed) {
+            upstreamRes.body.destroy();
+            return;
+          }
+          const out = filterResponseHeaders(flattenHeaders(upstreamRes.headers));
+          if (zombie) out.push(...zombie.headers);
+          ex.decision = 'forwarded';
+          res.writeHead(upstreamRes.statusCode, out);
+          upstreamRes.body.on('data', (chunk: Buffer) => {
+            ex.bytesOut += chunk.length;
+          });
+          pipeline(upstreamRes.body, res, (error) => {
+            if (error && !res.writableFinished) {
+              ex.decision = 'upstream_error';
+              res.destroy();
+            }
+          });
+        },
+        (error: NodeJS.ErrnoException) => {
+          ex.upstreamLatencyMs = performance.now() - sentAt;
+          if (res.headersSent || res.destroyed) return;
+          const code = upstreamErrorCode(error, body);
+          refuse(ex, code, code === 'BODY_TOO_LARGE' || code === 'REQUEST_TIMEOUT' ? 'rejected' : 'upstream_error', { close: true });
+          if (code === 'UPSTREAM_UNAVAILABLE' || code === 'UPSTREAM_TIMEOUT') {
+            log('warn', 'upstream request failed', { upstream: ex.upstream, error: error.code ?? error.message });
+          }
+        },
+      );
+  }
+
+  function refuse(
+    ex: Exchange,
+    code: ErrorCode,
+    decision: Decision,
+    options: { status?: number; close?: boolean; extraHeaders?: readonly string[] },
+  ): void {
+    ex.decision = decision;
+    ex.code = code;
+    sendProblem(ex.res, code, options);
+  }
+
+  function finish(ex: Exchange): void {
+    watched.delete(ex);
+    const { req, res } = ex;
+    if (ex.decision === 'forwarded' && !res.writableFinished) ex.decision = 'aborted';
+    const ip = ex.clientIp;
+    const rawUrl = req.url ?? '';
+    publish({
+      id: randomUUID(),
+      time: ex.time,
+      clientIp: ip,
+      clientSubnet: subnetOf(ip),
+      peerIp: ex.peerIp,
+      method: req.method ?? '',
+      host: ex.host,
+      rawPath: rawUrl.length > 2048 ? rawUrl.slice(0, 2048) : rawUrl,
+      path: ex.path,
+      upstream: ex.upstream,
+      template: ex.template,
+      operationId: ex.operationId,
+      class: ex.class,
+      mode: ex.mode,
+      decision: ex.decision,
+      code: ex.code,
+      status: res.headersSent ? res.statusCode : 0,
+      latencyMs: performance.now() - ex.startedAt,
+      upstreamLatencyMs: ex.upstreamLatencyMs,
+      bytesIn: ex.body ? ex.body.bytes : 0,
+      bytesOut: ex.bytesOut,
+      userAgent: headerValue(req.headers['user-agent']) ?? null,
+    });
+  }
+
+  return {
+    get plan() {
+      return plan;
+    },
+    servers,
+    get inFlight() {
+      return watched.size;
+    },
+    async listen() {
+      return Promise.all(
+        servers.map((server, i) => listenOn(server, plan.config.listeners[i]!)),
+      );
+    },
+    async swapPlan(next) {
+      const listenersChanged = JSON.stringify(next.config.listeners) !== JSON.stringify(plan.config.listeners);
+      if (listenersChanged) log('warn', 'listener changes take effect after a restart');
+      plan = next;
+      await pools.retain(next.upstreams);
+    },
+    async close(graceMs = 10_000) {
+      closing = true;
+      await Promise.all(servers.map((s) => new Promise<void>((resolve) => {
+        if (!s.listening) return resolve();
+        s.close(() => resolve());
+        s.closeIdleConnections();
+      })).concat(waitForDrain(watched, graceMs).then(() => {
+        for (const s of servers) s.closeAllConnections();
+      })));
+      stopSweeper();
+      await pools.close();
+    },
+  };
+}
+
+function listenOn(server: http.Server, listener: ListenerConfig): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    // reusePort: several worker processes bind the same port, the kernel spreads connections (Linux SO_REUSEPORT)
+    server.listen({ host: listener.host, port: listener.port, reusePort: listener.workers > 1, exclusive: true }, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+async function waitForDrain(watched: ReadonlySet<unknown>, graceMs: number): Promise<void> {
+  const deadline = Date.now() + graceMs;
+  while (watched.size > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const cl = req.headers['content-length'];
+  return (cl !== undefined && cl !== '0') || req.headers['transfer-encoding'] !== undefined;
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+function flattenHeaders(headers: Record<string, string | string[] | undefined>): string[] {
+  const flat: string[] = [];
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value) flat.push(name, v);
+    else flat.push(name, value);
+  }
+  return flat;
+}
+
+function upstreamErrorCode(error: NodeJS.ErrnoException, body: BodyMeter | null): ErrorCode {
+  const bodyError = body?.errored as NodeJS.ErrnoException | null | undefined;
+  if (bodyError?.code === 'BODY_TOO_LARGE') return 'BODY_TOO_LARGE';
+  if (bodyError?.code === 'REQUEST_TIMEOUT') return 'REQUEST_TIMEOUT';
+  switch (error.code) {
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+    case 'ETIMEDOUT':
+      return 'UPSTREAM_TIMEOUT';
+    default:
+      return 'UPSTREAM_UNAVAILABLE';
+  }
+}
+
+/** A complete HTTP/1.1 problem answer, for sockets that have no ServerResponse. */
+function rawProblem(code: ErrorCode): string {
+  const { status, body } = renderProblem(code);
+  return (
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/problem+json\r\n` +
+    `content-length: ${body.length}\r\nconnection: close\r\n\r\n${body.toString('latin1')}`
+  );
+}
+
+/** Status for a request Node's parser refused; 0 = nothing to answer (the peer is gone). */
+function clientErrorStatus(code: string | undefined): number {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return 431;
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+    case 'HPE_HEADERS_TIMEOUT':
+      return 408;
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return 0;
+    default:
+      return 400;
+  }
+}

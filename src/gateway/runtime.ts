@@ -1,0 +1,158 @@
+import { watch, type FSWatcher } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { loadPolicy } from '../config/load.ts';
+import type { PolicyConfig } from '../config/types.ts';
+import { createAccessLog } from '../events/access-log.ts';
+import { createEventBus, type EventBus } from '../events/bus.ts';
+import { createEventRecorder, type EventRecorder } from '../store/recorder.ts';
+import { createSqliteStore } from '../store/sqlite.ts';
+import type { Store } from '../store/types.ts';
+import { createGateway, type Gateway } from './gateway.ts';
+import { loadGatewayPlan } from './plan.ts';
+
+export interface RuntimeOptions {
+  /** watch the policy file and documents and reload on change (SIGHUP always reloads) */
+  watchFiles?: boolean;
+  /** install SIGHUP/SIGTERM/SIGINT handlers */
+  handleSignals?: boolean;
+  /** operational log destination; default stderr */
+  logger?: pino.Logger;
+}
+
+export interface ReloadResult {
+  ok: boolean;
+  error?: string;
+}
+
+/** The gateway with everything around it: the bus, the store, the access log, reloads and shutdown. */
+export interface GatewayRuntime {
+  readonly gateway: Gateway;
+  readonly bus: EventBus;
+  readonly store: Store;
+  readonly recorder: EventRecorder;
+  readonly addresses: readonly AddressInfo[];
+  readonly config: PolicyConfig;
+  reload(): Promise<ReloadResult>;
+  close(graceMs?: number): Promise<void>;
+}
+
+export function createOperationalLogger(): pino.Logger {
+  return pino({ base: null, level: process.env.APIWARDEN_LOG_LEVEL ?? 'info' }, pino.destination(2));
+}
+
+/**
+ * Start a gateway from a policy file (or an already loaded policy, whose
+ * `source` is then used for reloads).
+ */
+export async function startGatewayRuntime(policy: string | PolicyConfig, options: RuntimeOptions = {}): Promise<GatewayRuntime> {
+  const logger = options.logger ?? createOperationalLogger();
+  let config = typeof policy === 'string' ? await loadPolicy(policy) : policy;
+  const plan = await loadGatewayPlan(config);
+  for (const w of plan.warnings) logger.warn(w);
+
+  const bus = createEventBus((error) => logger.error({ err: error }, 'event subscriber failed'));
+  const store = createSqliteStore(config.store.sqlite);
+  const recorder = createEventRecorder(store, {
+    flushIntervalMs: config.store.flushIntervalMs,
+    // a store failure never fails a request: it is logged here and counted in recorder.stats
+    onError: (error) => logger.error({ err: error }, 'store write failed; events of this batch were dropped'),
+  });
+  bus.subscribe(recorder.listener);
+  const accessLog = createAccessLog(config.accessLog.target);
+  bus.subscribe(accessLog.listener);
+
+  const gateway = createGateway({
+    plan,
+    bus,
+    log: (level, message, detail) => logger[level](detail ?? {}, message),
+  });
+  const addresses = await gateway.listen();
+
+  let reloading: Promise<ReloadResult> | null = null;
+  async function reload(): Promise<ReloadResult> {
+    if (config.source === '<inline>') return { ok: false, error: 'policy was not loaded from a file' };
+    // one reload at a time; a burst of file events is served by the running one
+    reloading ??= (async () => {
+      try {
+        const next = await loadPolicy(config.source);
+        const nextPlan = await loadGatewayPlan(next);
+        await gateway.swapPlan(nextPlan);
+        config = next;
+        for (const w of nextPlan.warnings) logger.warn(w);
+        logger.info({ upstreams: next.upstreams.map((u) => u.name) }, 'configuration reloaded');
+        rewatch();
+        return { ok: true };
+      } catch (error) {
+        // the old plan keeps serving
+        logger.error({ err: error }, 'reload refused: the running configuration stays in force');
+        return { ok: false, error: error instanceof Error ? error.message : String(error) };
+      } finally {
+        reloading = null;
+      }
+    })();
+    return reloading;
+  }
+
+  let watchers: FSWatcher[] = [];
+  let debounce: NodeJS.Timeout | undefined;
+  function rewatch(): void {
+    for (const w of watchers) w.close();
+    watchers = [];
+    if (!options.watchFiles || config.source === '<inline>') return;
+    const files = new Set([config.source, ...config.upstreams.flatMap((u) => u.openapi)]);
+    for (const file of files) {
+      try {
+        const watcher = watch(file, () => {
+          clearTimeout(debounce);
+          // editors write in several steps; wait for the file to settle
+          debounce = setTimeout(() => void reload(), 200);
+        });
+        watcher.unref();
+        watchers.push(watcher);
+      } catch (error) {
+        logger.warn({ err: error, file }, 'cannot watch file; reload with SIGHUP');
+      }
+    }
+  }
+  rewatch();
+
+  const onHup = (): void => void reload();
+  let closed: Promise<void> | null = null;
+  const onStop = (signal: string): void => {
+    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    void close().then(() => process.exit(0));
+  };
+  if (options.handleSignals) {
+    process.on('SIGHUP', onHup);
+    process.once('SIGTERM', onStop);
+    process.once('SIGINT', onStop);
+  }
+
+  async function close(graceMs = 10_000): Promise<void> {
+    closed ??= (async () => {
+      clearTimeout(debounce);
+      for (const w of watchers) w.close();
+      process.off('SIGHUP', onHup);
+      await gateway.close(graceMs);
+      await recorder.close();
+      await store.close();
+      await accessLog.close();
+    })();
+    return closed;
+  }
+
+  logger.info({ listeners: addresses.map((a) => `${a.address}:${a.port}`), mode: config.mode }, 'gateway listening');
+  return {
+    gateway,
+    bus,
+    store,
+    recorder,
+    addresses,
+    get config() {
+      return config;
+    },
+    reload,
+    close,
+  };
+}

@@ -1,0 +1,46 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startGatewayRuntime, type GatewayRuntime } from '../../../src/gateway/runtime.ts';
+import type { GatewayEvent } from '../../../src/events/types.ts';
+import pino from 'pino';
+
+export const FIXTURES = fileURLToPath(new URL('../../fixtures/gateway/', import.meta.url));
+
+export interface TestGateway {
+  runtime: GatewayRuntime;
+  url: string;
+  port: number;
+  events: GatewayEvent[];
+  /** the policy file, for reload tests */
+  file: string;
+  close(): Promise<void>;
+}
+
+/** Write a policy (YAML text with the fixture folder for documents) and start a gateway on a free port. */
+export async function startTestGateway(policyYaml: string, options: { watch?: boolean } = {}): Promise<TestGateway> {
+  const dir = mkdtempSync(join(tmpdir(), 'apiwarden-test-'));
+  const file = join(dir, 'apiwarden.yaml');
+  writeFileSync(file, policyYaml.replaceAll('$FIXTURES', FIXTURES));
+  const runtime = await startGatewayRuntime(file, {
+    watchFiles: options.watch ?? false,
+    handleSignals: false,
+    logger: pino({ level: process.env.APIWARDEN_TEST_LOG ?? 'silent' }),
+  });
+  const events: GatewayEvent[] = [];
+  runtime.bus.subscribe((e) => events.push(e));
+  const port = runtime.addresses[0]!.port;
+  return { runtime, url: `http://127.0.0.1:${port}`, port, events, file, close: () => runtime.close(1000) };
+}
+
+/** Wait until `predicate` holds, polling; fails after `ms`. */
+export async function eventually<T>(fn: () => T | undefined | null | false, ms = 3000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = fn();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
