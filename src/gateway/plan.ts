@@ -67,7 +67,12 @@ export function compileGatewayPlan(config: PolicyConfig, documents: ReadonlyMap<
     });
     const routes = compileRouteTable(docs);
     for (const w of routes.warnings ?? []) warnings.push(`upstream ${upstream.name}: ${w}`);
-    return compileUpstream(upstream, routes);
+    const compiled = compileUpstream(upstream, routes);
+    for (const entry of upstream.sunsets) {
+      const known = routes.operations.some((op) => entry.operation === op.operationId || entry.operation === `${op.method} ${op.template}` || entry.operation === `${op.method} ${op.documentPath}`);
+      if (!known) warnings.push(`upstream ${upstream.name}: sunsets: no operation '${entry.operation}' in its documents`);
+    }
+    return compiled;
   });
   return {
     config,
