@@ -12,3 +12,26 @@ export type CanonicalTarget =
       /** machine-readable reason, e.g. 'encoded-slash', 'double-encoding', 'nul', 'backslash' */
       reason: string;
     };
+
+/**
+ * What `buildUpstreamHeaders` needs to write the forwarding headers of one
+ * request.
+ */
+export interface ForwardContext {
+  /**
+   * The address this hop appends to X-Forwarded-For / Forwarded `for=`: the
+   * immediate TCP peer (`req.socket.remoteAddress`), per the usual proxy
+   * semantics (each hop appends the node it received the request from). NOT
+   * the address resolved by `resolveClientIp` when the peer is a trusted
+   * proxy: that address is already in the chain, written by the proxy.
+   */
+  clientIp: string;
+  /** scheme of the connection the gateway received the request on */
+  proto: 'http' | 'https';
+  /** the original Host header value, as received ('' when none) */
+  host: string;
+  /** whether the peer is a trusted proxy whose forwarding headers are believed and extended */
+  peerIsTrusted: boolean;
+  /** which forwarding headers the upstream reads; the other style is removed */
+  style: 'x-forwarded' | 'forwarded' | 'both';
+}
