@@ -37,6 +37,11 @@ export interface LoadedDocument {
   /** base paths from servers[].url (or Swagger basePath); ["" ] when none */
   basePaths: string[];
   operations: Operation[];
+  /**
+   * what was tolerated while loading (e.g. a path without a leading "/", a
+   * server variable without default); empty when the document is clean
+   */
+  warnings?: string[];
 }
 
 export interface RouteMatch {
@@ -55,4 +60,9 @@ export interface RouteTable {
   /** true when some operation has this path for another method */
   hasPath(path: string): boolean;
   readonly operations: readonly Operation[];
+  /**
+   * what was set aside while compiling, e.g. a method + template declared
+   * twice across documents (the first document wins)
+   */
+  readonly warnings?: readonly string[];
 }
