@@ -100,7 +100,7 @@ describe('enforce mode', () => {
     // RFC 9745: a structured-field date; x-deprecated-at 2024-03-01
     assert.equal(res.headers['deprecation'], `@${Date.UTC(2024, 2, 1) / 1000}`);
     // RFC 8594: an HTTP-date
-    assert.equal(res.headers['sunset'], 'Fri, 01 Jan 2099 00:00:00 GMT');
+    assert.equal(res.headers['sunset'], 'Thu, 01 Jan 2099 00:00:00 GMT');
     const event = await eventually(() => gw.events.find((e) => e.rawPath === '/v2/legacy/7'));
     assert.equal(event.class, 'zombie');
     assert.equal(event.decision, 'forwarded');
@@ -150,10 +150,12 @@ describe('enforce mode', () => {
   });
 
   test('hop-by-hop headers and those named in Connection are removed; forwarding headers are set', async () => {
-    const res = await request(gw.url + '/v2/users/1', {
-      headers: { connection: 'x-secret-hop', 'x-secret-hop': 'drop-me', te: 'trailers', 'x-keep': 'yes', 'x-forwarded-for': '6.6.6.6', 'proxy-authorization': 'Basic Zm9vOmJhcg==' },
-    });
-    await res.body.text();
+    const raw = await rawRequest(
+      gw.port,
+      'GET /v2/users/1 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close, x-secret-hop\r\nX-Secret-Hop: drop-me\r\nTE: trailers\r\n' +
+        'X-Keep: yes\r\nX-Forwarded-For: 6.6.6.6\r\nProxy-Authorization: Basic Zm9vOmJhcg==\r\n\r\n',
+    );
+    assert.equal(statusOf(raw), 200);
     const got = upstream.received.at(-1)!;
     assert.equal(got.headers['x-secret-hop'], undefined);
     assert.equal(got.headers['te'], undefined);
@@ -162,10 +164,11 @@ describe('enforce mode', () => {
     // the peer is not a trusted proxy: its X-Forwarded-For is replaced, not extended
     assert.equal(got.headers['x-forwarded-for'], '127.0.0.1');
     assert.equal(got.headers['x-forwarded-proto'], 'http');
-    assert.equal(got.headers['x-forwarded-host'], `127.0.0.1:${gw.port}`);
+    assert.equal(got.headers['x-forwarded-host'], '127.0.0.1');
     // and the response's hop-by-hop headers are not passed back
-    assert.equal(res.headers['keep-alive'], undefined);
-    assert.equal(res.headers['x-upstream'], 'test');
+    const head = raw.slice(0, raw.indexOf('\r\n\r\n')).toLowerCase();
+    assert.doesNotMatch(head, /\r\nkeep-alive:/);
+    assert.match(head, /\r\nx-upstream: test/);
   });
 
   test('request smuggling shapes are refused with 400 before any forwarding', async () => {
@@ -216,13 +219,27 @@ describe('enforce mode', () => {
     try {
       const payload = Buffer.alloc(20 * 1024, 7);
       payload.write('start');
-      // a chunked request body (no content-length), sent in pieces
-      const { Readable } = await import('node:stream');
-      const pieces = [payload.subarray(0, 5000), payload.subarray(5000, 15000), payload.subarray(15000)];
-      const res = await request(gw.url + '/v2/upload', { method: 'POST', body: Readable.from(pieces) });
-      const echoed = Buffer.from(await res.body.arrayBuffer());
-      assert.equal(res.statusCode, 200);
+      // a chunked request body (no content-length), sent in pieces over time
+      const http = await import('node:http');
+      const { status, echoed } = await new Promise<{ status: number; echoed: Buffer }>((resolve, reject) => {
+        const req = http.request(`${gw.url}/v2/upload`, { method: 'POST', headers: { 'transfer-encoding': 'chunked' } }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, echoed: Buffer.concat(chunks) }));
+        });
+        req.on('error', reject);
+        const pieces = [payload.subarray(0, 5000), payload.subarray(5000, 15000), payload.subarray(15000)];
+        let i = 0;
+        const next = (): void => {
+          if (i === pieces.length) return void req.end();
+          req.write(pieces[i++]);
+          setTimeout(next, 20);
+        };
+        next();
+      });
+      assert.equal(status, 200);
       assert.equal(upstream.received.at(-1)!.headers['transfer-encoding'], 'chunked');
+      assert.equal(upstream.received.at(-1)!.headers['content-length'], undefined);
       assert.ok(echoed.equals(payload), 'the response body is the request body');
       const event = await eventually(() => gw.events.find((e) => e.operationId === 'upload' && e.bytesIn > 0));
       assert.equal(event.bytesIn, payload.length);
@@ -252,7 +269,7 @@ describe('enforce mode', () => {
       const res = await get(gw, '/v2/slow');
       assert.equal(res.status, 504);
       assert.deepEqual(Object.keys(JSON.parse(res.text)).sort(), ['code', 'status', 'title', 'type']);
-      assert.ok(!/127\.0\.0\.1|ECONN|undici|timeout/i.test(res.text.replace('Gateway timeout', '')), res.text);
+      assert.doesNotMatch(res.text, /127\.0\.0\.1|ECONN|UND_ERR|undici|\/v2\/slow|\d{4,5}/, 'nothing about the upstream leaks');
     } finally {
       upstream.handle(null);
     }

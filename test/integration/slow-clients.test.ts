@@ -30,7 +30,8 @@ function runSlowhttptest(args: string[], seconds: number): Promise<string> {
     const timer = setTimeout(() => child.kill('SIGKILL'), (seconds + 15) * 1000);
     child.on('close', () => {
       clearTimeout(timer);
-      resolve(out);
+      // its report is coloured with ANSI escapes
+      resolve(out.replace(/\x1b\[[0-9;]*m/g, ''));
     });
   });
 }
@@ -99,26 +100,30 @@ accessLog: off
   });
 
   test('slowloris: idle header senders are cut within the header timeout and a normal client is served throughout', async () => {
-    const client = startNormalClient(gw.port, 200);
-    const out = await runSlowhttptest(['-H', '-c', '400', '-r', '200', '-i', '1', '-x', '10', '-p', '3', '-u', `${gw.url}/v2/users/1`], 10);
+    const before = gw.events.length;
+    const client = startNormalClient(gw.port, 100);
+    const started = Date.now();
+    // 120 connections, under the per-client cap: what closes them is the 2 s header timeout
+    const out = await runSlowhttptest(['-H', '-c', '120', '-r', '120', '-i', '1', '-x', '10', '-p', '3', '-u', `${gw.url}/v2/users/1`], 10);
+    const attackSeconds = (Date.now() - started) / 1000;
+    await new Promise((r) => setTimeout(r, 500));
     await client.stop();
-    assert.ok(client.results.length >= 20, `normal client made ${client.results.length} requests`);
-    const failed = client.results.filter((r) => r.status !== 200);
-    assert.deepEqual(failed, [], 'every normal request was served');
-    // slowhttptest's own verdict: the service stayed available
-    assert.doesNotMatch(out, /service available:\s+NO/i, out.slice(-800));
-    const timedOut = gw.events.filter((e) => e.class === 'rejected' && e.status === 408).length;
-    const capped = out.match(/closed:\s+(\d+)/g)?.at(-1);
-    assert.ok(timedOut > 0 || capped !== undefined, 'slow header senders were cut');
+    // slowhttptest stops early when the server has closed every connection it held open
+    assert.match(out, /Exit status: No open connections left/, out.slice(-400));
+    assert.ok(attackSeconds < 8, `the attack ended after ${attackSeconds} s, well before its 10 s`);
+    const timedOut = gw.events.slice(before).filter((e) => e.class === 'rejected' && e.status === 408).length;
+    assert.ok(timedOut >= 100, `${timedOut} slow header senders answered 408`);
+    assert.ok(client.results.length >= 10, `normal client made ${client.results.length} requests`);
+    assert.deepEqual(client.results.filter((r) => r.status !== 200), [], 'every normal request was served');
   });
 
   test('slow body (R-U-Dead-Yet): a body below the minimum rate is cut with 408', async () => {
     const before = gw.events.length;
-    const client = startNormalClient(gw.port, 200);
+    const client = startNormalClient(gw.port, 100);
     const out = await runSlowhttptest(['-B', '-c', '100', '-r', '100', '-i', '2', '-s', '8192', '-x', '10', '-p', '3', '-t', 'POST', '-u', `${gw.url}/v2/upload`], 8);
     await client.stop();
     assert.deepEqual(client.results.filter((r) => r.status !== 200), [], 'every normal request was served');
-    assert.doesNotMatch(out, /service available:\s+NO/i, out.slice(-800));
+    assert.match(out, /Exit status: No open connections left/, out.slice(-400));
     const cut = gw.events.slice(before).filter((e) => e.code === 'REQUEST_TIMEOUT' || (e.class === 'rejected' && e.status === 408));
     assert.ok(cut.length >= 50, `slow bodies cut: ${cut.length}`);
     assert.equal(upstream.received.filter((r) => r.url === '/v2/upload').length, 0, 'no slow body reached the upstream whole');
