@@ -1,4 +1,6 @@
+import http from 'node:http';
 import { fileURLToPath } from 'node:url';
+import pino from 'pino';
 import { loadPolicy } from '../config/load.ts';
 import type { PolicyConfig } from '../config/types.ts';
 import type { GatewayEvent } from '../events/types.ts';
@@ -30,7 +32,9 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   policy.listeners = [{ ...policy.listeners[0]!, port: options.port, workers: 1 }];
   policy.upstreams = policy.upstreams.map((u) => ({ ...u, url: upstream.url, mode: options.mode ?? u.mode }));
   if (options.mode) policy.mode = options.mode;
-  const runtime = await startGatewayRuntime(policy, { watchFiles: false, handleSignals: false });
+  // the demo prints its own story; only problems go to the operational log
+  const logger = pino({ base: null, level: 'warn' }, pino.destination(2));
+  const runtime = await startGatewayRuntime(policy, { watchFiles: false, handleSignals: false, logger });
   const address = runtime.addresses[0]!;
   return {
     runtime,
@@ -64,18 +68,36 @@ export function tourSteps(): TourStep[] {
   ];
 }
 
+/**
+ * node:http sends the path exactly as given; fetch would resolve dot
+ * segments on the client side and hide what the gateway does with them.
+ */
+function send(base: string, step: TourStep): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(base);
+    const req = http.request({ host: url.hostname, port: url.port, method: step.method, path: step.path, headers: step.headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end(step.body);
+  });
+}
+
 /** Send each tour request through the gateway and describe what happened. */
 export async function runTour(demo: RunningDemo, out: (line: string) => void): Promise<GatewayEvent[]> {
   const events: GatewayEvent[] = [];
   const unsubscribe = demo.runtime.bus.subscribe((e) => events.push(e));
   for (const step of tourSteps()) {
-    const res = await fetch(demo.gatewayUrl + step.path, { method: step.method, headers: step.headers, body: step.body });
-    const text = await res.text();
+    const res = await send(demo.gatewayUrl, step);
+    const text = res.body;
     // the event is published when the response closes; give it a turn of the loop
     await new Promise((r) => setTimeout(r, 20));
     const event = events.findLast((e) => e.rawPath === step.path);
     out(`\n${step.title}\n  ${step.method} ${step.path}`);
-    const extra = ['deprecation', 'sunset', 'link'].map((h) => (res.headers.get(h) ? `${h}: ${res.headers.get(h)}` : '')).filter(Boolean);
+    const extra = ['deprecation', 'sunset', 'link'].filter((h) => res.headers[h]).map((h) => `${h}: ${String(res.headers[h])}`);
     out(`  → ${res.status}  class=${event?.class ?? '?'}  decision=${event?.decision ?? '?'}${event?.template ? `  operation=${event.operationId}` : ''}`);
     for (const h of extra) out(`    ${h}`);
     out(`    ${text.length > 110 ? text.slice(0, 110) + '…' : text}`);

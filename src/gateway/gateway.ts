@@ -58,6 +58,8 @@ interface Exchange extends Watched {
   code: string | null;
   upstreamLatencyMs: number | null;
   bytesOut: number;
+  /** cancels the upstream request when the client goes away */
+  abort: AbortController | null;
 }
 
 export function createGateway(options: GatewayOptions): Gateway {
@@ -182,6 +184,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       code: null,
       upstreamLatencyMs: null,
       bytesOut: 0,
+      abort: null,
     };
     watched.add(ex);
     res.once('close', () => finish(ex));
@@ -268,9 +271,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       style: current.config.forwardedHeaders,
     });
     const abort = new AbortController();
-    res.once('close', () => {
-      if (!res.writableFinished) abort.abort();
-    });
+    ex.abort = abort;
     const sentAt = performance.now();
     pool
       .request({
@@ -327,7 +328,10 @@ export function createGateway(options: GatewayOptions): Gateway {
   function finish(ex: Exchange): void {
     watched.delete(ex);
     const { req, res } = ex;
-    if (ex.decision === 'forwarded' && !res.writableFinished) ex.decision = 'aborted';
+    if (!res.writableFinished) {
+      ex.abort?.abort();
+      if (ex.decision === 'forwarded') ex.decision = 'aborted';
+    }
     const ip = ex.clientIp;
     const rawUrl = req.url ?? '';
     publish({

@@ -410,6 +410,36 @@ describe('reload and shutdown', () => {
     }
   });
 
+  test('reloads under steady traffic drop no request', async () => {
+    const upstream = await startTestUpstream();
+    const gw = await startTestGateway(policy(upstream.url, 'enforce'));
+    const fixtures = (await import('./helpers/gateway.ts')).FIXTURES;
+    try {
+      let running = true;
+      const statuses: number[] = [];
+      const load = Promise.all(
+        [1, 2, 3, 4].map(async () => {
+          while (running) {
+            const res = await request(gw.url + '/v2/users/1');
+            await res.body.text();
+            statuses.push(res.statusCode);
+          }
+        }),
+      );
+      for (let i = 0; i < 10; i++) {
+        writeFileSync(gw.file, policy(upstream.url, i % 2 ? 'enforce' : 'monitor').replaceAll('$FIXTURES', fixtures));
+        assert.deepEqual(await gw.runtime.reload(), { ok: true });
+      }
+      running = false;
+      await load;
+      assert.ok(statuses.length >= 20, `${statuses.length} requests during 10 reloads`);
+      assert.deepEqual(statuses.filter((s) => s !== 200), []);
+    } finally {
+      await gw.close();
+      await upstream.close();
+    }
+  });
+
   test('the policy file is watched: saving it reloads', async () => {
     const upstream = await startTestUpstream();
     const gw = await startTestGateway(policy(upstream.url, 'enforce'), { watch: true });
