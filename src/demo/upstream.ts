@@ -71,7 +71,7 @@ function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      let phone = '';
+      let phone: string;
       try {
         phone = String((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { phone?: unknown }).phone ?? '');
       } catch {

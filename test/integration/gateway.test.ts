@@ -301,6 +301,25 @@ describe('enforce mode', () => {
   });
 });
 
+describe('store outage', () => {
+  test('a store that fails to write never fails a request; the failure is counted', async () => {
+    const upstream = await startTestUpstream();
+    const gw = await startTestGateway(policy(upstream.url, 'enforce'));
+    try {
+      // the database goes away under the running gateway
+      await gw.runtime.store.close();
+      for (let i = 0; i < 5; i++) assert.equal((await get(gw, `/v2/users/${i}`)).status, 200);
+      await gw.runtime.recorder.flush();
+      assert.ok(gw.runtime.recorder.stats.failedWrites >= 1, 'the failed write is counted');
+      assert.ok(gw.runtime.recorder.stats.dropped >= 5, 'and so are the events it lost');
+      assert.equal((await get(gw, '/v2/users/after')).status, 200);
+    } finally {
+      await gw.close();
+      await upstream.close();
+    }
+  });
+});
+
 describe('monitor mode', () => {
   let upstream: TestUpstream;
   let gw: TestGateway;

@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import http from 'node:http';
+import net from 'node:net';
 import { startTestUpstream, type TestUpstream } from './helpers/upstream.ts';
 import { startTestGateway, type TestGateway } from './helpers/gateway.ts';
 
@@ -140,8 +141,7 @@ accessLog: off
   });
 
   test('connections per client are capped', async () => {
-    const sockets: import('node:net').Socket[] = [];
-    const net = await import('node:net');
+    const sockets: net.Socket[] = [];
     const refusals = await Promise.all(
       Array.from({ length: 200 }, () =>
         new Promise<string>((resolve) => {
