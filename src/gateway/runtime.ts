@@ -59,7 +59,9 @@ export async function startGatewayRuntime(policy: string | PolicyConfig, options
     onError: (error) => logger.error({ err: error }, 'store write failed; events of this batch were dropped'),
   });
   bus.subscribe(recorder.listener);
-  const accessLog = createAccessLog(config.accessLog.target);
+  const accessLog = createAccessLog(config.accessLog.target, {
+    onError: (error) => logger.error({ err: error }, 'access log write failed'),
+  });
   bus.subscribe(accessLog.listener);
 
   const gateway = createGateway({
@@ -78,6 +80,9 @@ export async function startGatewayRuntime(policy: string | PolicyConfig, options
         const next = await loadPolicy(config.source);
         const nextPlan = await loadGatewayPlan(next);
         await gateway.swapPlan(nextPlan);
+        if (next.store.sqlite !== config.store.sqlite || next.accessLog.target !== config.accessLog.target) {
+          logger.warn('store and access log changes take effect after a restart');
+        }
         config = next;
         for (const w of nextPlan.warnings) logger.warn(w);
         logger.info({ upstreams: next.upstreams.map((u) => u.name) }, 'configuration reloaded');
@@ -117,7 +122,11 @@ export async function startGatewayRuntime(policy: string | PolicyConfig, options
   }
   rewatch();
 
-  const onHup = (): void => void reload();
+  // SIGHUP: reopen the access log (after rotation) and reload the policy
+  const onHup = (): void => {
+    accessLog.reopen();
+    void reload();
+  };
   let closed: Promise<void> | null = null;
   const onStop = (signal: string): void => {
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
