@@ -21,11 +21,12 @@ export async function runGateway(file: string, options: { watch: boolean }, io: 
       for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP');
     });
     const stop = (): void => {
+      if (stopping) return;
       stopping = true;
       for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
     };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
     return new Promise((resolve) => {
       cluster.on('exit', (worker, code) => {
         if (!stopping) {

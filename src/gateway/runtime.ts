@@ -134,8 +134,10 @@ export async function startGatewayRuntime(policy: string | PolicyConfig, options
   };
   if (options.handleSignals) {
     process.on('SIGHUP', onHup);
-    process.once('SIGTERM', onStop);
-    process.once('SIGINT', onStop);
+    // `on`, not `once`: a process-group SIGTERM reaches a cluster worker twice
+    // (directly and forwarded by the primary); close() is idempotent
+    process.on('SIGTERM', onStop);
+    process.on('SIGINT', onStop);
   }
 
   async function close(graceMs = 10_000): Promise<void> {
