@@ -4,7 +4,7 @@ import type { UpstreamConfig } from '../config/types.ts';
  * Chooses the upstream for a host and canonical path. Several upstreams are
  * told apart by host (exact, then `*.suffix` wildcard, then any) and by path
  * prefix at a segment boundary (longest first). Compiled once per plan; the
- * per-request work is a short loop over a pre-sorted array.
+ * per-request work is a short loop over the few upstreams.
  */
 export interface UpstreamSelector<T> {
   select(host: string, path: string): T | null;
