@@ -9,7 +9,7 @@ import type { ListenerConfig, Mode } from '../config/types.ts';
 import { canonicaliseTarget } from '../http/canonical.ts';
 import { normaliseIp, subnetOf } from '../http/cidr.ts';
 import { resolveClientIp } from '../http/client-ip.ts';
-import { buildUpstreamHeaders, checkRequestHeaders, filterResponseHeaders, normaliseHost } from '../http/headers.ts';
+import { buildUpstreamHeaders, checkRequestHeaders, filterResponseHeaderObject, normaliseHost } from '../http/headers.ts';
 import { BodyMeter } from './body-meter.ts';
 import { classify, type GatewayPlan } from './plan.ts';
 import { renderProblem, sendProblem } from './problem.ts';
@@ -290,7 +290,7 @@ export function createGateway(options: GatewayOptions): Gateway {
             upstreamRes.body.destroy();
             return;
           }
-          const out = filterResponseHeaders(flattenHeaders(upstreamRes.headers));
+          const out = filterResponseHeaderObject(upstreamRes.headers);
           if (zombie) out.push(...zombie.headers);
           ex.decision = 'forwarded';
           res.writeHead(upstreamRes.statusCode, out);
@@ -425,17 +425,6 @@ function hasBody(req: IncomingMessage): boolean {
 
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(', ') : value;
-}
-
-function flattenHeaders(headers: Record<string, string | string[] | undefined>): string[] {
-  const flat: string[] = [];
-  for (const name in headers) {
-    const value = headers[name];
-    if (value === undefined) continue;
-    if (Array.isArray(value)) for (const v of value) flat.push(name, v);
-    else flat.push(name, value);
-  }
-  return flat;
 }
 
 function upstreamErrorCode(error: NodeJS.ErrnoException, body: BodyMeter | null): ErrorCode {

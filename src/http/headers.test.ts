@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { HOP_BY_HOP, buildUpstreamHeaders, checkRequestHeaders, filterResponseHeaders, normaliseHost, type ForwardContext } from './headers.ts';
+import { HOP_BY_HOP, buildUpstreamHeaders, checkRequestHeaders, filterResponseHeaderObject, filterResponseHeaders, normaliseHost, type ForwardContext } from './headers.ts';
 
 describe('checkRequestHeaders', () => {
   const CASES: ReadonlyArray<readonly [string, readonly string[], string | null]> = [
@@ -318,5 +318,29 @@ describe('normaliseHost', () => {
       }),
       { numRuns: 1000 },
     );
+  });
+});
+
+describe('filterResponseHeaderObject', () => {
+  it('removes hop-by-hop and Connection-listed fields, keeps repeated fields and Content-Length', () => {
+    assert.deepEqual(
+      filterResponseHeaderObject({
+        connection: 'keep-alive, x-hop, content-length',
+        'keep-alive': 'timeout=5',
+        'x-hop': 'drop',
+        'transfer-encoding': 'chunked',
+        'content-length': '12',
+        'set-cookie': ['a=1', 'b=2'],
+        'x-kept': 'yes',
+        'x-none': undefined,
+      }),
+      ['content-length', '12', 'set-cookie', 'a=1', 'set-cookie', 'b=2', 'x-kept', 'yes'],
+    );
+  });
+
+  it('agrees with filterResponseHeaders on the flat form', () => {
+    const object = { connection: 'close, x-a', 'x-a': '1', 'x-b': '2', upgrade: 'h2c' };
+    const flat = Object.entries(object).flat();
+    assert.deepEqual(filterResponseHeaderObject(object), filterResponseHeaders(flat));
   });
 });

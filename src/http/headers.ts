@@ -201,6 +201,24 @@ export function buildUpstreamHeaders(rawHeaders: readonly string[], ctx: Forward
  * fields named in Connection removed (RFC 9110 §7.6.1); Node writes its own
  * framing and connection fields for the client's connection.
  */
+/**
+ * The same filter over undici's response header object (names already
+ * lower-case, repeated fields as arrays), in one pass to a flat list for
+ * `res.writeHead`. hot path: once per forwarded response.
+ */
+export function filterResponseHeaderObject(headers: Readonly<Record<string, string | string[] | undefined>>): string[] {
+  const connection = headers.connection;
+  const listed = connection === undefined ? null : connectionOptions(['connection', Array.isArray(connection) ? connection.join(',') : connection]);
+  const out: string[] = [];
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || HOP_BY_HOP.has(name) || isListed(listed, name)) continue;
+    if (Array.isArray(value)) for (const v of value) out.push(name, v);
+    else out.push(name, value);
+  }
+  return out;
+}
+
 export function filterResponseHeaders(rawHeaders: readonly string[]): string[] {
   const listed = connectionOptions(rawHeaders);
   const out: string[] = [];
