@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import type { EndpointRecord } from '../store/types.ts';
 import { formatInventory } from './inventory-format.ts';
 
+/** The first tests' endpoint: fullRecord (below) with other defaults. */
 function record(partial: Partial<EndpointRecord>): EndpointRecord {
-  return {
-    upstream: 'api', host: '', method: 'GET', template: '/v2/users/{id}', operationId: 'getUser', class: 'documented',
-    firstSeen: Date.UTC(2026, 10, 29, 4, 0), lastSeen: Date.UTC(2026, 10, 29, 5, 30), total: 12,
-    status1xx: 0, status2xx: 10, status3xx: 0, status4xx: 2, status5xx: 0, statusNone: 0,
-    documented: 12, shadow: 0, zombie: 0, unknown: 0, rejected: 0, ...partial,
-  };
+  return fullRecord({
+    upstream: 'api', host: '', template: '/v2/users/{id}',
+    firstSeen: Date.UTC(2026, 10, 29, 4, 0), lastSeen: Date.UTC(2026, 10, 29, 5, 30),
+    total: 12, status2xx: 10, status4xx: 2, documented: 12, ...partial,
+  });
 }
 
 test('an aligned table with a summary per class', () => {
