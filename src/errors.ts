@@ -16,6 +16,12 @@ export const ERROR_CODES = {
   UPSTREAM_UNAVAILABLE: { status: 502, title: 'Bad gateway' },
   UPSTREAM_TIMEOUT: { status: 504, title: 'Gateway timeout' },
   TOO_MANY_CONNECTIONS: { status: 503, title: 'Too many connections from this client' },
+  BAD_REQUEST_BODY: { status: 400, title: 'Malformed or ambiguous request body' },
+  AMBIGUOUS_PARAMETER: { status: 400, title: 'Ambiguous request parameter' },
+  RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  CLIENT_BANNED: { status: 429, title: 'Too many requests' },
+  TARPIT_FULL: { status: 429, title: 'Too many requests' },
+  LIMITER_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { pathToFileURL } from 'node:url';
 import { ApiwardenError } from '../errors.ts';
+import { registerBansCommand } from './bans-command.ts';
 import { runCheck } from './check.ts';
 import { runDemo } from './demo-command.ts';
 import { runGateway } from './gateway-command.ts';
@@ -66,6 +67,10 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     .action(async (opts: { port: string; mode: string; exit?: boolean }) => {
       exitCode = await runDemo({ port: Number(opts.port), mode: opts.mode, exit: opts.exit ?? false }, io);
     });
+
+  registerBansCommand(program, io, (code) => {
+    exitCode = code;
+  });
 
   try {
     await program.parseAsync(argv as string[]);

@@ -95,10 +95,10 @@ const INVALID: Record<string, string[]> = {
     "duplicate-names.yaml:7:11: upstreams[1].name: duplicate upstream name 'accounts' (first used by upstreams[0], line 4)",
   ],
   'bad-duration.yaml': [
-    'bad-duration.yaml:4:19: limits.headersTimeout: "10 sec" is not a duration; use milliseconds (500) or a whole number with ms, s, m or h (500ms, 10s, 2m, 1h)',
+    'bad-duration.yaml:4:19: limits.headersTimeout: "10 sec" is not a duration; use milliseconds (500) or a whole number with ms, s, m, h or d (500ms, 10s, 2m, 1h, 1d)',
     'bad-duration.yaml:5:21: limits.keepAliveTimeout: must be greater than 0',
     'bad-duration.yaml:10:14: upstreams[0].timeout: must be greater than 0',
-    'bad-duration.yaml:11:18: upstreams[0].bodyTimeout: "30" is not a duration; use milliseconds (500) or a whole number with ms, s, m or h (500ms, 10s, 2m, 1h)',
+    'bad-duration.yaml:11:18: upstreams[0].bodyTimeout: "30" is not a duration; use milliseconds (500) or a whole number with ms, s, m, h or d (500ms, 10s, 2m, 1h, 1d)',
   ],
   'bad-size.yaml': [
     'bad-size.yaml:4:16: limits.headerBytes: "16KiB" is not a size; use bytes (16384) or a whole number with b, kb, mb or gb (512b, 16kb, 1mb; 1kb = 1024 bytes)',
@@ -198,7 +198,7 @@ function minimalExpected(source: string): PolicyConfig {
   return {
     source,
     mode: 'enforce',
-    listeners: [{ host: '127.0.0.1', port: 8080, workers: 1 }],
+    listeners: [{ host: '127.0.0.1', port: 8080, workers: 1, tls: null }],
     upstreams: [{
       name: 'accounts',
       url: 'http://127.0.0.1:9000',
@@ -229,6 +229,18 @@ function minimalExpected(source: string): PolicyConfig {
     accessLog: { target: 'stdout' },
     rejectMatrixParams: true,
     forwardedHeaders: 'x-forwarded',
+    rateLimits: {
+      store: 'memory',
+      redis: { url: 'redis://127.0.0.1:6379', cluster: [], prefix: 'aw:', timeoutMs: 50 },
+      maxKeys: 1_000_000,
+      allow: [],
+      subnet: { ipv4: 24, ipv6: 64 },
+      tarpit: { maxHeld: 1000, maxHeldPerClient: 16 },
+      bodyInspectBytes: 65_536,
+      costs: {},
+      rules: [],
+    },
+    auth: { schemes: {}, public: [], rules: [], principalHeaders: true },
   };
 }
 
@@ -244,8 +256,8 @@ describe('valid policy files', () => {
       source: file,
       mode: 'monitor',
       listeners: [
-        { host: '0.0.0.0', port: 8443, workers: 4 },
-        { host: '::1', port: 0, workers: availableParallelism() },
+        { host: '0.0.0.0', port: 8443, workers: 4, tls: null },
+        { host: '::1', port: 0, workers: availableParallelism(), tls: null },
       ],
       upstreams: [
         {
@@ -306,6 +318,94 @@ describe('valid policy files', () => {
       accessLog: { target: join(fixtures, 'logs', 'access.log') },
       rejectMatrixParams: false,
       forwardedHeaders: 'both',
+      rateLimits: {
+        store: 'redis',
+        redis: { url: 'redis://127.0.0.1:6380', cluster: [], prefix: 'gw:', timeoutMs: 20 },
+        maxKeys: 50_000,
+        allow: ['10.0.0.0/8'],
+        subnet: { ipv4: 16, ipv6: 48 },
+        tarpit: { maxHeld: 200, maxHeldPerClient: 4 },
+        bodyInspectBytes: 8192,
+        costs: { searchUsers: 5 },
+        rules: [
+          {
+            name: 'phone-lookups',
+            match: { operations: ['getPhoneStatus'], tags: [], methods: ['GET'], classes: [], upstreams: [] },
+            key: [{ source: 'path', name: 'phone', fieldPath: [], text: 'path.phone' }],
+            windows: [{ limit: 5, periodMs: 3_600_000, burst: null }],
+            tiers: {},
+            distinct: null,
+            cost: 1,
+            countStatus: null,
+            action: 'reject',
+            maxDelayMs: 10_000,
+            ban: null,
+            onFailure: 'local',
+            dryRun: false,
+            origin: 'rateLimits.rules[0]',
+          },
+          {
+            name: 'accounts-per-key',
+            match: { operations: [], tags: ['accounts'], methods: [], classes: ['documented'], upstreams: [] },
+            key: [{ source: 'apiKey', name: '', fieldPath: [], text: 'apiKey' }],
+            windows: [],
+            tiers: { gold: [{ limit: 100, periodMs: 1000, burst: null }] },
+            distinct: { of: { source: 'body', name: 'account.id', fieldPath: ['account', 'id'], text: 'body.account.id' }, limit: 200, periodMs: 86_400_000 },
+            cost: 1,
+            countStatus: [404],
+            action: 'reject',
+            maxDelayMs: 10_000,
+            ban: { key: 'subnet', after: 2, withinMs: 300_000, durationsMs: [60_000, 3_600_000], resetAfterMs: 86_400_000 },
+            onFailure: 'closed',
+            dryRun: true,
+            origin: 'rateLimits.rules[1]',
+          },
+          {
+            name: 'everyone',
+            match: { operations: [], tags: [], methods: [], classes: [], upstreams: [] },
+            key: [
+              { source: 'ip', name: '', fieldPath: [], text: 'ip' },
+              { source: 'header', name: 'user-agent', fieldPath: [], text: 'header.User-Agent' },
+            ],
+            windows: [
+              { limit: 10, periodMs: 1000, burst: 20 },
+              { limit: 600, periodMs: 60_000, burst: null },
+              { limit: 20_000, periodMs: 86_400_000, burst: null },
+            ],
+            tiers: {},
+            distinct: null,
+            cost: 1,
+            countStatus: null,
+            action: 'delay',
+            maxDelayMs: 2000,
+            ban: null,
+            onFailure: 'local',
+            dryRun: false,
+            origin: 'rateLimits.rules[2]',
+          },
+        ],
+      },
+      auth: {
+        schemes: {
+          bearerAuth: {
+            kind: 'jwt', issuer: 'https://idp.example.com/', audiences: ['accounts'], jwksUri: null, discoveryUrl: null,
+            algorithms: ['RS256', 'ES256'], clockSkewMs: 10_000, scopeClaim: 'scope', rolesClaim: 'roles', planClaim: 'plan', cacheSize: 10_000,
+          },
+          opaque: {
+            kind: 'introspection', url: 'https://idp.example.com/introspect', discoveryUrl: null, clientId: 'gateway',
+            clientSecret: { env: 'APIWARDEN_INTROSPECTION_SECRET', value: null }, timeoutMs: 1000, issuer: null, audiences: [],
+          },
+          apiKeyAuth: { kind: 'apiKeys', cacheMs: 2000 },
+          signed: { kind: 'hmac', replayWindowMs: 300_000, clients: [{ id: 'partner-1', secret: { env: 'PARTNER_1_SECRET', value: null }, scopes: ['read'], roles: [], plan: null }] },
+          clientCert: { kind: 'mtls', principalFrom: 'san-dns', allow: ['partner.example.com'], roles: {} },
+        },
+        public: ['getHealth', 'GET /status'],
+        rules: [
+          { match: { operations: ['getUser'], tags: [] }, roles: [], claims: {}, owner: { value: { source: 'path', name: 'id', fieldPath: [], text: 'path.id' }, claim: 'sub', unlessRoles: ['admin'] }, origin: 'auth.rules[0]' },
+          { match: { operations: [], tags: ['admin'] }, roles: ['admin'], claims: {}, owner: null, origin: 'auth.rules[1]' },
+        ],
+        principalHeaders: false,
+      },
     };
     assert.deepEqual(await loadPolicy(file), expected);
   });

@@ -11,6 +11,8 @@ import { dirname, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { describeValue, didYouMean, fieldName, PolicyError, type PolicyProblem } from './policy-error.ts';
+import { parseAuth } from './auth.ts';
+import { parseRateLimits } from './rate-limits.ts';
 import { policySchema } from './schema.ts';
 import type { ListenerConfig, Mode, PolicyConfig, RetiredPrefix, SunsetEntry, UpstreamConfig } from './types.ts';
 import {
@@ -296,6 +298,8 @@ class Compiler {
       accessLog: { target: accessLog === 'stdout' || accessLog === 'off' ? accessLog : this.file(accessLog) },
       rejectMatrixParams: raw.rejectMatrixParams as boolean,
       forwardedHeaders: raw.forwardedHeaders as PolicyConfig['forwardedHeaders'],
+      rateLimits: parseRateLimits(asRecord(raw.rateLimits), c),
+      auth: parseAuth(asRecord(raw.auth), c),
     };
   }
 
@@ -326,7 +330,19 @@ class Compiler {
           c.report(['listeners', i, 'port'], `${address} is already used by listeners[${first}] (line ${c.lineOf(['listeners', first])})`);
         }
       }
-      return { host, port, workers };
+      let tls: ListenerConfig['tls'] = null;
+      if (raw.tls !== undefined) {
+        const t = asRecord(raw.tls);
+        const file = (key: string): string => {
+          const f = this.file(t[key]);
+          if (f && !statSync(f, { throwIfNoEntry: false })?.isFile()) c.report(['listeners', i, 'tls', key], `file not found: ${f}`);
+          return f;
+        };
+        const clientCertificates = (t.clientCertificates as 'none' | 'request' | 'require' | undefined) ?? 'none';
+        tls = { cert: file('cert'), key: file('key'), ca: t.ca === undefined ? null : file('ca'), clientCertificates };
+        if (clientCertificates !== 'none' && tls.ca === null) c.report(['listeners', i, 'tls', 'clientCertificates'], "client certificates need 'ca': the CA certificates they must chain to");
+      }
+      return { host, port, workers, tls };
     });
   }
 

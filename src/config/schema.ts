@@ -35,6 +35,20 @@ const listener = {
     // 0 = an ephemeral port chosen by the system (tests)
     port: { type: 'integer', minimum: 0, maximum: 65535 },
     workers: { type: ['integer', 'string'], minimum: 1, default: 1, description: "a number of workers (1 or more) or 'auto'" },
+    tls: {
+      type: 'object',
+      description: 'a mapping with cert and key (PEM files), and ca for client certificates',
+      additionalProperties: false,
+      required: ['cert', 'key'],
+      properties: {
+        cert: path,
+        key: path,
+        // CA certificates that client certificates must chain to (mutual TLS)
+        ca: path,
+        // 'request': ask for a certificate, serve without one (schemes decide); 'require': refuse the handshake without a valid one
+        clientCertificates: { enum: ['none', 'request', 'require'], default: 'none' },
+      },
+    },
   },
 };
 
@@ -101,6 +115,266 @@ const upstream = {
   },
 };
 
+/** key parts of a rate-limit rule: see docs/configuration.md#rate-limits */
+const keyPart = {
+  type: 'string',
+  minLength: 1,
+  description: "a key part such as ip, subnet, apiKey, principal, operation, global, path.<name>, query.<name>, header.<name>, claim.<name> or body.<field>",
+};
+
+const window = {
+  type: ['string', 'object'],
+  description: "a window such as '10/1s' or a mapping with limit, per and optionally burst",
+  additionalProperties: false,
+  required: ['limit', 'per'],
+  properties: {
+    limit: { type: 'integer', minimum: 1 },
+    per: duration,
+    burst: { type: 'integer', minimum: 1 },
+  },
+};
+
+export const rateLimitRuleSchema = {
+  type: 'object',
+  description: 'a rule mapping with a name, a key and limits or distinct',
+  additionalProperties: false,
+  required: ['name'],
+  properties: {
+    name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', description: "a name of letters, digits, '.', '-' and '_'" },
+    match: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        operations: { type: 'array', items: { type: 'string', minLength: 1, description: 'an operationId or "METHOD /path"' }, default: [] },
+        tags: { type: 'array', items: { type: 'string' }, default: [] },
+        methods: { type: 'array', items: { type: 'string', description: 'an HTTP method' }, default: [] },
+        classes: { type: 'array', items: { enum: ['documented', 'shadow', 'zombie', 'unknown'] }, default: [] },
+        upstreams: { type: 'array', items: { type: 'string' }, default: [] },
+      },
+    },
+    key: { type: ['string', 'array'], items: keyPart, minItems: 1, default: ['ip'], description: 'a key part or a list of key parts' },
+    limits: { type: 'array', items: window, default: [] },
+    tiers: { type: 'object', additionalProperties: { type: 'array', items: window, minItems: 1 }, default: {} },
+    distinct: {
+      type: 'object',
+      description: 'a mapping with of, limit and per',
+      additionalProperties: false,
+      required: ['of', 'limit', 'per'],
+      properties: { of: keyPart, limit: { type: 'integer', minimum: 1 }, per: duration },
+    },
+    cost: { type: 'integer', minimum: 1, default: 1 },
+    countStatus: { type: 'array', items: { type: 'integer', minimum: 100, maximum: 599 }, minItems: 1 },
+    action: { enum: ['reject', 'delay'], default: 'reject' },
+    maxDelay: { ...duration, default: '10s' },
+    ban: {
+      type: 'object',
+      description: 'a mapping with after and durations',
+      additionalProperties: false,
+      properties: {
+        key: { enum: ['ip', 'subnet', 'apiKey', 'principal'], default: 'ip' },
+        after: { type: 'integer', minimum: 1, default: 3 },
+        within: { ...duration, default: '10m' },
+        durations: { type: 'array', items: duration, minItems: 1, default: ['1m', '10m', '1h', '1d'] },
+        resetAfter: { ...duration, default: '1d' },
+      },
+    },
+    onFailure: { enum: ['open', 'closed', 'local'], default: 'local' },
+    dryRun: { type: 'boolean', default: false },
+  },
+};
+
+const rateLimits = {
+  type: 'object',
+  additionalProperties: false,
+  default: {},
+  properties: {
+    store: { enum: ['memory', 'redis'], default: 'memory' },
+    redis: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        url: { type: 'string', default: 'redis://127.0.0.1:6379', description: 'a redis:// or rediss:// URL' },
+        cluster: { type: 'array', items: { type: 'string', description: 'a host:port' }, default: [] },
+        prefix: { type: 'string', default: 'aw:' },
+        timeout: { ...duration, default: '50ms' },
+      },
+    },
+    maxKeys: { type: 'integer', minimum: 1000, default: 1000000 },
+    allow: { type: 'array', items: { type: 'string', description: 'an IP address or CIDR' }, default: [] },
+    subnet: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        ipv4: { type: 'integer', minimum: 8, maximum: 32, default: 24 },
+        ipv6: { type: 'integer', minimum: 16, maximum: 128, default: 64 },
+      },
+    },
+    tarpit: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        maxHeld: { type: 'integer', minimum: 0, default: 1000 },
+        maxHeldPerClient: { type: 'integer', minimum: 0, default: 16 },
+      },
+    },
+    bodyInspectBytes: { ...size, default: '64kb' },
+    costs: { type: 'object', additionalProperties: { type: 'integer', minimum: 1 }, default: {} },
+    rules: { type: 'array', items: rateLimitRuleSchema, default: [] },
+  },
+};
+
+const secretRef = {
+  type: 'object',
+  description: "a mapping with 'env' (the name of an environment variable holding the secret) or 'value'",
+  additionalProperties: false,
+  properties: { env: { type: 'string', minLength: 1 }, value: { type: 'string', minLength: 1 } },
+};
+
+const authScheme = {
+  type: 'object',
+  description: 'a mapping with one of jwt, introspection, apiKeys, basic, hmac or mtls',
+  additionalProperties: false,
+  minProperties: 1,
+  maxProperties: 1,
+  properties: {
+    jwt: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['issuer', 'audiences'],
+      properties: {
+        issuer: { type: 'string', minLength: 1 },
+        audiences: { type: 'array', items: { type: 'string' }, minItems: 1 },
+        jwksUri: url,
+        discoveryUrl: url,
+        algorithms: { type: 'array', items: { enum: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] }, minItems: 1 },
+        clockSkew: { ...duration, default: '30s' },
+        scopeClaim: { type: 'string', default: 'scope' },
+        rolesClaim: { type: 'string' },
+        planClaim: { type: 'string' },
+        cacheSize: { type: 'integer', minimum: 0, default: 10000 },
+      },
+    },
+    introspection: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['clientId', 'clientSecret'],
+      properties: {
+        url,
+        discoveryUrl: url,
+        clientId: { type: 'string', minLength: 1 },
+        clientSecret: secretRef,
+        timeout: { ...duration, default: '2s' },
+        issuer: { type: 'string' },
+        audiences: { type: 'array', items: { type: 'string' } },
+      },
+    },
+    apiKeys: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { cache: { ...duration, default: '5s' } },
+    },
+    basic: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['users'],
+      properties: {
+        users: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['name', 'passwordHash'],
+            properties: {
+              name: { type: 'string', minLength: 1 },
+              passwordHash: { type: 'string', pattern: '^scrypt\\$', description: "a hash from 'apiwarden hash-password'" },
+              scopes: { type: 'array', items: { type: 'string' }, default: [] },
+              roles: { type: 'array', items: { type: 'string' }, default: [] },
+              plan: { type: 'string' },
+            },
+          },
+        },
+      },
+    },
+    hmac: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['clients'],
+      properties: {
+        replayWindow: { ...duration, default: '5m' },
+        clients: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['id', 'secret'],
+            properties: {
+              id: { type: 'string', minLength: 1 },
+              secret: secretRef,
+              scopes: { type: 'array', items: { type: 'string' }, default: [] },
+              roles: { type: 'array', items: { type: 'string' }, default: [] },
+              plan: { type: 'string' },
+            },
+          },
+        },
+      },
+    },
+    mtls: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        principalFrom: { enum: ['subject-cn', 'san-dns', 'san-email', 'san-uri'], default: 'subject-cn' },
+        allow: { type: 'array', items: { type: 'string' }, default: [] },
+        roles: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } }, default: {} },
+      },
+    },
+  },
+};
+
+const authRule = {
+  type: 'object',
+  description: 'a rule mapping with match and roles, claims or owner',
+  additionalProperties: false,
+  properties: {
+    match: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        operations: { type: 'array', items: { type: 'string', minLength: 1 }, default: [] },
+        tags: { type: 'array', items: { type: 'string' }, default: [] },
+      },
+    },
+    roles: { type: 'array', items: { type: 'string' }, default: [] },
+    claims: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] }, default: {} },
+    owner: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['value', 'claim'],
+      properties: {
+        value: keyPart,
+        claim: { type: 'string', minLength: 1 },
+        unlessRoles: { type: 'array', items: { type: 'string' }, default: [] },
+      },
+    },
+  },
+};
+
+const auth = {
+  type: 'object',
+  additionalProperties: false,
+  default: {},
+  properties: {
+    schemes: { type: 'object', additionalProperties: authScheme, default: {} },
+    public: { type: 'array', items: { type: 'string', minLength: 1, description: 'an operationId or "METHOD /path"' }, default: [] },
+    rules: { type: 'array', items: authRule, default: [] },
+    principalHeaders: { type: 'boolean', default: true },
+  },
+};
+
 export const policySchema = {
   type: 'object',
   description: 'a mapping of settings such as listeners and upstreams',
@@ -139,5 +413,7 @@ export const policySchema = {
       },
     },
     accessLog: { type: 'string', minLength: 1, default: 'stdout', description: "'stdout', 'off' or a file path" },
+    rateLimits,
+    auth,
   },
 } as const;

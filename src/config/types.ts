@@ -10,6 +10,8 @@ export interface ListenerConfig {
   port: number;
   /** worker processes sharing the port (reusePort / cluster); 1 = this process */
   workers: number;
+  /** TLS (https) with optional client certificates; null = plain http */
+  tls: ListenerTls | null;
 }
 
 export interface RetiredPrefix {
@@ -101,4 +103,141 @@ export interface PolicyConfig {
   rejectMatrixParams: boolean;
   /** forwarded-for header style sent upstream */
   forwardedHeaders: 'x-forwarded' | 'forwarded' | 'both';
+  rateLimits: RateLimitsConfig;
+  auth: AuthConfig;
+}
+
+/** One window of a rate-limit rule. */
+export interface RateLimitWindow {
+  limit: number;
+  periodMs: number;
+  /** GCRA burst; null = not given (GCRA with burst = limit below a minute, sliding window from a minute up) */
+  burst: number | null;
+}
+
+/** Where a key part's value comes from (see docs/configuration.md#rate-limits). */
+export type KeyPartSource = 'ip' | 'subnet' | 'apiKey' | 'principal' | 'operation' | 'global' | 'path' | 'query' | 'header' | 'claim' | 'body';
+
+export interface KeyPart {
+  source: KeyPartSource;
+  /** parameter, header (lower-cased), claim name, or body field path ('' for the sources that have none) */
+  name: string;
+  /** body only: the field path split on '.' */
+  fieldPath: readonly string[];
+  /** as written, e.g. "path.phone" */
+  text: string;
+}
+
+export interface RateLimitBan {
+  key: 'ip' | 'subnet' | 'apiKey' | 'principal';
+  after: number;
+  withinMs: number;
+  durationsMs: number[];
+  resetAfterMs: number;
+}
+
+export interface RateLimitRule {
+  name: string;
+  match: {
+    operations: string[];
+    tags: string[];
+    /** upper-cased */
+    methods: string[];
+    classes: Array<'documented' | 'shadow' | 'zombie' | 'unknown'>;
+    upstreams: string[];
+  };
+  key: KeyPart[];
+  windows: RateLimitWindow[];
+  /** windows by plan (API key's or principal's); the plan's windows replace `windows` */
+  tiers: Record<string, RateLimitWindow[]>;
+  distinct: { of: KeyPart; limit: number; periodMs: number } | null;
+  cost: number;
+  /** count only requests answered with one of these statuses (decided after the upstream answers) */
+  countStatus: number[] | null;
+  action: 'reject' | 'delay';
+  /** delay action: the longest hold; a request that would wait longer is refused with 429 */
+  maxDelayMs: number;
+  ban: RateLimitBan | null;
+  onFailure: 'open' | 'closed' | 'local';
+  dryRun: boolean;
+  /** where the rule was defined, for messages: "rateLimits.rules[2]" or "x-apiwarden-rate-limit of getUser" */
+  origin: string;
+}
+
+export interface RateLimitsConfig {
+  store: 'memory' | 'redis';
+  redis: { url: string; cluster: string[]; prefix: string; timeoutMs: number };
+  maxKeys: number;
+  /** CIDRs never limited nor banned */
+  allow: string[];
+  subnet: { ipv4: number; ipv6: number };
+  tarpit: { maxHeld: number; maxHeldPerClient: number };
+  /** how much of a JSON body is read to find body.* key parts */
+  bodyInspectBytes: number;
+  /** per-operation weight (operationId or "METHOD /path" → cost); x-apiwarden-cost in a document does the same */
+  costs: Record<string, number>;
+  rules: RateLimitRule[];
+}
+
+/** A secret given by environment variable name (preferred) or inline. */
+export interface SecretRef {
+  env: string | null;
+  value: string | null;
+}
+
+export type AuthSchemeConfig =
+  | {
+      kind: 'jwt';
+      issuer: string;
+      audiences: string[];
+      jwksUri: string | null;
+      discoveryUrl: string | null;
+      algorithms: string[] | null;
+      clockSkewMs: number;
+      scopeClaim: string;
+      rolesClaim: string | null;
+      planClaim: string | null;
+      cacheSize: number;
+    }
+  | {
+      kind: 'introspection';
+      url: string | null;
+      discoveryUrl: string | null;
+      clientId: string;
+      clientSecret: SecretRef;
+      timeoutMs: number;
+      issuer: string | null;
+      audiences: string[];
+    }
+  | { kind: 'apiKeys'; cacheMs: number }
+  | { kind: 'basic'; users: Array<{ name: string; passwordHash: string; scopes: string[]; roles: string[]; plan: string | null }> }
+  | { kind: 'hmac'; replayWindowMs: number; clients: Array<{ id: string; secret: SecretRef; scopes: string[]; roles: string[]; plan: string | null }> }
+  | { kind: 'mtls'; principalFrom: 'subject-cn' | 'san-dns' | 'san-email' | 'san-uri'; allow: string[]; roles: Record<string, string[]> };
+
+export interface AuthRule {
+  match: { operations: string[]; tags: string[] };
+  /** the principal needs one of these roles (empty = no role needed) */
+  roles: string[];
+  /** claims that must have exactly these values */
+  claims: Record<string, string | number | boolean>;
+  /** object-level check: a request value must equal a claim, unless the principal has one of unlessRoles */
+  owner: { value: KeyPart; claim: string; unlessRoles: string[] } | null;
+  origin: string;
+}
+
+export interface AuthConfig {
+  /** by security scheme name */
+  schemes: Record<string, AuthSchemeConfig>;
+  /** operations reachable without credentials although their document declares no security */
+  public: string[];
+  rules: AuthRule[];
+  /** set X-Apiwarden-Principal (and -Subject, -Scopes, -Roles) on forwarded requests */
+  principalHeaders: boolean;
+}
+
+export interface ListenerTls {
+  cert: string;
+  key: string;
+  ca: string | null;
+  clientCertificates: 'none' | 'request' | 'require';
 }

@@ -7,14 +7,14 @@ import {
 
 describe('parseDuration', () => {
   const valid: Array<[string | number, number]> = [
-    [1, 1], [2500, 2500], ['500ms', 500], ['10s', 10_000], ['2m', 120_000], ['1h', 3_600_000], ['10S', 10_000], [' 3s ', 3000],
+    [1, 1], [2500, 2500], ['500ms', 500], ['10s', 10_000], ['2m', 120_000], ['1h', 3_600_000], ['1d', 86_400_000], ['10S', 10_000], [' 3s ', 3000],
   ];
   for (const [input, ms] of valid) it(`${JSON.stringify(input)} → ${ms} ms`, () => assert.equal(parseDuration(input), ms));
 
   const invalid: Array<[string | number, RegExp]> = [
     [0, /greater than 0/], ['0s', /greater than 0/], [-5, /greater than 0/], [1.5, /whole number/],
-    ['1.5s', /not a duration/], ['5 s', /not a duration/], ['10', /not a duration/], ['10 sec', /not a duration/], ['1d', /not a duration/],
-    ['', /not a duration/], ['597h', /at most 596h/],
+    ['1.5s', /not a duration/], ['5 s', /not a duration/], ['10', /not a duration/], ['10 sec', /not a duration/], ['1w', /not a duration/],
+    ['', /not a duration/], ['597h', /at most 24d/], ['25d', /at most 24d/],
   ];
   for (const [input, reason] of invalid) it(`refuses ${JSON.stringify(input)}`, () => assert.throws(() => parseDuration(input), reason));
 

@@ -28,7 +28,7 @@ const isDate = formatTest('date');
 const isDateTime = formatTest('date-time');
 const isHostname = formatTest('hostname');
 
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
 /** Node's timers hold at most 2^31-1 ms; a longer delay fires at once (TimeoutOverflowWarning). */
 const MAX_DURATION_MS = 2 ** 31 - 1;
@@ -43,11 +43,11 @@ function splitUnit(value: string): { amount: number; unit: string } | null {
 
 /**
  * A duration in whole milliseconds, > 0: an integer (milliseconds) or a
- * string "500ms", "10s", "2m", "1h". A bare "500" string is refused: the unit
+ * string "500ms", "10s", "2m", "1h", "1d". A bare "500" string is refused: the unit
  * must be explicit when quoting.
  */
 export function parseDuration(value: string | number): number {
-  const hint = 'use milliseconds (500) or a whole number with ms, s, m or h (500ms, 10s, 2m, 1h)';
+  const hint = 'use milliseconds (500) or a whole number with ms, s, m, h or d (500ms, 10s, 2m, 1h, 1d)';
   let ms: number;
   if (typeof value === 'number') {
     if (!Number.isInteger(value)) throw new Error(`${value} is not a whole number of milliseconds; ${hint}`);
@@ -61,7 +61,7 @@ export function parseDuration(value: string | number): number {
     throw new Error(`expected a duration; ${hint}`);
   }
   if (ms <= 0) throw new Error('must be greater than 0');
-  if (ms > MAX_DURATION_MS) throw new Error('must be at most 596h (Node timers cannot wait longer than 2^31-1 ms)');
+  if (ms > MAX_DURATION_MS) throw new Error('must be at most 24d (596h: Node timers cannot wait longer than 2^31-1 ms)');
   return ms;
 }
 

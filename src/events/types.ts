@@ -23,7 +23,13 @@ export type Decision =
   /** forwarding failed: upstream unreachable, timed out or reset */
   | 'upstream_error'
   /** the client went away before the answer was complete */
-  | 'aborted';
+  | 'aborted'
+  /** a rate-limit rule refused it (429), or the limiter store was down and the rule fails closed (503) */
+  | 'limited'
+  /** the client (address, subnet, API key or principal) is banned (429) */
+  | 'banned'
+  /** access control refused it: no or bad credentials (401), insufficient (403), or no rule allows it */
+  | 'denied';
 
 /** One structured record per request. Field names are stable: they are stored and exported. */
 export interface GatewayEvent {
@@ -64,4 +70,24 @@ export interface GatewayEvent {
   bytesIn: number;
   bytesOut: number;
   userAgent: string | null;
+  /** the rate-limit decision that mattered most for this request, or null when no rule applied */
+  limit: LimitEventInfo | null;
+}
+
+/** What the limiter decided, on the event (see docs/events.md). */
+export interface LimitEventInfo {
+  /** the rule name (the one that refused or delayed, else the one closest to its limit) */
+  rule: string;
+  /** the composed key, e.g. "path.phone=+15551234567"; for bans the banned key, e.g. "ip:203.0.113.7" */
+  key: string;
+  /** units left in the tightest window of that rule */
+  remaining: number;
+  /**
+   * pass: under every limit; reject: refused with 429; delay: held by the tarpit then forwarded;
+   * dry-run: a dry-run rule would have refused; ban: refused because of a ban (newly made or existing);
+   * fail-open / fail-closed / local: the shared store was down and the rule's policy decided
+   */
+  action: 'pass' | 'reject' | 'delay' | 'dry-run' | 'ban' | 'fail-open' | 'fail-closed' | 'local';
+  /** delay held, ms (0 unless action is delay) */
+  delayMs: number;
 }

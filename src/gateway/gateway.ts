@@ -4,15 +4,22 @@ import { randomUUID } from 'node:crypto';
 import type { Pool } from 'undici';
 import type { ErrorCode } from '../errors.ts';
 import type { EventBus } from '../events/bus.ts';
-import type { Decision, GatewayEvent, RequestClass } from '../events/types.ts';
+import type { Decision, GatewayEvent, LimitEventInfo, RequestClass } from '../events/types.ts';
 import type { ListenerConfig, Mode } from '../config/types.ts';
 import { canonicaliseTarget } from '../http/canonical.ts';
 import { normaliseIp, subnetOf } from '../http/cidr.ts';
 import { resolveClientIp } from '../http/client-ip.ts';
 import { buildUpstreamHeaders, checkRequestHeaders, filterResponseHeaderObject, normaliseHost } from '../http/headers.ts';
+import { readBodyFields } from '../limiter/body-fields.ts';
+import type { CompiledRule } from '../limiter/plan.ts';
+import type { RequestFacts } from '../limiter/request-values.ts';
+import type { LimiterRuntime } from '../limiter/runtime.ts';
+import { banKeysOf, refusedByBan, type DeferredCount, type LimitVerdict } from '../limiter/stage.ts';
+import type { RouteMatch } from '../openapi/types.ts';
 import { BodyMeter } from './body-meter.ts';
-import { classify, type GatewayPlan } from './plan.ts';
+import { classify, type CompiledUpstream, type GatewayPlan } from './plan.ts';
 import { renderProblem, sendProblem } from './problem.ts';
+import { readBody } from './read-body.ts';
 import { startSweeper, type Watched } from './sweeper.ts';
 import { createUpstreamPools } from './upstream-pools.ts';
 import type { ZombiePolicy } from './zombie-policy.ts';
@@ -24,6 +31,8 @@ export interface GatewayOptions {
   log?: (level: 'info' | 'warn' | 'error', message: string, detail?: Record<string, unknown>) => void;
   /** how often timeouts and rate guards are checked; default 250 ms */
   checkIntervalMs?: number;
+  /** the rate limiter (store, bans, tarpit); none = no limits, no bans */
+  limiter?: LimiterRuntime;
 }
 
 export interface Gateway {
@@ -59,6 +68,13 @@ interface Exchange extends Watched {
   bytesOut: number;
   /** cancels the upstream request when the client goes away */
   abort: AbortController | null;
+  limit: LimitEventInfo | null;
+  /** RateLimit headers for the response */
+  limitHeaders: string[] | null;
+  /** count-by-outcome checks to spend once the status is known */
+  deferred: DeferredCount[] | null;
+  /** body bytes read by the gateway itself (rules that read the body) */
+  bufferedBytes: number;
 }
 
 export function createGateway(options: GatewayOptions): Gateway {
@@ -151,6 +167,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       bytesIn: 0,
       bytesOut: 0,
       userAgent: null,
+      limit: null,
     });
   }
 
@@ -184,6 +201,10 @@ export function createGateway(options: GatewayOptions): Gateway {
       upstreamLatencyMs: null,
       bytesOut: 0,
       abort: null,
+      limit: null,
+      limitHeaders: null,
+      deferred: null,
+      bufferedBytes: 0,
     };
     watched.add(ex);
     res.once('close', () => finish(ex));
@@ -244,7 +265,110 @@ export function createGateway(options: GatewayOptions): Gateway {
     const forwardPath = basePath + (upstream.stripPrefix === '' ? target.path : c.routePath);
     const pathAndQuery = target.query === '' ? forwardPath : `${forwardPath}?${target.query}`;
     // monitor mode is transparent: zombies pass without added headers
-    forward(ex, current, pools.get(upstream), pathAndQuery, isTrustedPeer, upstream.mode === 'enforce' ? c.zombie : null);
+    const zombie = upstream.mode === 'enforce' ? c.zombie : null;
+
+    const limiter = options.limiter;
+    if (limiter && !current.limiter.allow.has(ex.clientIp)) {
+      const now = ex.time;
+      // hot path: no key array unless some ban exists
+      const ban = limiter.bans.size > 0 ? limiter.bans.find(banKeysOf({ clientIp: ex.clientIp, principal: null } as RequestFacts, current.limiter.config.subnet), now) : null;
+      if (ban && !(upstream.mode === 'monitor')) {
+        refuseLimited(ex, refusedByBan(ban, now), hasBody(req));
+        return;
+      }
+      if (ban) ex.limit = { ...refusedByBan(ban, now).info!, action: 'dry-run' };
+      const rules = current.limiter.hasRules ? current.limiter.rulesFor(upstream.name, c.class, c.match?.operation ?? null, req.method ?? 'GET') : NO_RULES;
+      if (rules.length > 0) {
+        void limitThenForward(ex, limiter, current, upstream, rules, c.match, target.query, pathAndQuery, isTrustedPeer, zombie);
+        return;
+      }
+    }
+    forward(ex, current, pools.get(upstream), pathAndQuery, isTrustedPeer, zombie, null);
+  }
+
+  /** The limiter stage (asynchronous: the store may be Redis), then forward. */
+  async function limitThenForward(
+    ex: Exchange,
+    limiter: LimiterRuntime,
+    current: GatewayPlan,
+    upstream: CompiledUpstream,
+    rules: readonly CompiledRule[],
+    match: RouteMatch | null,
+    query: string,
+    pathAndQuery: string,
+    isTrustedPeer: boolean,
+    zombie: ZombiePolicy | null,
+  ): Promise<void> {
+    const { req, res } = ex;
+    let buffered: Buffer | null = null;
+    let body: unknown;
+    if (hasBody(req) && rules.some((r) => r.needsBody)) {
+      const read = await readBody(req, Math.min(current.limiter.config.bodyInspectBytes, current.config.limits.bodyBytes));
+      if (!read.ok) {
+        if (read.reason === 'too-large') refuse(ex, 'BODY_TOO_LARGE', 'rejected', { close: true });
+        return;
+      }
+      buffered = read.body;
+      ex.bufferedBytes = buffered.length;
+      const fields = readBodyFields(buffered, headerValue(req.headers['content-type']));
+      if (!fields.ok) {
+        refuse(ex, 'BAD_REQUEST_BODY', 'rejected', {});
+        return;
+      }
+      body = fields.value;
+    }
+    const operation = match?.operation ?? null;
+    const facts: RequestFacts = {
+      clientIp: ex.clientIp,
+      operation: operation ? operation.operationId : `${req.method ?? ''} ${ex.path ?? ''}`,
+      params: match?.params ?? null,
+      query,
+      headers: req.headers,
+      rawHeaders: req.rawHeaders,
+      principal: null,
+      body,
+    };
+    let verdict: LimitVerdict;
+    try {
+      verdict = await limiter.stage.decide(current.limiter, rules, facts, operation, ex.time);
+    } catch (error) {
+      // the resilient store absorbs store faults; this is a bug, and a bug must not take the API down
+      log('error', 'limiter failed; request admitted', { error: String(error) });
+      verdict = { kind: 'pass', delayMs: 0, headers: [], info: null, deferred: null };
+    }
+    if (res.destroyed) return;
+    const isMonitor = upstream.mode === 'monitor';
+    if (verdict.kind === 'refuse' && !(isMonitor && verdict.code !== 'AMBIGUOUS_PARAMETER')) {
+      refuseLimited(ex, verdict, hasBody(req) && buffered === null);
+      return;
+    }
+    if (verdict.kind === 'refuse') {
+      // monitor mode: what would have been refused is reported, not enforced
+      ex.limit = verdict.info ? { ...verdict.info, action: 'dry-run' } : null;
+    } else {
+      ex.limit = verdict.info;
+      ex.deferred = verdict.deferred;
+      if (verdict.headers.length > 0 && !isMonitor) ex.limitHeaders = verdict.headers;
+      if (verdict.delayMs > 0 && isMonitor && ex.limit) ex.limit = { ...ex.limit, action: 'dry-run', delayMs: 0 };
+      else if (verdict.delayMs > 0) {
+        const left = new AbortController();
+        res.once('close', () => left.abort());
+        const held = await limiter.tarpit.hold(ex.clientIp, verdict.delayMs, left.signal);
+        if (res.destroyed) return;
+        if (!held) {
+          if (ex.limit) ex.limit = { ...ex.limit, action: 'reject', delayMs: 0 };
+          refuse(ex, 'TARPIT_FULL', 'limited', { close: hasBody(req) && buffered === null, extraHeaders: ['retry-after', String(Math.max(1, Math.ceil(verdict.delayMs / 1000)))] });
+          return;
+        }
+      }
+    }
+    forward(ex, current, pools.get(upstream), pathAndQuery, isTrustedPeer, zombie, buffered);
+  }
+
+  function refuseLimited(ex: Exchange, verdict: Extract<LimitVerdict, { kind: 'refuse' }>, close: boolean): void {
+    ex.limit = verdict.info;
+    const decision: Decision = verdict.code === 'CLIENT_BANNED' ? 'banned' : verdict.code === 'AMBIGUOUS_PARAMETER' ? 'rejected' : 'limited';
+    refuse(ex, verdict.code, decision, { close, extraHeaders: verdict.headers });
   }
 
   function forward(
@@ -254,16 +378,18 @@ export function createGateway(options: GatewayOptions): Gateway {
     path: string,
     isTrustedPeer: boolean,
     zombie: ZombiePolicy | null,
+    buffered: Buffer | null,
   ): void {
     const { req, res } = ex;
-    let body: BodyMeter | null = null;
-    if (hasBody(req)) {
-      body = new BodyMeter(current.config.limits.bodyBytes, Date.now());
-      ex.body = body;
+    let body: BodyMeter | Buffer | null = buffered;
+    if (buffered === null && hasBody(req)) {
+      const meter = new BodyMeter(current.config.limits.bodyBytes, Date.now());
+      body = meter;
+      ex.body = meter;
       // .pipe, not stream.pipeline: pipeline builds and aborts an AbortController
       // per call (a DOMException each time), which measured 32 % of throughput
-      req.pipe(body);
-      req.once('error', (error) => body!.destroy(error));
+      req.pipe(meter);
+      req.once('error', (error) => meter.destroy(error));
     }
     const headers = buildUpstreamHeaders(req.rawHeaders, {
       clientIp: ex.peerIp,
@@ -292,6 +418,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           }
           const out = filterResponseHeaderObject(upstreamRes.headers);
           if (zombie) out.push(...zombie.headers);
+          if (ex.limitHeaders) out.push(...ex.limitHeaders);
           ex.decision = 'forwarded';
           res.writeHead(upstreamRes.statusCode, out);
           const upstreamBody = upstreamRes.body;
@@ -311,7 +438,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         (error: NodeJS.ErrnoException) => {
           ex.upstreamLatencyMs = performance.now() - sentAt;
           if (res.headersSent || res.destroyed) return;
-          const code = upstreamErrorCode(error, body);
+          const code = upstreamErrorCode(error, body instanceof BodyMeter ? body : null);
           refuse(ex, code, code === 'BODY_TOO_LARGE' || code === 'REQUEST_TIMEOUT' ? 'rejected' : 'upstream_error', { close: true });
           if (code === 'UPSTREAM_UNAVAILABLE' || code === 'UPSTREAM_TIMEOUT') {
             log('warn', 'upstream request failed', { upstream: ex.upstream, error: error.code ?? error.message });
@@ -360,10 +487,12 @@ export function createGateway(options: GatewayOptions): Gateway {
       status: res.headersSent ? res.statusCode : 0,
       latencyMs: performance.now() - ex.startedAt,
       upstreamLatencyMs: ex.upstreamLatencyMs,
-      bytesIn: ex.body ? ex.body.bytes : 0,
+      bytesIn: ex.body ? ex.body.bytes : ex.bufferedBytes,
       bytesOut: ex.bytesOut,
       userAgent: headerValue(req.headers['user-agent']) ?? null,
+      limit: ex.limit,
     });
+    if (ex.deferred && res.headersSent && ex.decision === 'forwarded') options.limiter?.stage.settle(ex.deferred, res.statusCode, Date.now());
   }
 
   return {
@@ -417,6 +546,8 @@ async function waitForDrain(watched: ReadonlySet<unknown>, graceMs: number): Pro
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+const NO_RULES: readonly CompiledRule[] = [];
 
 function hasBody(req: IncomingMessage): boolean {
   const cl = req.headers['content-length'];

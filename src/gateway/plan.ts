@@ -1,5 +1,6 @@
 import type { Mode, PolicyConfig, UpstreamConfig } from '../config/types.ts';
 import { compileCidrSet, type CidrSet } from '../http/cidr.ts';
+import { compileLimiterPlan, type LimiterPlan } from '../limiter/plan.ts';
 import { loadDocument } from '../openapi/load.ts';
 import { compileRouteTable } from '../openapi/route-table.ts';
 import type { LoadedDocument, Operation, RouteMatch, RouteTable } from '../openapi/types.ts';
@@ -35,6 +36,8 @@ export interface GatewayPlan {
   readonly selector: UpstreamSelector<CompiledUpstream>;
   readonly trustedProxies: CidrSet;
   readonly documents: ReadonlyMap<string, LoadedDocument>;
+  /** rate-limit rules by operation, costs, allow-list */
+  readonly limiter: LimiterPlan;
   readonly warnings: readonly string[];
 }
 
@@ -74,9 +77,12 @@ export function compileGatewayPlan(config: PolicyConfig, documents: ReadonlyMap<
     }
     return compiled;
   });
+  const limiter = compileLimiterPlan(config.rateLimits, upstreams.map((u) => ({ name: u.name, operations: u.routes.operations })));
+  warnings.push(...limiter.warnings);
   return {
     config,
     upstreams,
+    limiter,
     selector: compileUpstreamSelector(upstreams),
     trustedProxies: compileCidrSet(config.trustedProxies),
     documents,

@@ -8,6 +8,7 @@ import { createEventBus, type EventBus } from '../events/bus.ts';
 import { createEventRecorder, type EventRecorder } from '../store/recorder.ts';
 import { createSqliteStore } from '../store/sqlite.ts';
 import type { Store } from '../store/types.ts';
+import { createLimiterRuntime, type LimiterRuntime } from '../limiter/runtime.ts';
 import { createGateway, type Gateway } from './gateway.ts';
 import { loadGatewayPlan } from './plan.ts';
 
@@ -30,11 +31,17 @@ export interface GatewayRuntime {
   readonly gateway: Gateway;
   readonly bus: EventBus;
   readonly store: Store;
+  readonly limiter: LimiterRuntime;
   readonly recorder: EventRecorder;
   readonly addresses: readonly AddressInfo[];
   readonly config: PolicyConfig;
   reload(): Promise<ReloadResult>;
   close(graceMs?: number): Promise<void>;
+}
+
+function limiterSettings(config: PolicyConfig): string {
+  const { store, redis, maxKeys, tarpit } = config.rateLimits;
+  return JSON.stringify({ store, redis, maxKeys, tarpit });
 }
 
 export function createOperationalLogger(): pino.Logger {
@@ -64,11 +71,9 @@ export async function startGatewayRuntime(policy: string | PolicyConfig, options
   });
   bus.subscribe(accessLog.listener);
 
-  const gateway = createGateway({
-    plan,
-    bus,
-    log: (level, message, detail) => logger[level](detail ?? {}, message),
-  });
+  const log = (level: 'info' | 'warn' | 'error', message: string, detail?: Record<string, unknown>): void => logger[level](detail ?? {}, message);
+  const limiter = await createLimiterRuntime(config.rateLimits, log);
+  const gateway = createGateway({ plan, bus, log, limiter });
   const addresses = await gateway.listen();
 
   let reloading: Promise<ReloadResult> | null = null;
@@ -82,6 +87,9 @@ export async function startGatewayRuntime(policy: string | PolicyConfig, options
         await gateway.swapPlan(nextPlan);
         if (next.store.sqlite !== config.store.sqlite || next.accessLog.target !== config.accessLog.target) {
           logger.warn('store and access log changes take effect after a restart');
+        }
+        if (limiterSettings(next) !== limiterSettings(config)) {
+          logger.warn('rateLimits store, redis, maxKeys and tarpit changes take effect after a restart; rules are reloaded');
         }
         config = next;
         for (const w of nextPlan.warnings) logger.warn(w);
@@ -145,7 +153,9 @@ export async function startGatewayRuntime(policy: string | PolicyConfig, options
       clearTimeout(debounce);
       for (const w of watchers) w.close();
       process.off('SIGHUP', onHup);
+      limiter.tarpit.releaseAll();
       await gateway.close(graceMs);
+      await limiter.close();
       await recorder.close();
       await store.close();
       await accessLog.close();
@@ -158,6 +168,7 @@ export async function startGatewayRuntime(policy: string | PolicyConfig, options
     gateway,
     bus,
     store,
+    limiter,
     recorder,
     addresses,
     get config() {

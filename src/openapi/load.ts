@@ -20,6 +20,7 @@ import { invalidDocument } from './errors.ts';
 import { detectFormat } from './format.ts';
 import { serversBasePaths, swaggerBasePath } from './base-paths.ts';
 import { collectOperations } from './operations.ts';
+import { collectSecuritySchemes } from './security-schemes.ts';
 import { isRecord } from './util.ts';
 
 /**
@@ -84,6 +85,7 @@ export async function loadDocument(file: string): Promise<LoadedDocument> {
     version: typeof info.version === 'string' ? info.version : String(info.version ?? ''),
     basePaths: [...basePaths],
     operations,
+    securitySchemes: collectSecuritySchemes(doc, format, warnings),
     warnings,
   };
 }

@@ -1,3 +1,5 @@
+import type { SecurityScheme } from './security-schemes.ts';
+
 /** One operation of a loaded OpenAPI / Swagger document, as routed. */
 export interface Operation {
   /** upper-case HTTP method */
@@ -37,6 +39,8 @@ export interface LoadedDocument {
   /** base paths from servers[].url (or Swagger basePath); ["" ] when none */
   basePaths: string[];
   operations: Operation[];
+  /** components.securitySchemes (Swagger 2.0: securityDefinitions) by name; absent in hand-built documents */
+  securitySchemes?: ReadonlyMap<string, SecurityScheme>;
   /**
    * what was tolerated while loading (e.g. a path without a leading "/", a
    * server variable without default); empty when the document is clean

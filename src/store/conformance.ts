@@ -40,6 +40,7 @@ export function makeTestEvent(overrides: Partial<GatewayEvent> = {}): GatewayEve
     bytesIn: 0,
     bytesOut: 120,
     userAgent: 'conformance/1.0',
+    limit: null,
     ...overrides,
   };
 }
