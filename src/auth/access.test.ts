@@ -77,7 +77,7 @@ describe('decideAccess: OpenAPI security semantics', () => {
   });
 
   it('an invalid credential is 401 invalid_token, even where an anonymous alternative exists', async () => {
-    for (const security of [[{ bearer: [] }], [{ bearer: [] }, {}]]) {
+    for (const security of [[{ bearer: [] }], [{ bearer: [] }, {}]] as Array<Array<Record<string, string[]>>>) {
       const d = await decideAccess(compileAccessPolicy(op(security), noAuth), verifiers, request({ 'x-test-bearer': 'expired' }), noValue);
       assert.equal(d.allowed, false);
       if (!d.allowed) assert.deepEqual([d.status, d.outcome, d.challenges], [401, 'invalid', ['Test realm="bearer", error="invalid_token"']]);
@@ -85,7 +85,7 @@ describe('decideAccess: OpenAPI security semantics', () => {
   });
 
   it('honours an explicit anonymous alternative ({} in the list, or security: [])', async () => {
-    for (const security of [[{ bearer: [] }, {}], []]) {
+    for (const security of [[{ bearer: [] }, {}], []] as Array<Array<Record<string, string[]>>>) {
       const d = await decideAccess(compileAccessPolicy(op(security), noAuth), verifiers, request(), noValue);
       assert.deepEqual(d.allowed && [d.outcome, d.principal], ['anonymous', null]);
     }

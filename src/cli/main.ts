@@ -1,7 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { pathToFileURL } from 'node:url';
 import { ApiwardenError } from '../errors.ts';
+import { hashPassword } from '../auth/password-hash.ts';
+import { registerAuditCommand } from './audit-command.ts';
 import { registerBansCommand } from './bans-command.ts';
+import { registerKeysCommand } from './keys-command.ts';
 import { runCheck } from './check.ts';
 import { runDemo } from './demo-command.ts';
 import { runGateway } from './gateway-command.ts';
@@ -68,9 +71,23 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       exitCode = await runDemo({ port: Number(opts.port), mode: opts.mode, exit: opts.exit ?? false }, io);
     });
 
-  registerBansCommand(program, io, (code) => {
+  const setExit = (code: number): void => {
     exitCode = code;
-  });
+  };
+  registerAuditCommand(program, { io, setExitCode: setExit });
+  registerKeysCommand(program, io, setExit);
+  registerBansCommand(program, io, setExit);
+
+  program
+    .command('hash-password')
+    .description('read a password from standard input and print its scrypt hash for auth.schemes.<name>.basic.users[].passwordHash')
+    .action(async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      const password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+      if (password === '') throw new ApiwardenError('EMPTY_PASSWORD', 'no password on standard input (e.g. printf %s "$PASSWORD" | apiwarden hash-password)');
+      io.out(await hashPassword(password));
+    });
 
   try {
     await program.parseAsync(argv as string[]);

@@ -270,8 +270,8 @@ describe('valid policy files', () => {
           stripPrefix: true,
           mode: 'enforce',
           retired: [
-            { prefix: '/v1', sunset: new Date('2025-06-30T00:00:00Z'), link: 'https://example.com/migrate' },
-            { prefix: '/beta', sunset: null, link: null },
+            { prefix: '/v1', sunset: new Date('2025-06-30T00:00:00Z'), link: 'https://example.com/migrate', isPublic: false },
+            { prefix: '/beta', sunset: null, link: null, isPublic: false },
           ],
           sunsets: [
             {

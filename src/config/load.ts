@@ -451,6 +451,7 @@ class Compiler {
         prefix,
         sunset: this.date(at('retired', k, 'sunset'), raw.sunset),
         link: this.link(at('retired', k, 'link'), raw.link),
+        isPublic: raw.public === true,
       };
     });
   }

@@ -61,6 +61,7 @@ const retired = {
     prefix: { type: 'string', description: 'a path prefix such as /v1' },
     sunset: date,
     link: url,
+    public: { type: 'boolean', default: false },
   },
 };
 

@@ -21,6 +21,8 @@ export interface RetiredPrefix {
   sunset: Date | null;
   /** documentation link sent in a `Link: <...>; rel="sunset"` header */
   link: string | null;
+  /** served without credentials until the sunset (nothing under it has a security requirement) */
+  isPublic: boolean;
 }
 
 export interface SunsetEntry {

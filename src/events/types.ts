@@ -1,3 +1,5 @@
+import type { AccessOutcome } from '../auth/access.ts';
+
 /** How a request was classified against the loaded OpenAPI documents. */
 export type RequestClass =
   /** method and path match an operation of a loaded document */
@@ -72,6 +74,10 @@ export interface GatewayEvent {
   userAgent: string | null;
   /** the rate-limit decision that mattered most for this request, or null when no rule applied */
   limit: LimitEventInfo | null;
+  /** the authenticated principal's id (e.g. "apikey:k1a2b3c4", "jwt:https://idp/|alice"), or null */
+  principal: string | null;
+  /** how access control decided (see docs/events.md), or null when it did not run */
+  auth: AccessOutcome | null;
 }
 
 /** What the limiter decided, on the event (see docs/events.md). */

@@ -1,7 +1,13 @@
+import { readFileSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'undici';
+import { decideAccess, type AccessDecision, type AccessPolicy } from '../auth/access.ts';
+import type { AccessOutcome } from '../auth/access.ts';
+import type { Principal } from '../auth/types.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { EventBus } from '../events/bus.ts';
 import type { Decision, GatewayEvent, LimitEventInfo, RequestClass } from '../events/types.ts';
@@ -12,7 +18,7 @@ import { resolveClientIp } from '../http/client-ip.ts';
 import { buildUpstreamHeaders, checkRequestHeaders, filterResponseHeaderObject, normaliseHost } from '../http/headers.ts';
 import { readBodyFields } from '../limiter/body-fields.ts';
 import type { CompiledRule } from '../limiter/plan.ts';
-import type { RequestFacts } from '../limiter/request-values.ts';
+import { AMBIGUOUS, readPart, type RequestFacts } from '../limiter/request-values.ts';
 import type { LimiterRuntime } from '../limiter/runtime.ts';
 import { banKeysOf, refusedByBan, type DeferredCount, type LimitVerdict } from '../limiter/stage.ts';
 import type { RouteMatch } from '../openapi/types.ts';
@@ -41,7 +47,7 @@ export interface Gateway {
   /** swap in a new plan; in-flight requests finish on the old one */
   swapPlan(plan: GatewayPlan): Promise<void>;
   readonly plan: GatewayPlan;
-  readonly servers: readonly http.Server[];
+  readonly servers: readonly (http.Server | https.Server)[];
   /** requests being served now */
   readonly inFlight: number;
   /** stop accepting, let in-flight requests finish (up to graceMs), then close everything */
@@ -75,6 +81,22 @@ interface Exchange extends Watched {
   deferred: DeferredCount[] | null;
   /** body bytes read by the gateway itself (rules that read the body) */
   bufferedBytes: number;
+  principal: string | null;
+  auth: AccessOutcome | null;
+  /** principal headers for the upstream */
+  identity: string[] | null;
+}
+
+/** Where and how a classified request is forwarded. */
+interface Route {
+  upstream: CompiledUpstream;
+  match: RouteMatch | null;
+  /** raw query without '?' */
+  query: string;
+  pathAndQuery: string;
+  isTrustedPeer: boolean;
+  /** zombie headers to add (enforce mode only) */
+  zombie: ZombiePolicy | null;
 }
 
 export function createGateway(options: GatewayOptions): Gateway {
@@ -93,24 +115,36 @@ export function createGateway(options: GatewayOptions): Gateway {
     slowReadTimeoutMs: limits.slowReadTimeoutMs,
   });
 
-  const servers = plan.config.listeners.map(() => {
-    const server = http.createServer(
-      {
-        maxHeaderSize: limits.headerBytes,
-        headersTimeout: limits.headersTimeoutMs,
-        requestTimeout: limits.requestTimeoutMs,
-        keepAliveTimeout: limits.keepAliveTimeoutMs,
-        // Node checks header/request timeouts only this often (30 s by default),
-        // which would let a "2 s" header timeout last half a minute
-        connectionsCheckingInterval: options.checkIntervalMs ?? 250,
-        requireHostHeader: true,
-        insecureHTTPParser: false,
-        joinDuplicateHeaders: false,
-      },
-      handle,
-    );
-    server.on('connection', limitConnections);
+  const servers = plan.config.listeners.map((listener) => {
+    const httpOptions: http.ServerOptions = {
+      maxHeaderSize: limits.headerBytes,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // Node checks header/request timeouts only this often (30 s by default),
+      // which would let a "2 s" header timeout last half a minute
+      connectionsCheckingInterval: options.checkIntervalMs ?? 250,
+      requireHostHeader: true,
+      insecureHTTPParser: false,
+      joinDuplicateHeaders: false,
+    };
+    const tls = listener.tls;
+    const server = tls
+      ? https.createServer({
+          ...httpOptions,
+          cert: readFileSync(tls.cert),
+          key: readFileSync(tls.key),
+          ...(tls.ca ? { ca: readFileSync(tls.ca) } : {}),
+          // 'request': the handshake asks for a certificate and verifies it against `ca`,
+          // but lets the request through without one; the mutualTLS scheme then decides
+          requestCert: tls.clientCertificates !== 'none',
+          rejectUnauthorized: tls.clientCertificates === 'require',
+          minVersion: 'TLSv1.2',
+        }, handle)
+      : http.createServer(httpOptions, handle);
+    server.on(tls ? 'secureConnection' : 'connection', limitConnections);
     server.on('clientError', onClientError);
+    if (tls) server.on('tlsClientError', (error: Error, socket: Socket) => socket.destroy(error));
     return server;
   });
 
@@ -168,6 +202,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       bytesOut: 0,
       userAgent: null,
       limit: null,
+      principal: null,
+      auth: null,
     });
   }
 
@@ -205,6 +241,9 @@ export function createGateway(options: GatewayOptions): Gateway {
       limitHeaders: null,
       deferred: null,
       bufferedBytes: 0,
+      principal: null,
+      auth: null,
+      identity: null,
     };
     watched.add(ex);
     res.once('close', () => finish(ex));
@@ -263,46 +302,57 @@ export function createGateway(options: GatewayOptions): Gateway {
 
     const basePath = upstream.basePath;
     const forwardPath = basePath + (upstream.stripPrefix === '' ? target.path : c.routePath);
-    const pathAndQuery = target.query === '' ? forwardPath : `${forwardPath}?${target.query}`;
-    // monitor mode is transparent: zombies pass without added headers
-    const zombie = upstream.mode === 'enforce' ? c.zombie : null;
+    const route: Route = {
+      upstream,
+      match: c.match,
+      query: target.query,
+      pathAndQuery: target.query === '' ? forwardPath : `${forwardPath}?${target.query}`,
+      isTrustedPeer,
+      // monitor mode is transparent: zombies pass without added headers
+      zombie: upstream.mode === 'enforce' ? c.zombie : null,
+    };
+
+    const operation = c.match?.operation ?? null;
+    const access = current.auth.policyFor(operation);
+    // a retired prefix marked public stands in for the security requirement nothing under it can declare
+    const isOpen = access.requirements === null && access.rules.length === 0 && (access.isPublic || (c.zombie?.isPublic ?? false));
 
     const limiter = options.limiter;
+    let rules: readonly CompiledRule[] = NO_RULES;
     if (limiter && !current.limiter.allow.has(ex.clientIp)) {
-      const now = ex.time;
-      // hot path: no key array unless some ban exists
-      const ban = limiter.bans.size > 0 ? limiter.bans.find(banKeysOf({ clientIp: ex.clientIp, principal: null } as RequestFacts, current.limiter.config.subnet), now) : null;
-      if (ban && !(upstream.mode === 'monitor')) {
-        refuseLimited(ex, refusedByBan(ban, now), hasBody(req));
-        return;
+      // hot path: no key array unless some ban exists (principal bans are checked again once known)
+      const ban = limiter.bans.size > 0 ? limiter.bans.find(banKeysOf(ex.clientIp, null, current.limiter.config.subnet), ex.time) : null;
+      if (ban) {
+        if (upstream.mode === 'enforce') {
+          refuseLimited(ex, refusedByBan(ban, ex.time), hasBody(req));
+          return;
+        }
+        ex.limit = { ...refusedByBan(ban, ex.time).info!, action: 'dry-run' };
       }
-      if (ban) ex.limit = { ...refusedByBan(ban, now).info!, action: 'dry-run' };
-      const rules = current.limiter.hasRules ? current.limiter.rulesFor(upstream.name, c.class, c.match?.operation ?? null, req.method ?? 'GET') : NO_RULES;
-      if (rules.length > 0) {
-        void limitThenForward(ex, limiter, current, upstream, rules, c.match, target.query, pathAndQuery, isTrustedPeer, zombie);
-        return;
-      }
+      if (current.limiter.hasRules) rules = current.limiter.rulesFor(upstream.name, c.class, operation, req.method ?? 'GET');
     }
-    forward(ex, current, pools.get(upstream), pathAndQuery, isTrustedPeer, zombie, null);
+    if (isOpen && rules.length === 0) {
+      ex.auth = 'public';
+      forward(ex, current, pools.get(upstream), route, null);
+      return;
+    }
+    void admit(ex, current, route, access, isOpen, rules);
   }
 
-  /** The limiter stage (asynchronous: the store may be Redis), then forward. */
-  async function limitThenForward(
-    ex: Exchange,
-    limiter: LimiterRuntime,
-    current: GatewayPlan,
-    upstream: CompiledUpstream,
-    rules: readonly CompiledRule[],
-    match: RouteMatch | null,
-    query: string,
-    pathAndQuery: string,
-    isTrustedPeer: boolean,
-    zombie: ZombiePolicy | null,
-  ): Promise<void> {
+  /**
+   * The asynchronous stages: read the body when a stage needs it, access
+   * control, then rate limits (which may key on the principal), then forward.
+   */
+  async function admit(ex: Exchange, current: GatewayPlan, route: Route, access: AccessPolicy, isOpen: boolean, rules: readonly CompiledRule[]): Promise<void> {
     const { req, res } = ex;
+    const { upstream, match } = route;
+    const operation = match?.operation ?? null;
+    const isMonitor = upstream.mode === 'monitor';
+
     let buffered: Buffer | null = null;
     let body: unknown;
-    if (hasBody(req) && rules.some((r) => r.needsBody)) {
+    let bodyProblem = false;
+    if (hasBody(req) && (rules.some((r) => r.needsBody) || current.auth.needsBody(operation))) {
       const read = await readBody(req, Math.min(current.limiter.config.bodyInspectBytes, current.config.limits.bodyBytes));
       if (!read.ok) {
         if (read.reason === 'too-large') refuse(ex, 'BODY_TOO_LARGE', 'rejected', { close: true });
@@ -311,58 +361,111 @@ export function createGateway(options: GatewayOptions): Gateway {
       buffered = read.body;
       ex.bufferedBytes = buffered.length;
       const fields = readBodyFields(buffered, headerValue(req.headers['content-type']));
-      if (!fields.ok) {
-        refuse(ex, 'BAD_REQUEST_BODY', 'rejected', {});
-        return;
-      }
-      body = fields.value;
+      if (fields.ok) body = fields.value;
+      else bodyProblem = true;
     }
-    const operation = match?.operation ?? null;
+
     const facts: RequestFacts = {
       clientIp: ex.clientIp,
       operation: operation ? operation.operationId : `${req.method ?? ''} ${ex.path ?? ''}`,
       params: match?.params ?? null,
-      query,
+      query: route.query,
       headers: req.headers,
       rawHeaders: req.rawHeaders,
       principal: null,
       body,
     };
-    let verdict: LimitVerdict;
-    try {
-      verdict = await limiter.stage.decide(current.limiter, rules, facts, operation, ex.time);
-    } catch (error) {
-      // the resilient store absorbs store faults; this is a bug, and a bug must not take the API down
-      log('error', 'limiter failed; request admitted', { error: String(error) });
-      verdict = { kind: 'pass', delayMs: 0, headers: [], info: null, deferred: null };
-    }
-    if (res.destroyed) return;
-    const isMonitor = upstream.mode === 'monitor';
-    if (verdict.kind === 'refuse' && !(isMonitor && verdict.code !== 'AMBIGUOUS_PARAMETER')) {
-      refuseLimited(ex, verdict, hasBody(req) && buffered === null);
-      return;
-    }
-    if (verdict.kind === 'refuse') {
-      // monitor mode: what would have been refused is reported, not enforced
-      ex.limit = verdict.info ? { ...verdict.info, action: 'dry-run' } : null;
+
+    // --- access control
+    if (isOpen) {
+      ex.auth = 'public';
     } else {
-      ex.limit = verdict.info;
-      ex.deferred = verdict.deferred;
-      if (verdict.headers.length > 0 && !isMonitor) ex.limitHeaders = verdict.headers;
-      if (verdict.delayMs > 0 && isMonitor && ex.limit) ex.limit = { ...ex.limit, action: 'dry-run', delayMs: 0 };
-      else if (verdict.delayMs > 0) {
-        const left = new AbortController();
-        res.once('close', () => left.abort());
-        const held = await limiter.tarpit.hold(ex.clientIp, verdict.delayMs, left.signal);
-        if (res.destroyed) return;
-        if (!held) {
-          if (ex.limit) ex.limit = { ...ex.limit, action: 'reject', delayMs: 0 };
-          refuse(ex, 'TARPIT_FULL', 'limited', { close: hasBody(req) && buffered === null, extraHeaders: ['retry-after', String(Math.max(1, Math.ceil(verdict.delayMs / 1000)))] });
+      const subnet = current.limiter.config.subnet;
+      let decision: AccessDecision;
+      try {
+        decision = await decideAccess(access, current.auth.verifiersFor(operation), {
+          method: req.method ?? 'GET',
+          path: ex.path ?? '',
+          query: route.query,
+          headers: req.headers,
+          rawHeaders: req.rawHeaders,
+          peerCertificate: peerCertificateOf(req),
+          peerCertificateAuthorized: (req.socket as TLSSocket).authorized === true,
+          body: buffered,
+          now: ex.time,
+        }, (part) => {
+          const v = readPart(part, facts, subnet);
+          return v === AMBIGUOUS ? 'ambiguous' : v;
+        });
+      } catch (error) {
+        // a verifier fault is a bug or an outage: refuse (never admit on a fault in access control)
+        log('error', 'access control failed', { error: String(error), operation: ex.operationId });
+        decision = { allowed: false, outcome: 'unavailable', status: 503, challenges: [], reason: 'verifier fault', principal: null };
+      }
+      if (res.destroyed) return;
+      ex.auth = decision.outcome;
+      const principal = decision.allowed ? decision.principal : decision.principal;
+      ex.principal = principal?.id ?? null;
+      facts.principal = principal;
+      if (!decision.allowed && !isMonitor) {
+        const code: ErrorCode = decision.status === 401 ? 'UNAUTHENTICATED' : decision.status === 503 ? 'AUTH_UNAVAILABLE' : decision.outcome === 'no-rule' ? 'NO_ACCESS_RULE' : 'ACCESS_DENIED';
+        const extra: string[] = [];
+        for (const c of decision.challenges) extra.push('www-authenticate', c);
+        refuse(ex, code, 'denied', { close: hasBody(req) && buffered === null, extraHeaders: extra });
+        return;
+      }
+      ex.identity = decision.allowed && principal && current.auth.principalHeaders ? identityHeaders(principal) : null;
+    }
+
+    // --- rate limits
+    const limiter = options.limiter;
+    if (limiter && rules.length > 0) {
+      if (bodyProblem) {
+        refuse(ex, 'BAD_REQUEST_BODY', 'rejected', {});
+        return;
+      }
+      if (facts.principal && limiter.bans.size > 0) {
+        const ban = limiter.bans.find(banKeysOf(ex.clientIp, facts.principal, current.limiter.config.subnet), ex.time);
+        if (ban && !isMonitor) {
+          refuseLimited(ex, refusedByBan(ban, ex.time), hasBody(req) && buffered === null);
           return;
         }
       }
+      let verdict: LimitVerdict;
+      try {
+        verdict = await limiter.stage.decide(current.limiter, rules, facts, operation, ex.time);
+      } catch (error) {
+        // the resilient store absorbs store faults; this is a bug, and a bug must not take the API down
+        log('error', 'limiter failed; request admitted', { error: String(error) });
+        verdict = { kind: 'pass', delayMs: 0, headers: [], info: null, deferred: null };
+      }
+      if (res.destroyed) return;
+      if (verdict.kind === 'refuse' && !(isMonitor && verdict.code !== 'AMBIGUOUS_PARAMETER')) {
+        refuseLimited(ex, verdict, hasBody(req) && buffered === null);
+        return;
+      }
+      if (verdict.kind === 'refuse') {
+        // monitor mode: what would have been refused is reported, not enforced
+        ex.limit = verdict.info ? { ...verdict.info, action: 'dry-run' } : null;
+      } else {
+        ex.limit = verdict.info;
+        ex.deferred = verdict.deferred;
+        if (verdict.headers.length > 0 && !isMonitor) ex.limitHeaders = verdict.headers;
+        if (verdict.delayMs > 0 && isMonitor && ex.limit) ex.limit = { ...ex.limit, action: 'dry-run', delayMs: 0 };
+        else if (verdict.delayMs > 0) {
+          const left = new AbortController();
+          res.once('close', () => left.abort());
+          const held = await limiter.tarpit.hold(ex.clientIp, verdict.delayMs, left.signal);
+          if (res.destroyed) return;
+          if (!held) {
+            if (ex.limit) ex.limit = { ...ex.limit, action: 'reject', delayMs: 0 };
+            refuse(ex, 'TARPIT_FULL', 'limited', { close: hasBody(req) && buffered === null, extraHeaders: ['retry-after', String(Math.max(1, Math.ceil(verdict.delayMs / 1000)))] });
+            return;
+          }
+        }
+      }
     }
-    forward(ex, current, pools.get(upstream), pathAndQuery, isTrustedPeer, zombie, buffered);
+    forward(ex, current, pools.get(upstream), route, buffered);
   }
 
   function refuseLimited(ex: Exchange, verdict: Extract<LimitVerdict, { kind: 'refuse' }>, close: boolean): void {
@@ -371,15 +474,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     refuse(ex, verdict.code, decision, { close, extraHeaders: verdict.headers });
   }
 
-  function forward(
-    ex: Exchange,
-    current: GatewayPlan,
-    pool: Pool,
-    path: string,
-    isTrustedPeer: boolean,
-    zombie: ZombiePolicy | null,
-    buffered: Buffer | null,
-  ): void {
+  function forward(ex: Exchange, current: GatewayPlan, pool: Pool, route: Route, buffered: Buffer | null): void {
     const { req, res } = ex;
     let body: BodyMeter | Buffer | null = buffered;
     if (buffered === null && hasBody(req)) {
@@ -393,18 +488,20 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
     const headers = buildUpstreamHeaders(req.rawHeaders, {
       clientIp: ex.peerIp,
-      proto: 'http',
+      proto: (req.socket as TLSSocket).encrypted === true ? 'https' : 'http',
       host: req.headers.host ?? '',
-      peerIsTrusted: isTrustedPeer,
+      peerIsTrusted: route.isTrustedPeer,
       style: current.config.forwardedHeaders,
+      ...(ex.identity ? { identity: ex.identity } : {}),
     });
+    const zombie = route.zombie;
     const abort = new AbortController();
     ex.abort = abort;
     const sentAt = performance.now();
     pool
       .request({
         method: req.method as 'GET',
-        path,
+        path: route.pathAndQuery,
         headers,
         body,
         signal: abort.signal,
@@ -491,6 +588,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       bytesOut: ex.bytesOut,
       userAgent: headerValue(req.headers['user-agent']) ?? null,
       limit: ex.limit,
+      principal: ex.principal,
+      auth: ex.auth,
     });
     if (ex.deferred && res.headersSent && ex.decision === 'forwarded') options.limiter?.stage.settle(ex.deferred, res.statusCode, Date.now());
   }
@@ -511,8 +610,11 @@ export function createGateway(options: GatewayOptions): Gateway {
     async swapPlan(next) {
       const listenersChanged = JSON.stringify(next.config.listeners) !== JSON.stringify(plan.config.listeners);
       if (listenersChanged) log('warn', 'listener changes take effect after a restart');
+      const previous = plan;
       plan = next;
       await pools.retain(next.upstreams);
+      // in-flight requests may still verify with the old plan's verifiers: close them later
+      if (previous.auth !== next.auth) setTimeout(() => void previous.auth.close(), 30_000).unref();
     },
     async close(graceMs = 10_000) {
       closing = true;
@@ -525,11 +627,12 @@ export function createGateway(options: GatewayOptions): Gateway {
       })));
       stopSweeper();
       await pools.close();
+      await plan.auth.close();
     },
   };
 }
 
-function listenOn(server: http.Server, listener: ListenerConfig): Promise<AddressInfo> {
+function listenOn(server: http.Server | https.Server, listener: ListenerConfig): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     // reusePort: several worker processes bind the same port, the kernel spreads connections (Linux SO_REUSEPORT)
@@ -548,6 +651,29 @@ async function waitForDrain(watched: ReadonlySet<unknown>, graceMs: number): Pro
 }
 
 const NO_RULES: readonly CompiledRule[] = [];
+
+function peerCertificateOf(req: IncomingMessage): PeerCertificate | null {
+  const socket = req.socket as TLSSocket;
+  if (socket.encrypted !== true) return null;
+  const cert = socket.getPeerCertificate();
+  // Node returns an empty object when the client sent none
+  return cert && Object.keys(cert).length > 0 ? cert : null;
+}
+
+/**
+ * What the upstream learns of the principal. Values are the gateway's own
+ * (ids, scopes and roles it verified); header-unsafe characters never occur
+ * in them, but they are stripped anyway so a claim cannot inject a field.
+ */
+function identityHeaders(p: Principal): string[] {
+  const clean = (v: string): string => v.replace(/[^\x20-\x7e]/g, '');
+  const out = ['x-apiwarden-principal', clean(p.id), 'x-apiwarden-auth-method', p.method];
+  if (p.subject) out.push('x-apiwarden-subject', clean(p.subject));
+  if (p.scopes.length > 0) out.push('x-apiwarden-scopes', clean(p.scopes.join(' ')));
+  if (p.roles.length > 0) out.push('x-apiwarden-roles', clean(p.roles.join(' ')));
+  if (p.plan) out.push('x-apiwarden-plan', clean(p.plan));
+  return out;
+}
 
 function hasBody(req: IncomingMessage): boolean {
   const cl = req.headers['content-length'];

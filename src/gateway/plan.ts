@@ -1,6 +1,7 @@
 import type { Mode, PolicyConfig, UpstreamConfig } from '../config/types.ts';
 import { compileCidrSet, type CidrSet } from '../http/cidr.ts';
 import { compileLimiterPlan, type LimiterPlan } from '../limiter/plan.ts';
+import { compileAuthPlan, type AuthPlan, type AuthServices } from '../auth/plan.ts';
 import { loadDocument } from '../openapi/load.ts';
 import { compileRouteTable } from '../openapi/route-table.ts';
 import type { LoadedDocument, Operation, RouteMatch, RouteTable } from '../openapi/types.ts';
@@ -38,6 +39,8 @@ export interface GatewayPlan {
   readonly documents: ReadonlyMap<string, LoadedDocument>;
   /** rate-limit rules by operation, costs, allow-list */
   readonly limiter: LimiterPlan;
+  /** access policies by operation, verifiers by document */
+  readonly auth: AuthPlan;
   readonly warnings: readonly string[];
 }
 
@@ -50,17 +53,19 @@ export interface Classification {
   routePath: string;
 }
 
-export async function loadGatewayPlan(config: PolicyConfig): Promise<GatewayPlan> {
+const NO_SERVICES: AuthServices = { apiKeys: null };
+
+export async function loadGatewayPlan(config: PolicyConfig, services: AuthServices = NO_SERVICES): Promise<GatewayPlan> {
   const documents = new Map<string, LoadedDocument>();
   for (const upstream of config.upstreams) {
     for (const file of upstream.openapi) {
       if (!documents.has(file)) documents.set(file, await loadDocument(file));
     }
   }
-  return compileGatewayPlan(config, documents);
+  return compileGatewayPlan(config, documents, services);
 }
 
-export function compileGatewayPlan(config: PolicyConfig, documents: ReadonlyMap<string, LoadedDocument>): GatewayPlan {
+export function compileGatewayPlan(config: PolicyConfig, documents: ReadonlyMap<string, LoadedDocument>, services: AuthServices = NO_SERVICES): GatewayPlan {
   const warnings: string[] = [];
   const upstreams = config.upstreams.map((upstream) => {
     const docs = upstream.openapi.map((file) => {
@@ -79,10 +84,13 @@ export function compileGatewayPlan(config: PolicyConfig, documents: ReadonlyMap<
   });
   const limiter = compileLimiterPlan(config.rateLimits, upstreams.map((u) => ({ name: u.name, operations: u.routes.operations })));
   warnings.push(...limiter.warnings);
+  const auth = compileAuthPlan(config.auth, documents, services);
+  warnings.push(...auth.warnings);
   return {
     config,
     upstreams,
     limiter,
+    auth,
     selector: compileUpstreamSelector(upstreams),
     trustedProxies: compileCidrSet(config.trustedProxies),
     documents,

@@ -9,6 +9,8 @@ import { createEventRecorder, type EventRecorder } from '../store/recorder.ts';
 import { createSqliteStore } from '../store/sqlite.ts';
 import type { Store } from '../store/types.ts';
 import { createLimiterRuntime, type LimiterRuntime } from '../limiter/runtime.ts';
+import { createSqliteApiKeyStore, type ApiKeyStore } from '../auth/api-key-store.ts';
+import type { AuthServices } from '../auth/plan.ts';
 import { createGateway, type Gateway } from './gateway.ts';
 import { loadGatewayPlan } from './plan.ts';
 
@@ -32,6 +34,8 @@ export interface GatewayRuntime {
   readonly bus: EventBus;
   readonly store: Store;
   readonly limiter: LimiterRuntime;
+  /** the API key store the apiKey schemes check (same database as the inventory) */
+  readonly apiKeys: ApiKeyStore;
   readonly recorder: EventRecorder;
   readonly addresses: readonly AddressInfo[];
   readonly config: PolicyConfig;
@@ -55,7 +59,10 @@ export function createOperationalLogger(): pino.Logger {
 export async function startGatewayRuntime(policy: string | PolicyConfig, options: RuntimeOptions = {}): Promise<GatewayRuntime> {
   const logger = options.logger ?? createOperationalLogger();
   let config = typeof policy === 'string' ? await loadPolicy(policy) : policy;
-  const plan = await loadGatewayPlan(config);
+  // API keys live in the same database file as the inventory (their own table)
+  const apiKeys = createSqliteApiKeyStore(config.store.sqlite);
+  const services: AuthServices = { apiKeys };
+  const plan = await loadGatewayPlan(config, services);
   for (const w of plan.warnings) logger.warn(w);
 
   const bus = createEventBus((error) => logger.error({ err: error }, 'event subscriber failed'));
@@ -83,7 +90,7 @@ export async function startGatewayRuntime(policy: string | PolicyConfig, options
     reloading ??= (async () => {
       try {
         const next = await loadPolicy(config.source);
-        const nextPlan = await loadGatewayPlan(next);
+        const nextPlan = await loadGatewayPlan(next, services);
         await gateway.swapPlan(nextPlan);
         if (next.store.sqlite !== config.store.sqlite || next.accessLog.target !== config.accessLog.target) {
           logger.warn('store and access log changes take effect after a restart');
@@ -156,6 +163,7 @@ export async function startGatewayRuntime(policy: string | PolicyConfig, options
       limiter.tarpit.releaseAll();
       await gateway.close(graceMs);
       await limiter.close();
+      await apiKeys.close();
       await recorder.close();
       await store.close();
       await accessLog.close();
@@ -169,6 +177,7 @@ export async function startGatewayRuntime(policy: string | PolicyConfig, options
     bus,
     store,
     limiter,
+    apiKeys,
     recorder,
     addresses,
     get config() {

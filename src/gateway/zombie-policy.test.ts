@@ -42,8 +42,8 @@ test('a deprecated operation without a sunset is served indefinitely, with a Dep
 });
 
 test('a retired prefix without sunset is gone already; with one it is served until then', () => {
-  assert.equal(compileRetiredPolicy({ prefix: '/v1', sunset: null, link: null }).sunsetAt, -Infinity);
-  const later = compileRetiredPolicy({ prefix: '/v0', sunset: new Date('2099-06-30T00:00:00Z'), link: null });
+  assert.equal(compileRetiredPolicy({ prefix: '/v1', sunset: null, link: null, isPublic: false }).sunsetAt, -Infinity);
+  const later = compileRetiredPolicy({ prefix: '/v0', sunset: new Date('2099-06-30T00:00:00Z'), link: null, isPublic: false });
   assert.equal(later.sunsetAt, Date.UTC(2099, 5, 30));
   assert.equal(later.reason, 'retired-prefix');
 });

@@ -13,6 +13,12 @@ export interface ZombiePolicy {
   sunsetAt: number;
   /** response headers added while it is still served (flat name/value list) */
   headers: readonly string[];
+  /**
+   * retired prefix only: served without credentials until its sunset (a
+   * request under a retired prefix matches no operation, so no security
+   * requirement can apply; without this it is denied in enforce mode)
+   */
+  isPublic: boolean;
 }
 
 /**
@@ -24,7 +30,7 @@ export interface ZombiePolicy {
 const PROCESS_START = Date.now();
 
 export function compileRetiredPolicy(retired: RetiredPrefix): ZombiePolicy {
-  const policy = build('retired-prefix', retired.sunset, null, retired.link);
+  const policy = { ...build('retired-prefix', retired.sunset, null, retired.link), isPublic: retired.isPublic };
   // a retired prefix without a sunset date is retired already: gone now
   return retired.sunset ? policy : { ...policy, sunsetAt: -Infinity };
 }
@@ -61,5 +67,5 @@ function build(reason: ZombiePolicy['reason'], sunset: Date | null, deprecatedAt
     const rel = sunset ? 'sunset' : 'deprecation';
     headers.push('link', `<${link}>; rel="${rel}"`);
   }
-  return { reason, sunsetAt: sunset ? sunset.getTime() : Infinity, headers };
+  return { reason, sunsetAt: sunset ? sunset.getTime() : Infinity, headers, isPublic: false };
 }

@@ -154,6 +154,8 @@ export function buildUpstreamHeaders(rawHeaders: readonly string[], ctx: Forward
     const value = rawHeaders[i + 1]!;
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower) || ALWAYS_REMOVED.has(lower) || isListed(listed, lower)) continue;
+    // the gateway's own assertions (principal headers): never from the client, in any spelling
+    if (lower.charCodeAt(0) === 0x78 /* x */ && lower.replaceAll('_', '-').startsWith('x-apiwarden-')) continue;
     if (FORWARDING_CHAINS.has(lower)) {
       // Collected, then re-emitted extended with this hop (trusted peer) or
       // dropped (untrusted peer: a client writing its own chain is spoofing).
@@ -193,6 +195,7 @@ export function buildUpstreamHeaders(rawHeaders: readonly string[], ctx: Forward
     if (ctx.host !== '') element += `;host=${tokenOrQuoted(ctx.host)}`;
     out.push('forwarded', join(forwarded, element));
   }
+  if (ctx.identity) out.push(...ctx.identity);
   return out;
 }
 

@@ -34,4 +34,10 @@ export interface ForwardContext {
   peerIsTrusted: boolean;
   /** which forwarding headers the upstream reads; the other style is removed */
   style: 'x-forwarded' | 'forwarded' | 'both';
+  /**
+   * headers the gateway asserts to the upstream (the authenticated
+   * principal), flat name/value list; every `x-apiwarden-*` field the client
+   * sent is removed whether or not these are set, so they cannot be forged
+   */
+  identity?: readonly string[];
 }

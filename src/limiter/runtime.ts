@@ -8,8 +8,6 @@
 import type { RateLimitsConfig } from '../config/types.ts';
 import { createBanMirror, type BanMirror } from './ban-mirror.ts';
 import { createMemoryLimiterStore } from './memory-store.ts';
-import { createLimiterRedisClient, createResilientStore } from './resilient-store.ts';
-import { createRedisLimiterStore } from './redis-store.ts';
 import { createLimiterStage, type LimiterStage } from './stage.ts';
 import { createTarpit, type Tarpit } from './tarpit.ts';
 import type { LimiterStore } from './types.ts';
@@ -28,6 +26,9 @@ export async function createLimiterRuntime(config: RateLimitsConfig, log: Limite
   let store: LimiterStore;
   let closeClient: () => Promise<void> = async () => {};
   if (config.store === 'redis') {
+    // loaded only when used: a memory-only gateway never loads ioredis
+    const { createLimiterRedisClient, createResilientStore } = await import('./resilient-store.ts');
+    const { createRedisLimiterStore } = await import('./redis-store.ts');
     const redis = createLimiterRedisClient(config.redis.cluster.length > 0 ? { cluster: config.redis.cluster } : { url: config.redis.url }, config.redis.timeoutMs);
     closeClient = async () => {
       redis.disconnect();
@@ -37,7 +38,7 @@ export async function createLimiterRuntime(config: RateLimitsConfig, log: Limite
       // the bounded local store that 'local' rules fall back on while Redis is away
       fallback: createMemoryLimiterStore({ maxKeys: Math.min(config.maxKeys, 100_000) }),
       timeoutMs: config.redis.timeoutMs,
-      onStateChange: (state, error) => {
+      onStateChange: (state: string, error?: Error) => {
         const detail = { state, error: error ? String(error.message) : undefined };
         if (state === 'open') log('error', 'limiter store unreachable: rules follow their onFailure policy', detail);
         else log('info', `limiter store breaker ${state}`, detail);

@@ -11,6 +11,7 @@ import type { ErrorCode } from '../errors.ts';
 import type { LimitEventInfo } from '../events/types.ts';
 import { subnetOf } from '../http/cidr.ts';
 import type { Operation } from '../openapi/types.ts';
+import type { Principal } from '../auth/types.ts';
 import type { BanMirror } from './ban-mirror.ts';
 import type { CompiledRule, CompiledWindow, LimiterPlan } from './plan.ts';
 import { rateLimitHeaders, retryAfterSeconds } from './rate-limit-headers.ts';
@@ -52,12 +53,12 @@ interface CheckOrigin {
 }
 
 /** The ban keys of a request: its address and subnet always, API key and principal when known. */
-export function banKeysOf(facts: RequestFacts, subnet: SubnetBits): string[] {
-  const keys = [`ip:${facts.clientIp}`, `subnet:${subnetOf(facts.clientIp, subnet.ipv4, subnet.ipv6)}`];
-  const p = facts.principal;
+export function banKeysOf(clientIp: string, p: Principal | null, subnet: SubnetBits): string[] {
+  const keys = [`ip:${clientIp}`, `subnet:${subnetOf(clientIp, subnet.ipv4, subnet.ipv6)}`];
   if (p) {
+    // principal ids carry their kind already: "apikey:k1a2b3c4", "jwt:<iss>|<sub>"
     keys.push(`principal:${p.id}`);
-    if (p.method === 'apiKey') keys.push(`apikey:${p.id}`);
+    if (p.method === 'apiKey') keys.push(p.id);
   }
   return keys;
 }
@@ -69,7 +70,7 @@ function banKeyFor(kind: 'ip' | 'subnet' | 'apiKey' | 'principal', facts: Reques
     case 'subnet':
       return `subnet:${subnetOf(facts.clientIp, subnet.ipv4, subnet.ipv6)}`;
     case 'apiKey':
-      return facts.principal?.method === 'apiKey' ? `apikey:${facts.principal.id}` : null;
+      return facts.principal?.method === 'apiKey' ? facts.principal.id : null;
     case 'principal':
       return facts.principal ? `principal:${facts.principal.id}` : null;
   }
@@ -142,10 +143,13 @@ export function createLimiterStage(store: LimiterStore, bans: BanMirror, log: (m
           if (member === AMBIGUOUS) return ambiguous(rule.name, rule.distinct.of.text);
           if (member !== null) {
             const d = compiled.distinct;
-            ruleChecks.push({
+            const check: LimitCheck = {
               id: d.id, key, algorithm: 'distinct', limit: d.limit, periodMs: d.periodMs, burst: 1,
-              cost: byOutcome ? 0 : 1, member, dryRun: rule.dryRun || isDelay, onFailure: rule.onFailure,
-            });
+              cost: 1, dryRun: rule.dryRun || isDelay, onFailure: rule.onFailure,
+            };
+            // count by outcome: a distinct check without a member only looks (would a new value be admitted?)
+            if (!byOutcome) check.member = member;
+            ruleChecks.push(check);
             origins.push({ rule: compiled, window: d, key, isDelay });
           }
         }
@@ -153,7 +157,11 @@ export function createLimiterStage(store: LimiterStore, bans: BanMirror, log: (m
         checks.push(...ruleChecks);
         if (byOutcome) {
           deferred ??= [];
-          deferred.push({ statuses: rule.countStatus!, checks: ruleChecks.map((c) => ({ ...c, cost })) });
+          const member = compiled.distinct && rule.distinct ? readPart(rule.distinct.of, facts, subnet) : null;
+          deferred.push({
+            statuses: rule.countStatus!,
+            checks: ruleChecks.map((c) => (c.algorithm === 'distinct' ? { ...c, member: member as string } : { ...c, cost })),
+          });
         }
         if (rule.ban && !rule.dryRun && !isDelay) {
           const banKey = banKeyFor(rule.ban.key, facts, subnet);
@@ -167,7 +175,7 @@ export function createLimiterStage(store: LimiterStore, bans: BanMirror, log: (m
       }
       if (checks.length === 0) return PASS;
 
-      const outcome = await store.evaluate({ banKeys: banKeysOf(facts, subnet), checks, escalations, now });
+      const outcome = await store.evaluate({ banKeys: banKeysOf(facts.clientIp, facts.principal, subnet), checks, escalations, now });
       for (const ban of outcome.newBans) bans.add(ban);
       if (outcome.ban) {
         bans.add(outcome.ban);

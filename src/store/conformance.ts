@@ -41,6 +41,8 @@ export function makeTestEvent(overrides: Partial<GatewayEvent> = {}): GatewayEve
     bytesOut: 120,
     userAgent: 'conformance/1.0',
     limit: null,
+    principal: null,
+    auth: null,
     ...overrides,
   };
 }

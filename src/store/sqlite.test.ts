@@ -214,7 +214,7 @@ describe('sqlite store', () => {
       const base = { id: 'x', time: 0, clientIp: '', clientSubnet: '', peerIp: '', method: 'GET', host: 'h',
         rawPath: '/', path: '/', upstream: 'u', template: null, operationId: null, class: 'shadow',
         mode: 'monitor', decision: 'forwarded', code: null, status: 200, latencyMs: 0,
-        upstreamLatencyMs: null, bytesIn: 0, bytesOut: 0, userAgent: null, limit: null };
+        upstreamLatencyMs: null, bytesIn: 0, bytesOut: 0, userAgent: null, limit: null, principal: null, auth: null };
       process.stdout.write('ready\\n');
       await new Promise((resolve) => process.stdin.once('data', resolve));
       for (let b = 0; b < ${batches}; b += 1) {

@@ -170,12 +170,12 @@ describe('rate limits through the gateway', () => {
     const yaml = policy(upstream, `
   rules:
     - name: strict
-      match: { operations: [search] }
+      match: { operations: [ping] }
       key: ip
       limits: [1/1m]
       ban: { key: ip, after: 2, within: 1m, durations: [1m, 10m] }`);
     await withGateway(yaml, async (gw) => {
-      const get = (source: string) => requestFrom(source, `${gw.url}/v1/search`);
+      const get = (source: string) => requestFrom(source, `${gw.url}/v1/ping`);
       const a = clientAddress(30);
       assert.equal((await get(a)).status, 200);
       assert.equal((await get(a)).status, 429);
@@ -200,14 +200,14 @@ describe('rate limits through the gateway', () => {
   tarpit: { maxHeld: 50, maxHeldPerClient: 50 }
   rules:
     - name: slow-down
-      match: { operations: [search] }
+      match: { operations: [ping] }
       key: ip
       limits: [{ limit: 2, per: 1s, burst: 2 }]
       action: delay
       maxDelay: 3s`);
     await withGateway(yaml, async (gw) => {
       const source = clientAddress(40);
-      const results = await Promise.all(Array.from({ length: 5 }, () => requestFrom(source, `${gw.url}/v1/search`)));
+      const results = await Promise.all(Array.from({ length: 5 }, () => requestFrom(source, `${gw.url}/v1/ping`)));
       assert.deepEqual(results.map((r) => r.status).sort(), [200, 200, 200, 200, 200]);
       const events = await eventually(() => {
         const list = gw.events.filter((e) => e.limit?.rule === 'slow-down');
@@ -219,7 +219,7 @@ describe('rate limits through the gateway', () => {
       assert.ok(delays[2]! > 300 && delays[4]! > delays[2]!, `delays grow with the excess: ${delays.join(', ')}`);
       assert.ok(events.filter((e) => e.limit!.action === 'delay').every((e) => e.latencyMs >= e.limit!.delayMs - 5));
       // past maxDelay the answer is 429
-      const flood = await Promise.all(Array.from({ length: 10 }, () => requestFrom(source, `${gw.url}/v1/search`)));
+      const flood = await Promise.all(Array.from({ length: 10 }, () => requestFrom(source, `${gw.url}/v1/ping`)));
       assert.ok(flood.some((r) => r.status === 429), 'requests that would wait past maxDelay are refused');
     });
   });
@@ -229,7 +229,7 @@ describe('rate limits through the gateway', () => {
   tarpit: { maxHeld: 8, maxHeldPerClient: 4 }
   rules:
     - name: slow-down
-      match: { operations: [search] }
+      match: { operations: [ping] }
       key: ip
       limits: [{ limit: 1, per: 10s, burst: 1 }]
       action: delay
@@ -241,7 +241,7 @@ describe('rate limits through the gateway', () => {
       }, 5);
       // four bots, 15 requests each, all over the limit after their first
       const flood = Array.from({ length: 4 }, (_, bot) => Array.from({ length: 15 }, () =>
-        requestFrom(clientAddress(50 + bot), `${gw.url}/v1/search`, { headers: { connection: 'close' } }).then((r) => r.status).catch(() => 0))).flat();
+        requestFrom(clientAddress(50 + bot), `${gw.url}/v1/ping`, { headers: { connection: 'close' } }).then((r) => r.status).catch(() => 0))).flat();
       await eventually(() => gw.runtime.limiter.tarpit.held >= 8, 3000);
       // a normal client on another operation is served at once while the tarpit is full
       const normal = await requestFrom(clientAddress(99), `${gw.url}/v1/accounts/1`);

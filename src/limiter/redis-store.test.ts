@@ -1,0 +1,259 @@
+/**
+ * The Redis limiter store against the real Redis at 127.0.0.1:6379 (skipped,
+ * with the reason, when it does not answer PING within 1 s). Every store gets
+ * its own random key prefix, and its keys are deleted when it closes.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { CONFORMANCE_T0, runLimiterConformance } from './conformance.ts';
+import { createMemoryLimiterStore } from './memory-store.ts';
+import { createRedisLimiterStore, type RedisLimiterStore } from './redis-store.ts';
+import type { BanEscalation, LimitCheck } from './types.ts';
+
+const T0 = CONFORMANCE_T0;
+
+/** a client that gives up fast, to probe for the server */
+async function connect(port: number): Promise<Redis | string> {
+  const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, connectTimeout: 1000, commandTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    if ((await client.ping()) !== 'PONG') throw new Error('no PONG');
+    return client;
+  } catch (error) {
+    client.disconnect();
+    return `no Redis at 127.0.0.1:${port} (${(error as Error).message}): start one to run these tests`;
+  }
+}
+
+const probe = await connect(6379);
+const skip = typeof probe === 'string' ? probe : false;
+const redis = typeof probe === 'string' ? null : probe;
+if (skip) console.log(`# skipped: ${skip}`);
+
+after(() => redis?.disconnect());
+
+/** deletes every key under `prefix` (SCAN, bounded by the key count) */
+async function deleteKeys(client: Redis, prefix: string): Promise<number> {
+  let deleted = 0;
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) deleted += await client.del(...keys);
+  } while (cursor !== '0');
+  return deleted;
+}
+
+/** a store on its own prefix whose close() deletes its keys */
+function makeStore(client: Redis, overrides: { exactMax?: number } = {}): RedisLimiterStore & { prefix: string } {
+  const prefix = `awtest-${randomUUID().slice(0, 8)}:`;
+  const store = createRedisLimiterStore({ redis: client, prefix, ...overrides });
+  return {
+    ...store,
+    prefix,
+    async close() {
+      await store.close();
+      await deleteKeys(client, prefix);
+    },
+  };
+}
+
+runLimiterConformance('redis (standalone)', async () => makeStore(redis!), { skip });
+
+function check(id: string, key: string, algorithm: LimitCheck['algorithm'], overrides: Partial<LimitCheck> = {}): LimitCheck {
+  return { id, key, algorithm, limit: 5, periodMs: 1000, burst: 3, cost: 1, dryRun: false, onFailure: 'open', ...overrides };
+}
+
+describe('redis limiter store', { skip }, () => {
+  it('evaluates 5 rules × 3 windows, bans and escalations in one command', async () => {
+    const store = makeStore(redis!);
+    // a client of its own whose commands are counted as they are sent: each is one round trip
+    // (MONITOR would also see them, but it is shared with whatever else runs on this Redis)
+    const own = new Redis({ host: '127.0.0.1', port: 6379 });
+    const sent: string[] = [];
+    const counted = own as unknown as { sendCommand: (command: { name: string }, ...rest: unknown[]) => unknown };
+    const original = counted.sendCommand;
+    counted.sendCommand = function (this: unknown, command, ...rest) {
+      sent.push(command.name);
+      return original.call(this, command, ...rest);
+    };
+    const ownStore = createRedisLimiterStore({ redis: own, prefix: store.prefix });
+    try {
+      const rules = ['ip=203.0.113.7', 'subnet=203.0.113.0%2F24', 'apikey=k1', 'principal=u1', 'path.phone=%2B15551234567'];
+      const checks: LimitCheck[] = [];
+      for (const [r, key] of rules.entries()) {
+        checks.push(check(`rule${r}#0`, key, 'gcra', { limit: 10, burst: 10 }));
+        checks.push(check(`rule${r}#1`, key, 'sliding', { limit: 100, periodMs: 60_000 }));
+        checks.push(check(`rule${r}#2`, key, 'distinct', { limit: 50, periodMs: 3_600_000, member: `m${r}` }));
+      }
+      const escalations: BanEscalation[] = rules.map((_, r) => ({
+        checkIds: [`rule${r}#0`], banKey: 'ip:203.0.113.7', after: 3, withinMs: 60_000, durationsMs: [60_000], resetAfterMs: 3_600_000, reason: `rule${r}`,
+      }));
+      const request = { banKeys: ['ip:203.0.113.7', 'subnet:203.0.113.0/24', 'apikey:k1', 'principal:u1'], checks, escalations, now: T0 };
+      // the first call on a connection sends EVAL with the script (still one command), later ones EVALSHA
+      await ownStore.evaluate(request);
+      sent.length = 0;
+      const result = await ownStore.evaluate({ ...request, now: T0 + 1 });
+      assert.equal(result.admitted, true);
+      assert.equal(result.results.length, 15);
+      assert.deepEqual(sent, ['evalsha'], 'one command for the whole request');
+      // denied this time (tight limits), with escalation: still one command
+      const tight = checks.map((c) => ({ ...c, limit: 1, burst: 1 }));
+      const id = await own.client('ID');
+      sent.length = 0;
+      const refused = await ownStore.evaluate({ ...request, checks: tight, now: T0 + 2 });
+      assert.equal(refused.admitted, false);
+      assert.deepEqual(sent, ['evalsha']);
+      // the server ran it: the last command of this connection was the script
+      const row = String(await redis!.client('LIST', 'ID', String(id)));
+      assert.match(row, /cmd=evalsha/);
+    } finally {
+      counted.sendCommand = original;
+      own.disconnect();
+      await store.close();
+    }
+  });
+
+  it('gives every key it writes an expiry', async () => {
+    const store = makeStore(redis!);
+    try {
+      const g = check('g', 'ip=1', 'gcra');
+      const s = check('s', 'ip=1', 'sliding');
+      const d = check('d', 'ip=1', 'distinct', { member: 'a', limit: 1 });
+      const escalation: BanEscalation = { checkIds: ['g'], banKey: 'ip:1', after: 1, withinMs: 60_000, durationsMs: [60_000], resetAfterMs: 60_000, reason: 'r' };
+      // another ban key: one ban per key per step would skip it after the first one bans
+      const escalation2 = { ...escalation, banKey: 'ip:9', after: 5, reason: 'r2' };
+      for (let i = 0; i < 4; i++) await store.evaluate({ banKeys: [], checks: [g, s, d], escalations: [escalation, escalation2], now: T0 + i });
+      await store.addBan({ key: 'ip:2', until: Date.now() + 60_000, level: 0, reason: 'operator' });
+      // exact → sketch conversion of a distinct sub-bucket
+      const small = makeStore(redis!, { exactMax: 4 });
+      await small.record(['a', 'b', 'c', 'd', 'e', 'f'].map((member) => ({ ...d, member, limit: 100 })), T0);
+      const keys = [...(await keysOf(store.prefix)), ...(await keysOf(small.prefix))];
+      const kinds = new Set(keys.map((k) => k.replace(/^.*?\}/, '').replace(/:d:d:\d+$/, ':d:d:N')));
+      // gcra, sliding, distinct (newest, sub-bucket), violations, level, ban index and meta
+      for (const kind of [':g:g', ':s:s', ':d:dn', ':d:d:N', ':v:r2:ip%3A9', ':l:ip%3A1', ':i', ':m']) assert.ok(kinds.has(kind), `a key like ${kind} in ${[...kinds].join(', ')}`);
+      for (const key of keys) {
+        const ttl = await redis!.pttl(key);
+        assert.ok(ttl > 0, `${key} expires (pttl ${ttl})`);
+      }
+      assert.equal(await redis!.type(keys.find((k) => k.startsWith(small.prefix) && /:d:\d+$/.test(k))!), 'string', 'a HyperLogLog past exactMax');
+      await small.close();
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('escapes ids and keys: braces cannot change the hash tag, colons cannot forge a key', async () => {
+    const store = makeStore(redis!);
+    try {
+      const tricky = check('a}b{c', '}{:x%', 'gcra', { limit: 1, burst: 1, periodMs: 60_000 });
+      assert.equal((await store.evaluate({ banKeys: [], checks: [tricky], escalations: [], now: T0 })).admitted, true);
+      assert.equal((await store.evaluate({ banKeys: [], checks: [tricky], escalations: [], now: T0 })).admitted, false);
+      const keys = await keysOf(store.prefix);
+      assert.deepEqual(keys, [`${store.prefix}{%7D%7B%3Ax%25}:a%7Db%7Bc:g`]);
+      assert.throws(() => createRedisLimiterStore({ redis: redis!, prefix: 'a{b}' }), /must not contain/);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('record() of several units of one window in one call adds them all', async () => {
+    const store = makeStore(redis!);
+    try {
+      const g = check('g', 'k', 'gcra', { limit: 10, burst: 10 });
+      const s = check('s', 'k', 'sliding', { limit: 10 });
+      await store.record([g, g, g, s, s, s, { ...s, cost: 2 }], T0);
+      const result = await store.evaluate({ banKeys: [], checks: [{ ...g, cost: 0 }, { ...s, cost: 0 }], escalations: [], now: T0 });
+      assert.deepEqual(result.results.map((r) => r.remaining), [6, 4]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('answers exactly as the memory store on a random request sequence', async () => {
+    const store = makeStore(redis!);
+    const memory = createMemoryLimiterStore();
+    try {
+      // a deterministic pseudo-random sequence (xorshift), bounded
+      let seed = 0x2545f491;
+      const rand = (n: number): number => {
+        seed ^= seed << 13;
+        seed ^= seed >>> 17;
+        seed ^= seed << 5;
+        return (seed >>> 0) % n;
+      };
+      const windows: LimitCheck[] = [
+        check('g1', 'ip=1', 'gcra', { limit: 3, periodMs: 1000, burst: 3 }),
+        check('g2', 'ip=1', 'gcra', { limit: 7, periodMs: 60_000, burst: 2 }),
+        check('s1', 'ip=1', 'sliding', { limit: 6, periodMs: 1000 }),
+        check('s2', 'apikey=x', 'sliding', { limit: 20, periodMs: 7000 }),
+        check('d1', 'ip=1', 'distinct', { limit: 4, periodMs: 4000 }),
+        check('d2', 'apikey=x', 'distinct', { limit: 2, periodMs: 1000 }),
+      ];
+      const escalations: BanEscalation[] = [
+        { checkIds: ['g1', 's1'], banKey: 'ip:1', after: 4, withinMs: 3000, durationsMs: [500, 2000], resetAfterMs: 10_000, reason: 'r1' },
+        { checkIds: ['d1'], banKey: 'ip:1', after: 3, withinMs: 5000, durationsMs: [700], resetAfterMs: 5000, reason: 'r2' },
+      ];
+      const seen = { refused: 0, banned: 0, newBans: 0, denied: 0 };
+      let now = T0 + 123;
+      for (let step = 0; step < 400; step++) {
+        now += rand(4) === 0 ? rand(2500) : rand(250);
+        const picked = windows.filter(() => rand(3) !== 0).map((w) => ({
+          ...w,
+          cost: rand(5) === 0 ? 0 : 1 + rand(2),
+          member: w.algorithm === 'distinct' ? `m${rand(7)}` : undefined,
+          dryRun: rand(8) === 0,
+        }));
+        if (rand(10) === 0) {
+          await store.record(picked, now);
+          await memory.record(picked, now);
+          continue;
+        }
+        const request = { banKeys: ['ip:1', 'apikey:x'], checks: picked, escalations, now };
+        const [fromRedis, fromMemory] = [await store.evaluate(request), await memory.evaluate(request)];
+        assert.deepEqual(fromRedis, fromMemory, `step ${step} at +${now - T0}`);
+        seen.refused += fromRedis.admitted || fromRedis.ban ? 0 : 1;
+        seen.banned += fromRedis.ban ? 1 : 0;
+        seen.newBans += fromRedis.newBans.length;
+        seen.denied += fromRedis.results.filter((r) => !r.allowed).length;
+      }
+      // the sequence went through every branch
+      assert.ok(Object.values(seen).every((n) => n >= 3), JSON.stringify(seen));
+      assert.deepEqual(await store.listBans(now, 10), await memory.listBans(now, 10));
+    } finally {
+      await memory.close();
+      await store.close();
+    }
+  });
+
+  it('waits for the first connection of a client without an offline queue', async () => {
+    const client = new Redis({ host: '127.0.0.1', port: 6379, enableOfflineQueue: false });
+    const store = createRedisLimiterStore({ redis: client, prefix: `awtest-${randomUUID().slice(0, 8)}:` });
+    try {
+      // made and used at once, as a command-line tool does
+      assert.deepEqual(await store.listBans(T0), []);
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it('refuses calls after close()', async () => {
+    const store = makeStore(redis!);
+    await store.close();
+    await assert.rejects(store.evaluate({ banKeys: ['x'], checks: [], escalations: [], now: T0 }), /closed/);
+  });
+});
+
+async function keysOf(prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await redis!.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    keys.push(...batch);
+  } while (cursor !== '0');
+  return keys.sort();
+}

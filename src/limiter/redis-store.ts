@@ -1,0 +1,882 @@
+/**
+ * The Redis limiter store: the state of every window, the ban list and the
+ * escalation counters live in Redis, shared by every gateway instance.
+ *
+ * One Lua script (LIMITER_LUA below) does all the work of a request: ban
+ * lookup, every check (gcra, sliding, distinct), the all-or-nothing spend and
+ * ban escalation. It is defined once per client with ioredis `defineCommand`,
+ * which sends EVAL the first time on each connection and EVALSHA after that
+ * (and falls back to EVAL on NOSCRIPT): one command, so one round trip, per
+ * evaluate() on standalone Redis whatever the number of checks. The script is
+ * a TypeScript constant rather than a .lua file so that the `tsc` build in
+ * dist/ carries it.
+ *
+ * Semantics are those of the algorithm modules (gcra.ts, sliding.ts,
+ * distinct.ts) and of the memory store's evaluate(); the script mirrors them
+ * operation by operation in IEEE doubles (Lua numbers), stores fractional
+ * values with string.format('%.17g') and returns every number as such a
+ * string, so both stores give the same answers bit for bit (checked by the
+ * shared conformance suite and a differential test). The one exception is a
+ * distinct window past exactMax: Redis' HyperLogLog and the memory store's
+ * hash differently, and each stays within its own error bound. Time always comes from the caller (`now`),
+ * never from Redis TIME; key expiries are only garbage collection, set
+ * relative to the caller's `now` plus 1 s of slack (clock skew between
+ * instances), and the script re-checks every expiry against `now` itself,
+ * so Redis dropping a key can only drop state that counts nothing.
+ *
+ * Keys (prefix default "aw:"; `{}` is the Redis Cluster hash tag; `esc` escapes
+ * '%', ':', '{' and '}' as %XX, so ids and keys can neither end a tag nor
+ * forge a separator):
+ *
+ *   <prefix>{<esc key>}:<esc id>:g        gcra: tat ("%.17g"), expires at tat
+ *   <prefix>{<esc key>}:<esc id>:s        sliding: "bucket current previous", expires when it counts nothing (<= 2P)
+ *   <prefix>{<esc key>}:<esc id>:dn       distinct: newest sub-bucket index touched, expires when it leaves the window
+ *   <prefix>{<esc key>}:<esc id>:d:<k>    distinct: sub-bucket k, a SET while <= exactMax members, then a HyperLogLog;
+ *                                         expires when k leaves the window (<= 1.25P + S)
+ *   <prefix>{<esc key>}:<esc id>:dt       distinct: scratch HyperLogLog for the union, deleted in the same call
+ *   <prefix>{:bans}:i                     ZSET ban key → until (the whole key expires with the longest ban)
+ *   <prefix>{:bans}:m                     HASH ban key → "<level>:<reason>"
+ *   <prefix>{:bans}:v:<esc reason>:<esc ban key>   violations "count expiresAt", expires withinMs after the first
+ *   <prefix>{:bans}:l:<esc ban key>       ban level "level expiresAt", expires resetAfterMs after the ban ends
+ *
+ * The hash tag of a window is the check's KEY (e.g. "ip=203.0.113.7"), not
+ * id+key: every window of a rule, and every rule keyed the same way, lands
+ * in one slot, so on Redis Cluster they are decided in one call and
+ * atomically together. `{:bans}` cannot be produced by `esc`, so no window
+ * shares the ban keys. All ban state is one slot, so that listBans and
+ * escalation are single calls; on Cluster the node that owns it serves every
+ * ban lookup (one ZSCORE per ban key of a request). The script derives a check's keys from the one base
+ * key it is given (`<prefix>{<esc key>}:<esc id>`), as BullMQ does: they share
+ * its hash tag, hence its slot.
+ *
+ * Redis Cluster. The keys of one script call must share a slot, so a request
+ * is split: checks grouped by hash tag (one call per group), and the ban
+ * slot. What is kept:
+ *   - a ban still short-circuits: the ban lookup goes first and nothing is
+ *     spent when it finds one (2 sequential round trips instead of 1);
+ *   - with one group (the usual case: a request's rules share their key) the
+ *     group is decided and spent atomically, as on standalone;
+ *   - with several groups, all-or-nothing across groups cannot be atomic.
+ *     Round 1 decides every group without spending (concurrently with the
+ *     ban lookup); only if every enforcing check allowed does round 2 decide
+ *     again and spend, each group atomically and only if it still admits. A
+ *     refused request therefore spends nothing, except when another instance
+ *     takes the last units between the two rounds: then the groups that still
+ *     admitted have spent (at most one request's cost, only at the limit
+ *     edge, under contention) and the request is refused;
+ *   - escalation runs in one call on the ban slot after the decision, so
+ *     violation counting and the ban are atomic with each other, not with the
+ *     checks.
+ */
+import type { Cluster, Redis } from 'ioredis';
+import type { Ban, BanEscalation, CheckResult, EvaluateRequest, EvaluateResult, LimitCheck, LimiterStore } from './types.ts';
+
+export interface RedisLimiterStoreOptions {
+  /** an ioredis client (standalone) or Cluster; the caller owns it and closes it */
+  redis: Redis | Cluster;
+  /** prepended to every key; must not hold '{' or '}' (default "aw:") */
+  prefix?: string;
+  /** members a distinct sub-bucket holds exactly before it becomes a HyperLogLog (default 256, as the memory store) */
+  exactMax?: number;
+  /**
+   * while the client makes its FIRST connection, calls wait for it at most
+   * this long (one shared wait; default 2000 ms): a client without an offline
+   * queue (createLimiterRedisClient) would otherwise fail the first command
+   * of a command-line tool. After that first connection (or wait), never.
+   */
+  startupWaitMs?: number;
+}
+
+export interface RedisLimiterStore extends LimiterStore {
+  readonly kind: 'redis';
+}
+
+/** the name of the script command defined on the client */
+const COMMAND = 'apiwardenLimiter';
+
+/** operator bans: the ban index lives at least this long (addBan has no caller clock to compute the exact TTL from) */
+const MIN_BAN_INDEX_TTL_MS = 60 * 60 * 1000;
+
+/**
+ * The script. ARGV and KEYS are read with cursors, section by section:
+ *
+ *   ARGV: now, mode, exactMax, hasBanSlot ('1' → KEYS start with the ban index and meta), then per mode:
+ *     'e' evaluate / 'd' decide only / 'r' record:
+ *        nBanKeys, banKey...                       ('r': 0)
+ *        nChecks, then per check: alg ('g'|'s'|'d'), limit, periodMs, burst, cost, dryRun ('1'|'0'), hasMember, member
+ *             KEYS: one base key per check
+ *        nEscalations, then per escalation: banKey, after, withinMs, resetAfterMs, reason, force ('1' = counts as violated),
+ *             nRefs, ref... (1-based positions of this call's checks whose id it lists), nDurations, duration...
+ *             KEYS: violations key, level key
+ *     'a' add ban: banKey, until, level, reason, ttlMs
+ *     'x' remove ban: banKey
+ *     'l' list bans: limit
+ *
+ *   Reply ('e', 'd', 'r'): ban key or '', until, level, reason, admitted ('1'|'0'),
+ *     then per check: allowed, remaining, resetMs, retryAfterMs, then per new ban: key, until, level, reason.
+ *   Every number is a "%.17g" string: Redis truncates Lua numbers to integers.
+ */
+export const LIMITER_LUA = String.raw`
+local now = tonumber(ARGV[1])
+local mode = ARGV[2]
+local exactMax = tonumber(ARGV[3])
+local argi = 5
+local keyi = 1
+local banIndex, banMeta
+if ARGV[4] == '1' then
+  banIndex = KEYS[1]
+  banMeta = KEYS[2]
+  keyi = 3
+end
+
+local function nextArg()
+  local v = ARGV[argi]
+  argi = argi + 1
+  return v
+end
+local function nextNum()
+  return tonumber(nextArg())
+end
+local function nextKey()
+  local k = KEYS[keyi]
+  keyi = keyi + 1
+  return k
+end
+local function fmt(x)
+  return string.format('%.17g', x)
+end
+-- expiries are garbage collection only (every state is re-checked against now): they get
+-- GC_SLACK ms more than the logical lifetime, so that the caller's clock may run a little
+-- ahead of Redis' (clock skew between instances) without losing state early
+local GC_SLACK = 1000
+local function ttl(ms)
+  ms = math.ceil(ms)
+  if ms < 0 then ms = 0 end
+  return ms + GC_SLACK
+end
+-- PFADD / SADD / ZREM / HDEL with many members, in chunks that unpack() can hold
+local function callChunked(cmd, key, list)
+  local n = #list
+  local i = 1
+  while i <= n do
+    local j = math.min(n, i + 999)
+    redis.call(cmd, key, unpack(list, i, j))
+    i = j + 1
+  end
+end
+
+------------------------------------------------------------------ bans
+-- the index (ZSET ban key → until) and meta (HASH ban key → "level:reason") only grow
+-- their TTL, so they vanish with the longest ban; expired entries are pruned here, bounded
+local function extendTtl(key, ms)
+  local wanted = ttl(ms)
+  if redis.call('PTTL', key) < wanted then redis.call('PEXPIRE', key, wanted) end
+end
+
+local function putBan(key, untilMs, level, reason, ttlMs)
+  redis.call('ZADD', banIndex, fmt(untilMs), key)
+  redis.call('HSET', banMeta, key, level .. ':' .. reason)
+  extendTtl(banIndex, ttlMs)
+  extendTtl(banMeta, ttlMs)
+end
+
+local function pruneBans()
+  local old = redis.call('ZRANGEBYSCORE', banIndex, '-inf', fmt(now), 'LIMIT', 0, 64)
+  if #old > 0 then
+    callChunked('ZREM', banIndex, old)
+    callChunked('HDEL', banMeta, old)
+  end
+end
+
+-- level, reason of a ban from its meta entry
+local function banMetaOf(key)
+  local meta = redis.call('HGET', banMeta, key)
+  if not meta then return '0', '' end
+  local at = string.find(meta, ':', 1, true)
+  return string.sub(meta, 1, at - 1), string.sub(meta, at + 1)
+end
+
+if mode == 'a' then
+  local key, untilMs, level, reason, ttlMs = nextArg(), nextNum(), nextArg(), nextArg(), nextNum()
+  putBan(key, untilMs, level, reason, ttlMs)
+  return 1
+elseif mode == 'x' then
+  local key = nextArg()
+  local removed = redis.call('ZREM', banIndex, key)
+  redis.call('HDEL', banMeta, key)
+  return removed
+elseif mode == 'l' then
+  -- active bans, longest first; ties at the cut are all fetched (ascending key) so the
+  -- caller can order ties by key as the memory store does
+  local limit = nextNum()
+  pruneBans()
+  local rows = redis.call('ZREVRANGEBYSCORE', banIndex, '+inf', '(' .. fmt(now), 'WITHSCORES', 'LIMIT', 0, limit)
+  local seen = {}
+  local out = {}
+  local function push(key, score)
+    if seen[key] then return end
+    seen[key] = true
+    local level, reason = banMetaOf(key)
+    out[#out + 1] = key
+    out[#out + 1] = fmt(tonumber(score))
+    out[#out + 1] = level
+    out[#out + 1] = reason
+  end
+  for i = 1, #rows, 2 do push(rows[i], rows[i + 1]) end
+  if #rows == 2 * limit and limit > 0 then
+    local last = rows[#rows]
+    local ties = redis.call('ZRANGEBYSCORE', banIndex, last, last, 'WITHSCORES', 'LIMIT', 0, limit)
+    for i = 1, #ties, 2 do push(ties[i], ties[i + 1]) end
+  end
+  return out
+end
+
+------------------------------------------------------------------ request sections
+local banKeys = {}
+for i = 1, nextNum() do banKeys[i] = nextArg() end
+
+local checks = {}
+for i = 1, nextNum() do
+  local c = {}
+  c.alg = nextArg()
+  c.limit = nextNum()
+  c.period = nextNum()
+  c.burst = nextNum()
+  c.cost = nextNum()
+  c.dry = nextArg() == '1'
+  local hasMember = nextArg() == '1'
+  local member = nextArg()
+  if hasMember then c.member = member end
+  c.base = nextKey()
+  checks[i] = c
+end
+
+local escalations = {}
+for i = 1, nextNum() do
+  local e = {}
+  e.banKey = nextArg()
+  e.after = nextNum()
+  e.within = nextNum()
+  e.resetAfter = nextNum()
+  e.reason = nextArg()
+  e.force = nextArg() == '1'
+  e.refs = {}
+  for r = 1, nextNum() do e.refs[r] = nextNum() end
+  e.durations = {}
+  for d = 1, nextNum() do e.durations[d] = nextNum() end
+  e.violationsKey = nextKey()
+  e.levelKey = nextKey()
+  escalations[i] = e
+end
+
+local out = { '', '', '', '', '1' }
+
+-- 1. bans: the longest active ban among banKeys (the first one on ties) short-circuits
+if #banKeys > 0 then
+  local bestKey, bestUntil = nil, nil
+  for _, key in ipairs(banKeys) do
+    local score = redis.call('ZSCORE', banIndex, key)
+    if score then
+      local untilMs = tonumber(score)
+      if untilMs > now and (bestUntil == nil or untilMs > bestUntil) then
+        bestKey, bestUntil = key, untilMs
+      end
+    end
+  end
+  if bestKey then
+    local level, reason = banMetaOf(bestKey)
+    return { bestKey, fmt(bestUntil), level, reason, '0' }
+  end
+end
+
+------------------------------------------------------------------ gcra (gcra.ts)
+-- state: tat; a key with tat <= now is a full bucket, the same as no key (tat 0)
+local function gcraLoad(c)
+  c.key = c.base .. ':g'
+  local raw = redis.call('GET', c.key)
+  local tat = raw and tonumber(raw) or 0
+  if tat <= now then tat = 0 end
+  c.tat = tat
+end
+
+local function gcraDecide(c)
+  local emission = c.period / c.limit
+  local eps = math.min(0.01, emission / 1000)
+  local cost = c.cost
+  if cost == 0 then cost = 1 end
+  local base = now
+  if c.tat > now then base = c.tat end
+  local newTat = base + emission * cost
+  local span = emission * c.burst
+  if newTat - now <= span + eps then
+    return true, math.max(0, math.floor((span - (newTat - now) + eps) / emission)), math.max(0, math.ceil(newTat - now - eps)), 0
+  end
+  return false,
+    math.max(0, math.floor((span - (base - now) + eps) / emission)),
+    math.max(0, math.ceil(base - now - eps)),
+    math.max(1, math.ceil(newTat - now - span - eps))
+end
+
+local function gcraSpend(c, cost)
+  if cost == 0 then return end
+  local base = now
+  if c.tat > now then base = c.tat end
+  local tat = base + (c.period / c.limit) * cost
+  c.tat = tat
+  redis.call('SET', c.key, fmt(tat), 'PX', ttl(tat - now))
+end
+
+------------------------------------------------------------------ sliding (sliding.ts)
+-- state: "bucket current previous"; dropped once it counts nothing at now
+local function slidingLoad(c)
+  c.key = c.base .. ':s'
+  local raw = redis.call('GET', c.key)
+  if not raw then return end
+  local b, cur, prev = string.match(raw, '^(%S+) (%S+) (%S+)$')
+  b, cur, prev = tonumber(b), tonumber(cur), tonumber(prev)
+  local expiresAt = 0
+  if cur > 0 then expiresAt = (b + 2) * c.period elseif prev > 0 then expiresAt = (b + 1) * c.period end
+  if expiresAt <= now then return end
+  c.sb, c.sc, c.sp = b, cur, prev
+end
+
+local function slidingWait(current, previous, offset, period, limit, cost, reset)
+  if cost > limit then return math.max(1, reset) end
+  local left = period - offset
+  local room = limit - current - cost
+  if previous > 0 and room >= 0 then
+    local wait = left - math.floor((room * period) / previous)
+    if wait < left then return wait end
+  end
+  local intoNext = 0
+  if current ~= 0 then intoNext = math.max(0, period - math.floor(((limit - cost) * period) / current)) end
+  return left + intoNext
+end
+
+local function slidingDecide(c)
+  local period, limit = c.period, c.limit
+  local cost = c.cost
+  if cost == 0 then cost = 1 end
+  local bucket = math.floor(now / period)
+  local offset = now - bucket * period
+  local behind, current, previous = 0, 0, 0
+  if c.sb then
+    if bucket == c.sb then
+      current, previous = c.sc, c.sp
+    elseif bucket == c.sb + 1 then
+      previous = c.sc
+    elseif bucket < c.sb then
+      behind = c.sb * period - now
+      bucket = c.sb
+      offset = 0
+      current, previous = c.sc, c.sp
+    end
+  end
+  -- count * P, exact
+  local weighted = previous * (period - offset) + current * period
+  local limitP = limit * period
+  if weighted + cost * period <= limitP then
+    return true, math.floor((limitP - weighted - cost * period) / period), behind + 2 * period - offset, 0
+  end
+  local reset = 0
+  if current > 0 then reset = 2 * period - offset elseif previous > 0 then reset = period - offset end
+  local resetMs = 0
+  if reset ~= 0 then resetMs = behind + reset end
+  return false,
+    math.max(0, math.floor((limitP - weighted) / period)),
+    resetMs,
+    behind + slidingWait(current, previous, offset, period, limit, cost, reset)
+end
+
+local function slidingSpend(c, cost)
+  if cost == 0 then return end
+  local period = c.period
+  local bucket = math.floor(now / period)
+  local current, previous, at = 0, 0, bucket
+  if c.sb then
+    if bucket == c.sb then
+      current, previous = c.sc, c.sp
+    elseif bucket == c.sb + 1 then
+      previous = c.sc
+    elseif bucket < c.sb then
+      at = c.sb
+      current, previous = c.sc, c.sp
+    end
+  end
+  c.sb, c.sc, c.sp = at, current + cost, previous
+  -- current > 0 now: it counts until the end of the next bucket
+  redis.call('SET', c.key, fmt(at) .. ' ' .. fmt(current + cost) .. ' ' .. fmt(previous), 'PX', ttl((at + 2) * period - now))
+end
+
+------------------------------------------------------------------ distinct (distinct.ts)
+-- sub-bucket k = floor(4 * now / P) holds the members whose LATEST touch fell in it (exact
+-- sub-buckets are kept disjoint); the window at k is k-4..k; k leaves it at ceil((k + 5) * P / 4)
+local function leavesAt(k, period)
+  return math.ceil(((k + 5) * period) / 4)
+end
+
+local function distinctLoad(c)
+  local raw = redis.call('GET', c.base .. ':dn')
+  local newest = raw and tonumber(raw) or -1
+  if newest >= 0 and leavesAt(newest, c.period) <= now then newest = -1 end
+  c.newest = newest
+  local index = math.floor((4 * now) / c.period)
+  if newest > index then index = newest end
+  c.current = index
+end
+
+local function subKey(c, k)
+  return c.base .. ':d:' .. string.format('%d', k)
+end
+
+local function distinctDecide(c)
+  local limit, period = c.limit, c.period
+  if c.newest < 0 then
+    -- no state: a fresh window
+    if limit >= 1 then
+      return true, limit - 1, leavesAt(math.floor((4 * now) / period), period) - now, 0
+    end
+    return false, 0, 0, 1
+  end
+  local found, approximate = false, false
+  local size = 0
+  local oldest, newest = nil, -1
+  local sets, sketches = {}, {}
+  for k = c.current - 4, c.current do
+    local key = subKey(c, k)
+    local kind = redis.call('TYPE', key).ok
+    local live = false
+    if kind == 'set' then
+      local n = redis.call('SCARD', key)
+      if n > 0 then
+        live = true
+        size = size + n
+        sets[#sets + 1] = key
+        if c.member and not found and redis.call('SISMEMBER', key, c.member) == 1 then found = true end
+      end
+    elseif kind == 'string' then
+      live = true
+      approximate = true
+      sketches[#sketches + 1] = key
+    end
+    if live then
+      if oldest == nil then oldest = k end
+      newest = k
+    end
+  end
+  if approximate then
+    -- the union's estimate: merge the sketches, hash the exact members in
+    local scratch = c.base .. ':dt'
+    redis.call('DEL', scratch)
+    redis.call('PFMERGE', scratch, unpack(sketches))
+    for _, key in ipairs(sets) do callChunked('PFADD', scratch, redis.call('SMEMBERS', key)) end
+    size = redis.call('PFCOUNT', scratch)
+    redis.call('DEL', scratch)
+  end
+  if found or size < limit then
+    local taken = 1
+    if found then taken = 0 end
+    return true, math.max(0, limit - size - taken), leavesAt(c.current, period) - now, 0
+  end
+  local resetMs = 0
+  if newest >= 0 then resetMs = leavesAt(newest, period) - now end
+  local retry = 1
+  if oldest ~= nil then retry = math.max(1, leavesAt(oldest, period) - now) end
+  return false, math.max(0, limit - size), resetMs, retry
+end
+
+-- touch: the member moves to the current sub-bucket; a SET past exactMax becomes a HyperLogLog
+local function distinctAdd(c)
+  if c.member == nil then return end
+  local current = c.current
+  local target = subKey(c, current)
+  for k = current - 4, current - 1 do
+    local key = subKey(c, k)
+    if redis.call('TYPE', key).ok == 'set' then redis.call('SREM', key, c.member) end
+  end
+  local kind = redis.call('TYPE', target).ok
+  if kind == 'string' then
+    redis.call('PFADD', target, c.member)
+  else
+    redis.call('SADD', target, c.member)
+    if redis.call('SCARD', target) > exactMax then
+      local members = redis.call('SMEMBERS', target)
+      redis.call('DEL', target)
+      callChunked('PFADD', target, members)
+    end
+  end
+  local expires = ttl(leavesAt(current, c.period) - now)
+  redis.call('PEXPIRE', target, expires)
+  redis.call('SET', c.base .. ':dn', string.format('%d', current), 'PX', expires)
+  c.newest = current
+end
+
+------------------------------------------------------------------ 2. decide every check
+local loaders = { g = gcraLoad, s = slidingLoad, d = distinctLoad }
+local deciders = { g = gcraDecide, s = slidingDecide, d = distinctDecide }
+
+-- a spend reads the state again: two checks of one call may share a window (record() of
+-- several units, or the same window listed twice), and each spend must build on the last
+local function spend(c, cost)
+  loaders[c.alg](c)
+  if c.alg == 'g' then gcraSpend(c, cost) elseif c.alg == 's' then slidingSpend(c, cost) else distinctAdd(c) end
+end
+
+local admitted = true
+local allowedOf = {}
+for i, c in ipairs(checks) do
+  if mode ~= 'r' then
+    loaders[c.alg](c)
+    local allowed, remaining, resetMs, retryAfterMs = deciders[c.alg](c)
+    allowedOf[i] = allowed
+    if not allowed and not c.dry then admitted = false end
+    out[#out + 1] = allowed and '1' or '0'
+    out[#out + 1] = fmt(remaining)
+    out[#out + 1] = fmt(resetMs)
+    out[#out + 1] = fmt(retryAfterMs)
+  end
+end
+
+------------------------------------------------------------------ 3. spend: all or nothing
+if mode == 'r' then
+  -- record(): spend without deciding, even past the limit
+  for _, c in ipairs(checks) do spend(c, c.cost) end
+elseif mode == 'e' and admitted then
+  for i, c in ipairs(checks) do
+    if allowedOf[i] then spend(c, c.cost) end
+  end
+end
+out[5] = admitted and '1' or '0'
+
+------------------------------------------------------------------ 4. escalation
+-- one violation per escalation one of whose enforcing checks denied (or forced by the caller,
+-- who decided it over several cluster slots); at 'after' the key is banned at the next level.
+-- At most one ban per ban key per step; a new ban never shortens a longer active one.
+local function loadPair(key)
+  local raw = redis.call('GET', key)
+  if not raw then return nil end
+  local value, expiresAt = string.match(raw, '^(%S+) (%S+)$')
+  value, expiresAt = tonumber(value), tonumber(expiresAt)
+  if expiresAt <= now then return nil end
+  return value, expiresAt
+end
+
+if mode == 'e' and #escalations > 0 then
+  local bannedNow = {}
+  local pruned = false
+  for _, e in ipairs(escalations) do
+    local violated = e.force
+    if not violated then
+      for _, r in ipairs(e.refs) do
+        if allowedOf[r] == false and not checks[r].dry then violated = true end
+      end
+    end
+    if violated and not bannedNow[e.banKey] then
+      local count, expiresAt = loadPair(e.violationsKey)
+      if count == nil then count, expiresAt = 0, now + e.within end
+      count = count + 1
+      if count < e.after then
+        redis.call('SET', e.violationsKey, fmt(count) .. ' ' .. fmt(expiresAt), 'PX', ttl(expiresAt - now))
+      else
+        redis.call('DEL', e.violationsKey)
+        local level = (loadPair(e.levelKey) or 0) + 1
+        local duration = e.durations[math.min(level, #e.durations)] or 0
+        local untilMs = now + duration
+        local levelExpires = untilMs + e.resetAfter
+        redis.call('SET', e.levelKey, fmt(level) .. ' ' .. fmt(levelExpires), 'PX', ttl(levelExpires - now))
+        if not pruned then
+          pruneBans()
+          pruned = true
+        end
+        -- ZSCORE answers false (not nil) for a missing member
+        local score = redis.call('ZSCORE', banIndex, e.banKey)
+        local held = score and tonumber(score) or nil
+        if held == nil or held <= now or held < untilMs then
+          putBan(e.banKey, untilMs, fmt(level), e.reason, untilMs - now)
+        end
+        bannedNow[e.banKey] = true
+        out[#out + 1] = e.banKey
+        out[#out + 1] = fmt(untilMs)
+        out[#out + 1] = fmt(level)
+        out[#out + 1] = e.reason
+      end
+    end
+  end
+end
+
+return out
+`;
+
+/** percent-escapes the characters that would end a hash tag or forge a key separator */
+function esc(value: string): string {
+  return value.replace(/[%:{}]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+const ALG = { gcra: 'g', sliding: 's', distinct: 'd' } as const;
+
+type ScriptCommand = (numKeys: number, ...keysAndArgs: string[]) => Promise<unknown>;
+
+/** one script call: KEYS and ARGV */
+interface ScriptCall {
+  keys: string[];
+  args: string[];
+}
+
+/** an escalation as sent: positions of its checks in the call, or forced */
+interface SentEscalation {
+  escalation: BanEscalation;
+  refs: number[];
+  force: boolean;
+}
+
+interface Reply {
+  ban: Ban | null;
+  admitted: boolean;
+  results: CheckResult[];
+  newBans: Ban[];
+}
+
+export function createRedisLimiterStore(options: RedisLimiterStoreOptions): RedisLimiterStore {
+  const redis = options.redis;
+  const prefix = options.prefix ?? 'aw:';
+  const exactMax = options.exactMax ?? 256;
+  if (/[{}]/.test(prefix)) throw new RangeError(`the Redis key prefix must not contain '{' or '}' (it would change the hash tag): ${JSON.stringify(prefix)}`);
+  if (!Number.isInteger(exactMax) || exactMax < 1) throw new RangeError(`exactMax must be a positive integer, got ${exactMax}`);
+
+  const commands = redis as unknown as Record<string, ScriptCommand | undefined>;
+  if (typeof commands[COMMAND] !== 'function') redis.defineCommand(COMMAND, { lua: LIMITER_LUA });
+  const script = (commands[COMMAND] as ScriptCommand).bind(redis);
+  const isCluster = redis.isCluster;
+
+  const banIndex = `${prefix}{:bans}:i`;
+  const banMeta = `${prefix}{:bans}:m`;
+  let isClosed = false;
+
+  const startupWaitMs = options.startupWaitMs ?? 2000;
+  let isStarted = redis.status === 'ready';
+  let startup: Promise<void> | null = null;
+
+  /** null once started (the hot path pays one boolean test); else the shared wait for 'ready' */
+  function whenStarted(): Promise<void> | null {
+    if (isStarted) return null;
+    const status = redis.status;
+    // 'wait' (lazyConnect): the first command connects; 'end'/'close': nothing to wait for
+    if (status !== 'connecting' && status !== 'connect' && status !== 'reconnecting') {
+      isStarted = status === 'ready' || isStarted;
+      return null;
+    }
+    startup ??= new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        redis.off('ready', done);
+        isStarted = true;
+        resolve();
+      };
+      const timer = setTimeout(done, startupWaitMs);
+      redis.once('ready', done);
+    });
+    return startup;
+  }
+
+  async function assertReady(): Promise<void> {
+    if (isClosed) throw new Error('the Redis limiter store is closed');
+    const wait = whenStarted();
+    if (wait !== null) await wait;
+  }
+
+  function tagOf(check: LimitCheck): string {
+    return `${prefix}{${esc(check.key)}}`;
+  }
+
+  function newCall(now: number, mode: string, hasBanSlot: boolean): ScriptCall {
+    const call: ScriptCall = { keys: [], args: [String(now), mode, String(exactMax), hasBanSlot ? '1' : '0'] };
+    if (hasBanSlot) call.keys.push(banIndex, banMeta);
+    return call;
+  }
+
+  function pushRequest(call: ScriptCall, banKeys: readonly string[], checks: readonly LimitCheck[], escalations: readonly SentEscalation[]): void {
+    const { keys, args } = call;
+    args.push(String(banKeys.length), ...banKeys);
+    args.push(String(checks.length));
+    for (const c of checks) {
+      const hasMember = c.member !== undefined;
+      args.push(ALG[c.algorithm], String(c.limit), String(c.periodMs), String(c.burst), String(c.cost), c.dryRun ? '1' : '0', hasMember ? '1' : '0', c.member ?? '');
+      keys.push(`${tagOf(c)}:${esc(c.id)}`);
+    }
+    args.push(String(escalations.length));
+    for (const { escalation: e, refs, force } of escalations) {
+      args.push(e.banKey, String(e.after), String(e.withinMs), String(e.resetAfterMs), e.reason, force ? '1' : '0');
+      args.push(String(refs.length), ...refs.map(String), String(e.durationsMs.length), ...e.durationsMs.map(String));
+      keys.push(`${prefix}{:bans}:v:${esc(e.reason)}:${esc(e.banKey)}`, `${prefix}{:bans}:l:${esc(e.banKey)}`);
+    }
+  }
+
+  async function run(call: ScriptCall): Promise<unknown> {
+    return script(call.keys.length, ...call.keys, ...call.args);
+  }
+
+  async function runRequest(call: ScriptCall, checks: readonly LimitCheck[]): Promise<Reply> {
+    const reply = await run(call);
+    if (!Array.isArray(reply) || reply.length < 5) throw new Error('unexpected reply from the limiter script');
+    const row = reply as string[];
+    const ban = row[0] ? { key: row[0], until: Number(row[1]), level: Number(row[2]), reason: String(row[3]) } : null;
+    const results: CheckResult[] = [];
+    let at = 5;
+    if (ban === null) {
+      for (const check of checks) {
+        results.push({
+          id: check.id,
+          allowed: row[at] === '1',
+          remaining: Number(row[at + 1]),
+          resetMs: Number(row[at + 2]),
+          retryAfterMs: Number(row[at + 3]),
+          source: 'store',
+        });
+        at += 4;
+      }
+    }
+    return { ban, admitted: row[4] === '1', results, newBans: readBans(row, at) };
+  }
+
+  function readBans(row: readonly string[], from: number): Ban[] {
+    const bans: Ban[] = [];
+    for (let i = from; i + 3 < row.length; i += 4) {
+      bans.push({ key: String(row[i]), until: Number(row[i + 1]), level: Number(row[i + 2]), reason: String(row[i + 3]) });
+    }
+    return bans;
+  }
+
+  /** positions (1-based) in `checks` of the checks an escalation lists */
+  function refsOf(escalation: BanEscalation, checks: readonly LimitCheck[]): number[] {
+    const refs: number[] = [];
+    for (let i = 0; i < checks.length; i++) if (escalation.checkIds.includes(checks[i]!.id)) refs.push(i + 1);
+    return refs;
+  }
+
+  // standalone: bans, every check and escalation in one call
+  async function evaluateStandalone(request: EvaluateRequest): Promise<EvaluateResult> {
+    const { banKeys, checks, escalations, now } = request;
+    const call = newCall(now, 'e', banKeys.length > 0 || escalations.length > 0);
+    pushRequest(call, banKeys, checks, escalations.map((escalation) => ({ escalation, refs: refsOf(escalation, checks), force: false })));
+    const reply = await runRequest(call, checks);
+    if (reply.ban) return { ban: reply.ban, results: [], admitted: false, newBans: [], degraded: false };
+    return { ban: null, results: reply.results, admitted: reply.admitted, newBans: reply.newBans, degraded: false };
+  }
+
+  /** checks grouped by hash tag: each group is one slot, one call */
+  function groupsOf(checks: readonly LimitCheck[]): number[][] {
+    const groups = new Map<string, number[]>();
+    for (let i = 0; i < checks.length; i++) {
+      const tag = checks[i]!.key;
+      const group = groups.get(tag);
+      if (group) group.push(i);
+      else groups.set(tag, [i]);
+    }
+    return [...groups.values()];
+  }
+
+  async function runGroup(request: EvaluateRequest, group: readonly number[], mode: 'e' | 'd'): Promise<Reply> {
+    const checks = group.map((i) => request.checks[i]!);
+    const call = newCall(request.now, mode, false);
+    pushRequest(call, [], checks, []);
+    return runRequest(call, checks);
+  }
+
+  async function lookupBan(banKeys: readonly string[], now: number): Promise<Ban | null> {
+    if (banKeys.length === 0) return null;
+    const call = newCall(now, 'd', true);
+    pushRequest(call, banKeys, [], []);
+    return (await runRequest(call, [])).ban;
+  }
+
+  // Cluster: see the module comment for the rounds and what stays atomic
+  async function evaluateCluster(request: EvaluateRequest): Promise<EvaluateResult> {
+    const { banKeys, checks, escalations, now } = request;
+    const groups = groupsOf(checks);
+    const results: CheckResult[] = new Array<CheckResult>(checks.length);
+    const merge = (replies: readonly Reply[]): void => {
+      replies.forEach((reply, g) => group(g).forEach((i, j) => (results[i] = reply.results[j]!)));
+    };
+    const group = (g: number): number[] => groups[g]!;
+    const isAdmitted = (): boolean => checks.every((c, i) => c.dryRun || results[i]!.allowed);
+
+    if (groups.length <= 1) {
+      const ban = await lookupBan(banKeys, now);
+      if (ban) return { ban, results: [], admitted: false, newBans: [], degraded: false };
+      if (groups.length === 1) merge([await runGroup(request, group(0), 'e')]);
+    } else {
+      const [ban, ...decided] = await Promise.all([lookupBan(banKeys, now), ...groups.map((g) => runGroup(request, g, 'd'))]);
+      if (ban) return { ban, results: [], admitted: false, newBans: [], degraded: false };
+      merge(decided as Reply[]);
+      // spend only when every group admits; each group decides again atomically with its spend
+      if (isAdmitted()) merge(await Promise.all(groups.map((g) => runGroup(request, g, 'e'))));
+    }
+    const admitted = isAdmitted();
+    let newBans: Ban[] = [];
+    if (!admitted && escalations.length > 0) {
+      const fired = escalations.filter((e) => checks.some((c, i) => !c.dryRun && !results[i]!.allowed && e.checkIds.includes(c.id)));
+      if (fired.length > 0) {
+        const call = newCall(now, 'e', true);
+        pushRequest(call, [], [], fired.map((escalation) => ({ escalation, refs: [], force: true })));
+        newBans = (await runRequest(call, [])).newBans;
+      }
+    }
+    return { ban: null, results, admitted, newBans, degraded: false };
+  }
+
+  return {
+    kind: 'redis',
+
+    async evaluate(request) {
+      if (isClosed || !isStarted) await assertReady();
+      if (request.checks.length === 0 && request.banKeys.length === 0) {
+        return { ban: null, results: [], admitted: true, newBans: [], degraded: false };
+      }
+      return isCluster ? evaluateCluster(request) : evaluateStandalone(request);
+    },
+
+    async record(checks, now) {
+      if (isClosed || !isStarted) await assertReady();
+      if (checks.length === 0) return;
+      const parts = isCluster ? groupsOf(checks).map((g) => g.map((i) => checks[i]!)) : [checks];
+      await Promise.all(parts.map(async (part) => {
+        const call = newCall(now, 'r', false);
+        pushRequest(call, [], part, []);
+        await run(call);
+      }));
+    },
+
+    async addBan(ban) {
+      if (isClosed || !isStarted) await assertReady();
+      const call = newCall(0, 'a', true);
+      // operator bans come without a caller clock: the index lives at least until the ban ends by the wall clock
+      const ttlMs = Math.max(ban.until - Date.now(), MIN_BAN_INDEX_TTL_MS);
+      call.args.push(ban.key, String(ban.until), String(ban.level), ban.reason, String(ttlMs));
+      await run(call);
+    },
+
+    async removeBan(key) {
+      if (isClosed || !isStarted) await assertReady();
+      const call = newCall(0, 'x', true);
+      call.args.push(key);
+      return Number(await run(call)) > 0;
+    },
+
+    async listBans(now, limit = 100) {
+      if (isClosed || !isStarted) await assertReady();
+      const max = Math.max(0, Math.floor(limit));
+      if (max === 0) return [];
+      const call = newCall(now, 'l', true);
+      call.args.push(String(max));
+      const bans = readBans((await run(call)) as string[], 0);
+      // longest-lasting first, the key breaking ties (as the memory store)
+      bans.sort((x, y) => y.until - x.until || (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+      return bans.slice(0, max);
+    },
+
+    async close() {
+      // the client belongs to the caller, who closes it
+      isClosed = true;
+    },
+  };
+}
