@@ -157,6 +157,7 @@ function bearerVerifier(name: string, config: AuthSchemeConfig | undefined, open
       ...(config.jwksUri ? { jwksUri: config.jwksUri } : { discoveryUrl: discoveryUrl! }),
       clockSkewSec: Math.round(config.clockSkewMs / 1000),
       cacheMax: config.cacheSize,
+      jwksCooldownMs: config.jwksCooldownMs,
       scopeClaim: config.scopeClaim,
       ...(config.rolesClaim ? { rolesClaim: config.rolesClaim } : {}),
       ...(config.planClaim ? { planClaim: config.planClaim } : {}),

@@ -63,6 +63,7 @@ export function parseAuth(raw: Raw, r: AuthReporter): AuthConfig {
         rolesClaim: (j.rolesClaim as string | undefined) ?? null,
         planClaim: (j.planClaim as string | undefined) ?? null,
         cacheSize: (j.cacheSize as number | undefined) ?? 10_000,
+        jwksCooldownMs: duration(p('jwt', 'jwksCooldown'), j.jwksCooldown, '30s'),
       };
     } else if (value.introspection) {
       const i = value.introspection as Raw;

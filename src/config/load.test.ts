@@ -389,7 +389,7 @@ describe('valid policy files', () => {
         schemes: {
           bearerAuth: {
             kind: 'jwt', issuer: 'https://idp.example.com/', audiences: ['accounts'], jwksUri: null, discoveryUrl: null,
-            algorithms: ['RS256', 'ES256'], clockSkewMs: 10_000, scopeClaim: 'scope', rolesClaim: 'roles', planClaim: 'plan', cacheSize: 10_000,
+            algorithms: ['RS256', 'ES256'], clockSkewMs: 10_000, scopeClaim: 'scope', rolesClaim: 'roles', planClaim: 'plan', cacheSize: 10_000, jwksCooldownMs: 30_000,
           },
           opaque: {
             kind: 'introspection', url: 'https://idp.example.com/introspect', discoveryUrl: null, clientId: 'gateway',

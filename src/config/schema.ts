@@ -257,6 +257,8 @@ const authScheme = {
         rolesClaim: { type: 'string' },
         planClaim: { type: 'string' },
         cacheSize: { type: 'integer', minimum: 0, default: 10000 },
+        // least time between two JWKS fetches caused by an unknown key id
+        jwksCooldown: { ...duration, default: '30s' },
       },
     },
     introspection: {

@@ -200,6 +200,7 @@ export type AuthSchemeConfig =
       rolesClaim: string | null;
       planClaim: string | null;
       cacheSize: number;
+      jwksCooldownMs: number;
     }
   | {
       kind: 'introspection';

@@ -411,6 +411,8 @@ export function createGateway(options: GatewayOptions): Gateway {
         const code: ErrorCode = decision.status === 401 ? 'UNAUTHENTICATED' : decision.status === 503 ? 'AUTH_UNAVAILABLE' : decision.outcome === 'no-rule' ? 'NO_ACCESS_RULE' : 'ACCESS_DENIED';
         const extra: string[] = [];
         for (const c of decision.challenges) extra.push('www-authenticate', c);
+        // RFC 9110 §15.5.2: a 401 carries at least one challenge; API keys have no registered scheme
+        if (decision.status === 401 && extra.length === 0) extra.push('www-authenticate', 'ApiKey realm="api"');
         refuse(ex, code, 'denied', { close: hasBody(req) && buffered === null, extraHeaders: extra });
         return;
       }

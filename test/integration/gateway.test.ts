@@ -20,6 +20,7 @@ upstreams:
       - prefix: /v0
         sunset: 2099-06-30
         link: https://example.com/v0-migration
+        public: true
     sunsets:
       - operation: getEnded
         sunset: 2020-01-01
