@@ -23,7 +23,7 @@ export async function runDemo(opts: { port: number; mode: string; exit: boolean 
     return 0;
   }
   io.out('\nTry it yourself:');
-  for (const line of curlLines(demo.gatewayUrl)) io.out(`  ${line}`);
+  for (const line of curlLines(demo.gatewayUrl, demo.upstream.token)) io.out(`  ${line}`);
   io.out('\nPress Ctrl-C to stop.');
   return new Promise((resolve) => {
     const stop = (): void => {

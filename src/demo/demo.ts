@@ -31,6 +31,8 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   // the example policy names fixed ports; the demo takes free ones so it runs anywhere
   policy.listeners = [{ ...policy.listeners[0]!, port: options.port, workers: 1 }];
   policy.upstreams = policy.upstreams.map((u) => ({ ...u, url: upstream.url, mode: options.mode ?? u.mode }));
+  const bearer = policy.auth.schemes.bearerAuth;
+  if (bearer?.kind === 'jwt') policy.auth.schemes.bearerAuth = { ...bearer, jwksUri: upstream.jwksUri };
   if (options.mode) policy.mode = options.mode;
   // the demo prints its own story; only problems go to the operational log
   const logger = pino({ base: null, level: 'warn' }, pino.destination(2));
@@ -53,18 +55,27 @@ interface TourStep {
   path: string;
   headers?: Record<string, string>;
   body?: string;
+  /** send it this many times, show the last answer */
+  repeat?: number;
 }
 
-export function tourSteps(): TourStep[] {
-  const auth = { authorization: `Bearer ${DEMO.token}` };
+export function tourSteps(token: string): TourStep[] {
+  const auth = { authorization: `Bearer ${token}` };
   return [
     { title: 'documented: the v2 account lookup, with a token', method: 'GET', path: `/v2/accounts/${DEMO.knownAccount}`, headers: auth },
+    { title: 'denied: the same lookup without a token', method: 'GET', path: `/v2/accounts/${DEMO.knownAccount}` },
+    { title: 'denied: a forged token', method: 'GET', path: `/v2/accounts/${DEMO.knownAccount}`, headers: { authorization: `Bearer ${token.slice(0, -4)}AAAA` } },
     { title: 'shadow: the undocumented phone-number lookup of the incident', method: 'GET', path: `/v2/phones/${encodeURIComponent(DEMO.knownPhone)}/status` },
     { title: 'shadow, hidden behind a dot segment', method: 'GET', path: `/v2/accounts/../phones/${encodeURIComponent(DEMO.unknownPhone)}/status` },
-    { title: 'zombie: deprecated v1 lookup, still served until its sunset', method: 'GET', path: `/v1/accounts/${DEMO.knownAccount}` },
+    { title: 'zombie: deprecated v1 lookup, which declares no security at all', method: 'GET', path: `/v1/accounts/${DEMO.knownAccount}` },
     { title: 'zombie: v1 phone check, past its sunset', method: 'POST', path: '/v1/phones/check', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ phone: DEMO.knownPhone }) },
     { title: 'zombie: the forgotten v0 API, retired', method: 'GET', path: `/v0/accounts/${DEMO.knownAccount}` },
     { title: 'rejected: an encoded slash that could be read two ways', method: 'GET', path: '/v2/accounts%2F..%2Fphones' },
+    {
+      title: 'limited: the 6th login attempt in a minute from one address',
+      method: 'POST', path: '/v2/sessions', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'victim@example.com', password: 'guess' }), repeat: 6,
+    },
   ];
 }
 
@@ -90,15 +101,16 @@ function send(base: string, step: TourStep): Promise<{ status: number; headers: 
 export async function runTour(demo: RunningDemo, out: (line: string) => void): Promise<GatewayEvent[]> {
   const events: GatewayEvent[] = [];
   const unsubscribe = demo.runtime.bus.subscribe((e) => events.push(e));
-  for (const step of tourSteps()) {
-    const res = await send(demo.gatewayUrl, step);
+  for (const step of tourSteps(demo.upstream.token)) {
+    let res = await send(demo.gatewayUrl, step);
+    for (let i = 1; i < (step.repeat ?? 1); i++) res = await send(demo.gatewayUrl, step);
     const text = res.body;
     // the event is published when the response closes; give it a turn of the loop
     await new Promise((r) => setTimeout(r, 20));
     const event = events.findLast((e) => e.rawPath === step.path);
     out(`\n${step.title}\n  ${step.method} ${step.path}`);
-    const extra = ['deprecation', 'sunset', 'link'].filter((h) => res.headers[h]).map((h) => `${h}: ${String(res.headers[h])}`);
-    out(`  → ${res.status}  class=${event?.class ?? '?'}  decision=${event?.decision ?? '?'}${event?.template ? `  operation=${event.operationId}` : ''}`);
+    const extra = ['deprecation', 'sunset', 'link', 'www-authenticate', 'retry-after', 'ratelimit'].filter((h) => res.headers[h]).map((h) => `${h}: ${String(res.headers[h])}`);
+    out(`  → ${res.status}  class=${event?.class ?? '?'}  decision=${event?.decision ?? '?'}${event?.template ? `  operation=${event.operationId}` : ''}${event?.auth ? `  auth=${event.auth}` : ''}${event?.limit ? `  limit=${event.limit.rule}:${event.limit.action}` : ''}`);
     for (const h of extra) out(`    ${h}`);
     out(`    ${text.length > 110 ? text.slice(0, 110) + '…' : text}`);
   }
@@ -112,9 +124,10 @@ export async function printInventory(demo: RunningDemo, out: (line: string) => v
   out(formatInventory(await demo.runtime.store.listEndpoints()));
 }
 
-export function curlLines(gatewayUrl: string): string[] {
+export function curlLines(gatewayUrl: string, token: string): string[] {
   return [
-    `curl -i -H 'authorization: Bearer ${DEMO.token}' ${gatewayUrl}/v2/accounts/${DEMO.knownAccount}`,
+    `curl -i -H 'authorization: Bearer ${token}' ${gatewayUrl}/v2/accounts/${DEMO.knownAccount}`,
+    `curl -i ${gatewayUrl}/v2/accounts/${DEMO.knownAccount}`,
     `curl -i ${gatewayUrl}/v2/phones/%2B14155551012/status`,
     `curl -i ${gatewayUrl}/v1/accounts/${DEMO.knownAccount}`,
     `curl -i -X POST -d '{"phone":"+14155551012"}' ${gatewayUrl}/v1/phones/check`,

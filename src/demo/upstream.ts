@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 
 /**
  * The demo API: a small account service that reproduces the incident. Its
@@ -24,7 +25,10 @@ const ACCOUNTS: Account[] = Array.from({ length: 50 }, (_, i) => ({
 }));
 const BY_ID = new Map(ACCOUNTS.map((a) => [a.id, a]));
 const BY_PHONE = new Map(ACCOUNTS.map((a) => [a.phone, a]));
-const DEMO_TOKEN = 'demo-token';
+/** The demo's identity provider: tokens are signed with a key made at start-up, published as a JWKS. */
+export const DEMO_ISSUER = 'https://id.demo.apiwarden.test/';
+export const DEMO_AUDIENCE = 'demo-accounts-api';
+export const JWKS_PATH = '/.well-known/jwks.json';
 
 function json(res: http.ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -32,13 +36,14 @@ function json(res: http.ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+function handle(req: http.IncomingMessage, res: http.ServerResponse, jwks: unknown): void {
   const url = new URL(req.url ?? '/', 'http://demo');
   const path = url.pathname;
   const method = req.method ?? 'GET';
   let m: RegExpMatchArray | null;
 
   if (method === 'GET' && path === '/v2/health') return json(res, 200, { status: 'ok' });
+  if (method === 'GET' && path === JWKS_PATH) return json(res, 200, jwks);
 
   // the shadow endpoint: no document declares it and it asks for no credential
   if (method === 'GET' && (m = path.match(/^\/v2\/phones\/([^/]+)\/status$/))) {
@@ -48,7 +53,8 @@ function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
   }
 
   if (method === 'GET' && (m = path.match(/^\/v2\/accounts\/([^/]+)(\/devices)?$/))) {
-    if (req.headers.authorization !== `Bearer ${DEMO_TOKEN}`) return json(res, 401, { error: 'unauthorized' });
+    // the token is verified by the gateway in front; this service only insists that one was sent
+    if (!req.headers.authorization?.startsWith('Bearer ')) return json(res, 401, { error: 'unauthorized' });
     const account = BY_ID.get(m[1]!);
     if (!account) return json(res, 404, { error: 'not found' });
     if (m[2]) return json(res, 200, Array.from({ length: account.devices }, (_, i) => ({ id: `dev_${i + 1}` })));
@@ -88,11 +94,25 @@ function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
 export interface DemoUpstream {
   readonly url: string;
   readonly port: number;
+  /** the JWKS the gateway verifies tokens with */
+  readonly jwksUri: string;
+  /** a valid access token for the v2 API (one hour, scope accounts:read) */
+  readonly token: string;
   close(): Promise<void>;
 }
 
 export async function startDemoUpstream(port = 0, host = '127.0.0.1'): Promise<DemoUpstream> {
-  const server = http.createServer(handle);
+  const { privateKey, publicKey } = await generateKeyPair('ES256');
+  const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid: 'demo-1', alg: 'ES256', use: 'sig' }] };
+  const token = await new SignJWT({ scope: 'accounts:read' })
+    .setProtectedHeader({ alg: 'ES256', kid: 'demo-1' })
+    .setIssuer(DEMO_ISSUER)
+    .setAudience(DEMO_AUDIENCE)
+    .setSubject('demo-user')
+    .setIssuedAt()
+    .setExpirationTime('1h')
+    .sign(privateKey);
+  const server = http.createServer((req, res) => handle(req, res, jwks));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
@@ -101,6 +121,8 @@ export async function startDemoUpstream(port = 0, host = '127.0.0.1'): Promise<D
   return {
     url: `http://${host}:${address.port}`,
     port: address.port,
+    jwksUri: `http://${host}:${address.port}${JWKS_PATH}`,
+    token,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -109,4 +131,4 @@ export async function startDemoUpstream(port = 0, host = '127.0.0.1'): Promise<D
   };
 }
 
-export const DEMO = { token: DEMO_TOKEN, knownPhone: ACCOUNTS[3]!.phone, unknownPhone: '+14155551001', knownAccount: 'acc_1004' } as const;
+export const DEMO = { knownPhone: ACCOUNTS[3]!.phone, unknownPhone: '+14155551001', knownAccount: 'acc_1004' } as const;

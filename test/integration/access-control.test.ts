@@ -87,7 +87,7 @@ upstreams:
     await withGateway(yaml('enforce'), async (gw) => {
       const denied = await fetch(`${gw.url}/accounts/42/status`);
       assert.equal(denied.status, 403);
-      assert.equal((await denied.json()).code, 'NO_ACCESS_RULE');
+      assert.equal(((await denied.json()) as { code: string }).code, 'NO_ACCESS_RULE');
       // marked x-apiwarden-public: reachable
       assert.equal((await fetch(`${gw.url}/health`)).status, 200);
       const event = await eventually(() => gw.events.find((e) => e.operationId === 'getAccountStatus'));
@@ -105,7 +105,7 @@ upstreams:
       const none = await fetch(`${gw.url}/v1/users/alice`);
       assert.equal(none.status, 401);
       assert.equal(none.headers.get('www-authenticate'), 'Bearer realm="bearerAuth"');
-      const body = await none.json();
+      const body = (await none.json()) as Record<string, unknown>;
       assert.deepEqual(Object.keys(body).sort(), ['code', 'status', 'title', 'type'], 'the body says nothing about why');
 
       const expired = await fetch(`${gw.url}/v1/users/alice`, { headers: { authorization: `Bearer ${await token({ sub: 'alice' }, { exp: '-10m' })}` } });
@@ -128,7 +128,7 @@ upstreams:
       assert.equal((await fetch(`${gw.url}/v1/users/alice`, { headers: alice })).status, 200);
       const other = await fetch(`${gw.url}/v1/users/bob`, { headers: alice });
       assert.equal(other.status, 403);
-      assert.equal((await other.json()).code, 'ACCESS_DENIED');
+      assert.equal(((await other.json()) as { code: string }).code, 'ACCESS_DENIED');
       const admin = { authorization: `Bearer ${await token({ sub: 'root', roles: ['admin'] })}` };
       assert.equal((await fetch(`${gw.url}/v1/users/bob`, { headers: admin })).status, 200);
       // percent-encoding does not make /users/bob look like alice's

@@ -31,12 +31,16 @@ test('the demo, started as the README says, handles each class as documented (en
   assert.deepEqual(outcome('documented: the v2 account lookup'), ['200', 'documented', 'forwarded']);
   assert.deepEqual(outcome('shadow: the undocumented phone-number lookup'), ['404', 'shadow', 'blocked']);
   assert.deepEqual(outcome('shadow, hidden behind a dot segment'), ['404', 'shadow', 'blocked']);
-  assert.deepEqual(outcome('zombie: deprecated v1 lookup'), ['200', 'zombie', 'forwarded']);
+  assert.deepEqual(outcome('denied: the same lookup without a token'), ['401', 'documented', 'denied']);
+  assert.deepEqual(outcome('denied: a forged token'), ['401', 'documented', 'denied']);
+  // v1 declares no security: denied by default in enforce mode
+  assert.deepEqual(outcome('zombie: deprecated v1 lookup'), ['403', 'zombie', 'denied']);
+  assert.deepEqual(outcome('limited: the 6th login attempt'), ['429', 'documented', 'limited']);
+  assert.match(out, /www-authenticate: Bearer realm="bearerAuth", error="invalid_token"/);
   assert.deepEqual(outcome('zombie: v1 phone check, past its sunset'), ['410', 'zombie', 'gone']);
   assert.deepEqual(outcome('zombie: the forgotten v0 API'), ['410', 'zombie', 'gone']);
   assert.deepEqual(outcome('rejected: an encoded slash'), ['400', 'rejected', 'rejected']);
   assert.match(out, /deprecation: @\d+/);
-  assert.match(out, /sunset: Tue, 31 Dec 2030 00:00:00 GMT/);
   assert.match(out, /Inventory recorded by the gateway/);
   assert.match(out, /GET\s+\/v2\/phones\/%2B14155551012\/status/);
 });
