@@ -49,6 +49,11 @@ export function parseAuth(raw: Raw, r: AuthReporter): AuthConfig {
   const schemes: Record<string, AuthSchemeConfig> = {};
   for (const [name, value] of Object.entries((raw.schemes ?? {}) as Record<string, Raw>)) {
     const p = (...rest: Path): Path => at('schemes', name, ...rest);
+    const kinds = Object.keys(value);
+    if (kinds.length !== 1) {
+      r.report(p(), `give exactly one of jwt, introspection, apiKeys, basic, hmac or mtls${kinds.length > 1 ? ` (got ${kinds.join(' and ')})` : ''}`);
+      continue;
+    }
     if (value.jwt) {
       const j = value.jwt as Raw;
       schemes[name] = {

@@ -116,6 +116,23 @@ const INVALID: Record<string, string[]> = {
   'sunset-before-deprecated.yaml': [
     'sunset-before-deprecated.yaml:10:23: upstreams[0].sunsets[0].deprecatedAt: must be before sunset (deprecatedAt 2026-06-01, sunset 2026-01-01)',
   ],
+  'bad-rate-limits.yaml': [
+    'bad-rate-limits.yaml:7:12: rateLimits.rules[0].key: key part "path." needs a name after the dot, e.g. path.id',
+    'bad-rate-limits.yaml:8:16: rateLimits.rules[0].limits[0]: "5/hour": "hour" is not a duration; write the period with ms, s, m, h or d, e.g. 10/1s, 600/1m, 5/1h, 20000/1d',
+    'bad-rate-limits.yaml:8:24: rateLimits.rules[0].limits[1]: "10/500ms": a window must last at least 1s',
+    "bad-rate-limits.yaml:9:13: rateLimits.rules[1].name: duplicate rule name 'phone-lookups' (first used by rules[0])",
+    'bad-rate-limits.yaml:10:17: rateLimits.rules[1].key[1]: unknown key part "cookie.session"; use one of ip, subnet, apiKey, principal, operation, global, path.<name>, query.<name>, header.<name>, claim.<name>, body.<name>',
+    'bad-rate-limits.yaml:12:7: rateLimits.rules[2]: a rule needs limits, tiers or distinct (otherwise it limits nothing)',
+    'bad-rate-limits.yaml:17:15: rateLimits.rules[3].action: a rule that counts by outcome cannot delay: the outcome is known only after the request was served; use reject',
+    'bad-rate-limits.yaml:20:23: rateLimits.rules[4].distinct.of: "path.id" is also the rule\'s key: a key always touches exactly one value of itself',
+  ],
+  'bad-auth.yaml': [
+    "bad-auth.yaml:7:81: auth.schemes.bearerAuth.jwt.algorithms[0]: must be 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512' or 'EdDSA' (got the string \"HS256\"); did you mean 'RS256'?",
+    "bad-auth.yaml:9:43: auth.schemes.partner.hmac.clients[0].secret: give exactly one of 'env' (preferred: keeps the secret out of the file) or 'value'",
+    'bad-auth.yaml:11:7: auth.schemes.twoKinds: give exactly one of jwt, introspection, apiKeys, basic, hmac or mtls (got apiKeys and basic)',
+    'bad-auth.yaml:14:7: auth.rules[0]: a rule needs roles, claims or owner (otherwise it allows everything it matches)',
+    'bad-auth.yaml:15:23: auth.rules[1].owner.value: "global" is not a request value; use path.<name>, query.<name>, header.<name> or body.<field>',
+  ],
   'bad-operation.yaml': [
     'bad-operation.yaml:8:20: upstreams[0].sunsets[0].operation: "FETCH /v1/users" must be an operationId (getUserV1) or a method and path template ("GET /v1/users/{id}")',
     'bad-operation.yaml:12:15: upstreams[0].sunsets[1].link: must be an http:// or https:// URL (got "mailto:api@example.com")',

@@ -45,7 +45,12 @@ export function parseWindow(value: unknown): RateLimitWindow {
     if (!m) throw new Error(`"${value}" is not a window; write it as <count>/<duration>, e.g. 10/1s, 600/1m, 20000/1d`);
     const limit = Number(m[1]);
     if (limit < 1) throw new Error(`"${value}": the count must be at least 1`);
-    const periodMs = parseDuration(`${m[2] === '' ? '1' : m[2]}${m[3]}`);
+    let periodMs: number;
+    try {
+      periodMs = parseDuration(`${m[2] === '' ? '1' : m[2]}${m[3]}`);
+    } catch {
+      throw new Error(`"${value}": "${m[2]}${m[3]}" is not a duration; write the period with ms, s, m, h or d, e.g. 10/1s, 600/1m, 5/1h, 20000/1d`);
+    }
     return { limit, periodMs: checkPeriod(periodMs, value), burst: null };
   }
   const raw = value as Raw;
@@ -94,7 +99,8 @@ export function parseRateLimitRule(raw: Raw, at: Path, origin: string, r: RuleRe
     if (of) distinct = { of, limit: d.limit as number, periodMs };
     if (of && key.some((k) => k.text === of.text)) fail(['distinct', 'of'], `"${of.text}" is also the rule's key: a key always touches exactly one value of itself`);
   }
-  if (windows.length === 0 && distinct === null && Object.keys(tiers).length === 0) {
+  // on what was written: a window that failed to parse was reported already
+  if ((raw.limits as unknown[] | undefined ?? []).length === 0 && raw.distinct === undefined && Object.keys((raw.tiers ?? {}) as object).length === 0) {
     fail([], 'a rule needs limits, tiers or distinct (otherwise it limits nothing)');
   }
   for (const w of windows) {

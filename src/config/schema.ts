@@ -239,8 +239,6 @@ const authScheme = {
   type: 'object',
   description: 'a mapping with one of jwt, introspection, apiKeys, basic, hmac or mtls',
   additionalProperties: false,
-  minProperties: 1,
-  maxProperties: 1,
   properties: {
     jwt: {
       type: 'object',
