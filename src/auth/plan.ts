@@ -131,7 +131,9 @@ function buildVerifier(scheme: SecurityScheme, config: AuthSchemeConfig | undefi
         return createBasicVerifier({ scheme: name, realm: name, users: config.users.map((u) => ({ ...u, plan: u.plan ?? undefined })) });
       }
       if (scheme.scheme === 'bearer') return bearerVerifier(name, config, null);
-      throw new Error(`http scheme '${scheme.scheme ?? ''}' is not supported (bearer, basic; or configure hmac)`);
+      // another http scheme (digest, a signature scheme...): only an hmac policy entry can check it
+      if (config) throw new Error(`http scheme '${scheme.scheme ?? ''}' is checked with hmac, not ${config.kind}`);
+      return null;
     case 'oauth2':
       return bearerVerifier(name, config, null);
     case 'openIdConnect':

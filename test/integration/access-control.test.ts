@@ -17,8 +17,10 @@ import { rawRequest, statusOf } from './helpers/upstream.ts';
 import { requestFrom } from './helpers/client.ts';
 import { createSigningKey, startIdentityProvider, startStubServer, type SigningKey, type StubServer } from '../../src/auth/testing/test-helpers.ts';
 import { createTestCa, opensslVersion } from '../../src/auth/testing/pki/test-helpers.ts';
+import { signRequest } from '../../src/auth/hmac-verifier.ts';
 
 const ISSUER = 'https://idp.test/';
+const PARTNER_SECRET = 'partner-1-secret-0123456789abcdef0123456789';
 const AUDIENCE = 'secured-api';
 
 let upstream: TestUpstream;
@@ -59,9 +61,15 @@ auth:
   schemes:
     bearerAuth:
       jwt: { issuer: '${ISSUER}', audiences: [${AUDIENCE}], jwksUri: '${jwks.origin}/jwks', algorithms: [ES256], rolesClaim: roles }
+    partnerSignature:
+      hmac: { clients: [{ id: partner-1, secret: { value: '${PARTNER_SECRET}' } }] }
   rules:
     - match: { operations: [getUser, addNote] }
       owner: { value: path.userId, claim: sub, unlessRoles: [admin] }
+    - match: { operations: [listOrders] }
+      owner: { value: query.userId, claim: sub }
+    - match: { operations: [createOrder] }
+      owner: { value: body.userId, claim: sub }
 ${extra}`;
 }
 
@@ -133,6 +141,35 @@ upstreams:
       assert.equal((await fetch(`${gw.url}/v1/users/bob`, { headers: admin })).status, 200);
       // percent-encoding does not make /users/bob look like alice's
       assert.equal((await fetch(`${gw.url}/v1/users/%62ob`, { headers: alice })).status, 403);
+    });
+  });
+
+  it('object-level values that could mean two things never match: repeated query parameters, duplicate JSON members', async () => {
+    await withGateway(securedPolicy(), async (gw) => {
+      const alice = { authorization: `Bearer ${await token({ sub: 'alice' })}` };
+      assert.equal((await fetch(`${gw.url}/v1/orders?userId=alice`, { headers: alice })).status, 200);
+      assert.equal((await fetch(`${gw.url}/v1/orders?userId=bob`, { headers: alice })).status, 403);
+      // Express reads an array, PHP the last, Java frameworks often the first: refused
+      assert.equal((await fetch(`${gw.url}/v1/orders?userId=alice&userId=bob`, { headers: alice })).status, 403);
+      const post = (body: string) => fetch(`${gw.url}/v1/orders`, { method: 'POST', headers: { ...alice, 'content-type': 'application/json' }, body });
+      assert.equal((await post('{"userId":"alice","item":1}')).status, 200);
+      assert.equal((await post('{"userId":"bob","item":1}')).status, 403);
+      assert.equal((await post('{"userId":"alice","userId":"bob"}')).status, 403);
+      assert.equal(upstream.received.at(-1)!.body.toString(), '{"userId":"alice","item":1}', 'refused bodies never reach the upstream');
+    });
+  });
+
+  it('HMAC request signatures: signed requests pass once; tampered, replayed or stale ones do not', async () => {
+    await withGateway(securedPolicy(), async (gw) => {
+      const body = '{"amount":100}';
+      const sign = (target: string, b: string, now = Date.now()) => signRequest({ keyId: 'partner-1', secret: PARTNER_SECRET, method: 'POST', target, body: Buffer.from(b), now });
+      const send = (authorization: string, b: string) => fetch(`${gw.url}/v1/partner/invoices`, { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body: b });
+      const good = sign('/v1/partner/invoices', body);
+      assert.equal((await send(good, body)).status, 200);
+      assert.equal(upstream.received.at(-1)!.headers['x-apiwarden-principal'], 'hmac:partner-1');
+      assert.equal((await send(good, body)).status, 401, 'a replayed signature');
+      assert.equal((await send(sign('/v1/partner/invoices', body), '{"amount":999}')).status, 401, 'a changed body');
+      assert.equal((await send(sign('/v1/partner/invoices', body, Date.now() - 3_600_000), body)).status, 401, 'outside the replay window');
     });
   });
 
