@@ -103,6 +103,13 @@ describe('decideAccess: OpenAPI security semantics', () => {
     assert.deepEqual((await decideAccess(byPolicy, verifiers, request(), noValue)), { allowed: true, principal: null, outcome: 'public', scheme: null });
   });
 
+  it('a scheme the policy does not configure never satisfies, and never spoils another alternative', async () => {
+    const policy = compileAccessPolicy(op([{ unconfigured: [] }, { key: [] }]), noAuth);
+    assert.equal((await decideAccess(policy, verifiers, request({ 'x-test-key': 'k1' }), noValue)).allowed, true);
+    const alone = await decideAccess(compileAccessPolicy(op([{ unconfigured: [] }]), noAuth), verifiers, request({ 'x-test-key': 'k1' }), noValue);
+    assert.deepEqual(!alone.allowed && [alone.status, alone.outcome], [401, 'missing']);
+  });
+
   it('an identity provider that is down gives 503, not 401', async () => {
     const d = await decideAccess(compileAccessPolicy(op([{ bearer: [] }]), noAuth), verifiers, request({ 'x-test-bearer': 'down' }), noValue);
     assert.deepEqual(!d.allowed && [d.status, d.outcome], [503, 'unavailable']);

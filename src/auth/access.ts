@@ -102,7 +102,8 @@ export async function decideAccess(
   const outcomes = new Map<string, AuthOutcome>();
   await Promise.all(policy.schemes.map(async (name) => {
     const verifier = verifiers.get(name);
-    outcomes.set(name, verifier ? await verifier.authenticate(request) : { result: 'invalid', reason: `scheme '${name}' is not configured` });
+    // a scheme the policy does not configure can never be satisfied; it is not a wrong credential
+    outcomes.set(name, verifier ? await verifier.authenticate(request) : { result: 'missing' });
   }));
 
   for (const [name, outcome] of outcomes) {

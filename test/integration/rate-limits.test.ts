@@ -288,6 +288,37 @@ describe('rate limits through the gateway', () => {
     });
   });
 
+  it('tiers: an API key on the gold plan gets the gold windows; keys are counted apart whatever the address', async () => {
+    const yaml = `
+listeners: [{ port: 0 }]
+accessLog: 'off'
+store: { sqlite: ':memory:' }
+upstreams:
+  - { name: secured, url: ${upstream.url}, openapi: $FIXTURES/secured.yaml }
+rateLimits:
+  rules:
+    - name: reports-per-key
+      match: { operations: [getReports] }
+      key: apiKey
+      limits: [2/1h]
+      tiers: { gold: ['5/1h'] }
+`;
+    await withGateway(yaml, async (gw) => {
+      const { key: basic } = await gw.runtime.apiKeys.create({ owner: 'free-user', scopes: [] });
+      const { key: gold } = await gw.runtime.apiKeys.create({ owner: 'paying-user', scopes: [], plan: 'gold' });
+      const run = async (key: string) => {
+        const out: number[] = [];
+        // each request from another address: the key, not the address, is what is counted
+        for (let i = 0; i < 6; i++) out.push((await requestFrom(clientAddress(80 + i), `${gw.url}/v1/reports`, { headers: { 'x-api-key': key } })).status);
+        return out;
+      };
+      assert.deepEqual(await run(basic), [200, 200, 429, 429, 429, 429]);
+      assert.deepEqual(await run(gold), [200, 200, 200, 200, 200, 429]);
+      const event = await eventually(() => gw.events.find((e) => e.limit?.rule === 'reports-per-key' && e.status === 429));
+      assert.match(event.limit!.key, /^apiKey=apikey%3A/);
+    });
+  });
+
   it('never limits the allow-list, weighs costly operations, and reads rules written on operations', async () => {
     const yaml = policy(upstream, `
   allow: [${clientAddress(70)}]
