@@ -121,7 +121,8 @@ function buildVerifier(scheme: SecurityScheme, config: AuthSchemeConfig | undefi
     case 'apiKey': {
       if (config && config.kind !== 'apiKeys') throw new Error(`an apiKey scheme is checked with apiKeys (or hmac), not ${config.kind}`);
       if (!scheme.in || !scheme.paramName) throw new Error("an apiKey scheme needs 'in' and 'name'");
-      if (!services.apiKeys) return null;
+      // without a key store (apiwarden check) the scheme is configured but cannot look keys up
+      if (!services.apiKeys) return noKeyStore(name);
       return createApiKeyVerifier({ scheme: name, in: scheme.in, name: scheme.paramName, store: services.apiKeys, cacheMs: config?.cacheMs ?? 5000 });
     }
     case 'http':
@@ -177,4 +178,14 @@ function bearerVerifier(name: string, config: AuthSchemeConfig | undefined, open
     });
   }
   throw new Error(`a bearer token scheme is checked with jwt or introspection, not ${config.kind}`);
+}
+
+function noKeyStore(scheme: string): SchemeVerifier {
+  return {
+    scheme,
+    method: 'apiKey',
+    needsBody: false,
+    authenticate: () => ({ result: 'unavailable', reason: 'no API key store' }),
+    challenge: () => null,
+  };
 }

@@ -1,5 +1,6 @@
 import { loadPolicy } from '../config/load.ts';
 import { loadGatewayPlan } from '../gateway/plan.ts';
+import type { AccessPolicy } from '../auth/access.ts';
 import type { Io } from './main.ts';
 
 /** `apiwarden check`: validate the policy and its documents; print the route table. */
@@ -24,13 +25,32 @@ export async function runCheck(file: string, options: { quiet: boolean }, io: Io
     const rows = upstream.routes.operations.map((op) => {
       const zombie = upstream.operationPolicies.get(op);
       const state = zombie ? (zombie.sunsetAt <= Date.now() ? 'zombie (gone)' : 'zombie') : 'documented';
-      return [op.method, op.template, op.operationId, state];
+      const verifiers = plan.auth.verifiersFor(op);
+      const access = describeAccess(plan.auth.policyFor(op), (s) => verifiers.has(s));
+      const limits = plan.limiter.rulesFor(upstream.name, zombie ? 'zombie' : 'documented', op, op.method).map((r) => r.rule.name).join(', ');
+      return [op.method, op.template, op.operationId, state, access, limits === '' ? '-' : limits];
     });
-    const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length), 6));
+    const widths = [0, 1, 2, 3, 4].map((i) => Math.max(...rows.map((r) => r[i]!.length), 6));
     for (const r of rows) {
-      io.out(`  ${r[0]!.padEnd(widths[0]!)}  ${r[1]!.padEnd(widths[1]!)}  ${r[2]!.padEnd(widths[2]!)}  ${r[3]}`);
+      io.out(`  ${r.slice(0, 5).map((c, i) => c.padEnd(widths[i]!)).join('  ')}  ${r[5]}`);
     }
   }
   io.out(`policy ${config.source} is valid: ${plan.upstreams.length} upstream(s), ${plan.upstreams.reduce((n, u) => n + u.routes.operations.length, 0)} operations, mode ${config.mode}`);
   return 0;
+}
+
+/**
+ * Who may call an operation, in one cell: "bearerAuth[read] | apiKeyAuth",
+ * "anonymous", "public", or "DENIED (no security)". A scheme the policy does
+ * not configure is marked with '!': nobody can satisfy it.
+ */
+function describeAccess(policy: AccessPolicy, isConfigured: (scheme: string) => boolean): string {
+  if (policy.requirements === null) return policy.isPublic ? 'public' : 'DENIED (no security)';
+  if (policy.requirements.length === 0) return 'anonymous';
+  const text = policy.requirements.map((r) => {
+    const names = Object.keys(r);
+    if (names.length === 0) return 'anonymous';
+    return names.map((n) => `${n}${isConfigured(n) ? '' : '!'}${r[n]!.length > 0 ? `[${r[n]!.join(' ')}]` : ''}`).join(' + ');
+  }).join(' | ');
+  return policy.rules.length > 0 ? `${text} + rules` : text;
 }
