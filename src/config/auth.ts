@@ -4,7 +4,7 @@
  * secret is never copied into the parsed policy or a log of it), rules'
  * request values parsed with the rate-limit key-part grammar.
  */
-import { parseKeyPart } from './rate-limits.ts';
+import { parseKeyPart, reportingParser } from './rate-limits.ts';
 import type { AuthConfig, AuthRule, AuthSchemeConfig, KeyPart, SecretRef } from './types.ts';
 import { parseDuration, parseOperationRef } from './values.ts';
 
@@ -28,14 +28,7 @@ export function resolveSecret(ref: SecretRef, what: string): string {
 
 export function parseAuth(raw: Raw, r: AuthReporter): AuthConfig {
   const at = (...rest: Path): Path => ['auth', ...rest];
-  const attempt = <T>(path: Path, parse: () => T, fallback: T): T => {
-    try {
-      return parse();
-    } catch (err) {
-      r.report(path, (err as Error).message);
-      return fallback;
-    }
-  };
+  const attempt = reportingParser(r);
   const duration = (path: Path, value: unknown, fallback: string): number =>
     attempt(path, () => parseDuration((value as string | number | undefined) ?? fallback), 0);
   const secret = (path: Path, value: unknown): SecretRef => {

@@ -15,6 +15,18 @@ export interface RuleReporter {
   report(path: Path, message: string): void;
 }
 
+/** Runs a value parser; what it throws is reported at `path` and `fallback` stands in. */
+export function reportingParser(r: RuleReporter): <T>(path: Path, parse: () => T, fallback: T) => T {
+  return (path, parse, fallback) => {
+    try {
+      return parse();
+    } catch (err) {
+      r.report(path, (err as Error).message);
+      return fallback;
+    }
+  };
+}
+
 const SIMPLE_SOURCES = new Set<KeyPartSource>(['ip', 'subnet', 'apiKey', 'principal', 'operation', 'global']);
 const NAMED_SOURCES = new Set<KeyPartSource>(['path', 'query', 'header', 'claim', 'body']);
 const ALL_SOURCES = [...SIMPLE_SOURCES, ...[...NAMED_SOURCES].map((s) => `${s}.<name>`)];
@@ -153,14 +165,7 @@ export function parseRateLimitRule(raw: Raw, at: Path, origin: string, r: RuleRe
 /** The whole `rateLimits` section (schema defaults already filled in). */
 export function parseRateLimits(raw: Raw, r: RuleReporter): RateLimitsConfig {
   const at = (...rest: Path): Path => ['rateLimits', ...rest];
-  const attempt = <T>(path: Path, parse: () => T, fallback: T): T => {
-    try {
-      return parse();
-    } catch (err) {
-      r.report(path, (err as Error).message);
-      return fallback;
-    }
-  };
+  const attempt = reportingParser(r);
   const redis = (raw.redis ?? {}) as Raw;
   const subnet = (raw.subnet ?? {}) as Raw;
   const tarpit = (raw.tarpit ?? {}) as Raw;

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import { startTestUpstream, type TestUpstream } from './helpers/upstream.ts';
-import { eventually, startTestGateway, type TestGateway } from './helpers/gateway.ts';
+import { eventually, withGateway } from './helpers/gateway.ts';
 import { rawRequest, statusOf } from './helpers/upstream.ts';
 import { requestFrom } from './helpers/client.ts';
 import { createSigningKey, startIdentityProvider, startStubServer, type SigningKey, type StubServer } from '../../src/auth/testing/test-helpers.ts';
@@ -71,15 +71,6 @@ auth:
     - match: { operations: [createOrder] }
       owner: { value: body.userId, claim: sub }
 ${extra}`;
-}
-
-async function withGateway(yaml: string, fn: (gw: TestGateway) => Promise<void>): Promise<void> {
-  const gw = await startTestGateway(yaml);
-  try {
-    await fn(gw);
-  } finally {
-    await gw.close();
-  }
 }
 
 describe('access control through the gateway', () => {

@@ -7,14 +7,13 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { startTestUpstream, type TestUpstream } from './helpers/upstream.ts';
-import { FIXTURES } from './helpers/gateway.ts';
+import { FIXTURES, freePort } from './helpers/gateway.ts';
 import { clientAddress, requestFrom } from './helpers/client.ts';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -30,14 +29,6 @@ async function redisAnswers(): Promise<boolean> {
   } finally {
     redis.disconnect();
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 const skip = (await redisAnswers()) ? false : 'Redis does not answer on 127.0.0.1:6379 (start it: see CONTRIBUTING.md)';

@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestUpstream, type TestUpstream } from './helpers/upstream.ts';
-import { eventually, startTestGateway, type TestGateway } from './helpers/gateway.ts';
+import { eventually, withGateway } from './helpers/gateway.ts';
 import { clientAddress, requestFrom } from './helpers/client.ts';
 
 const KNOWN_PHONES = new Set(['+15550000001', '+15550000002']);
@@ -40,15 +40,6 @@ before(async () => {
   });
 });
 after(() => upstream.close());
-
-async function withGateway(yaml: string, fn: (gw: TestGateway) => Promise<void>): Promise<void> {
-  const gw = await startTestGateway(yaml);
-  try {
-    await fn(gw);
-  } finally {
-    await gw.close();
-  }
-}
 
 describe('rate limits through the gateway', () => {
   it('no phone number is looked up more than 5 times an hour, by all clients together', async () => {

@@ -1,4 +1,5 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,4 +44,23 @@ export async function eventually<T>(fn: () => T | undefined | null | false, ms =
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** Start a gateway, run `fn` with it, and close it whatever happens. */
+export async function withGateway(policyYaml: string, fn: (gw: TestGateway) => Promise<void>): Promise<void> {
+  const gw = await startTestGateway(policyYaml);
+  try {
+    await fn(gw);
+  } finally {
+    await gw.close();
+  }
+}
+
+/** A loopback port free at the time of asking (for processes that need a fixed port). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((r) => server.close(r));
+  return port;
 }
