@@ -324,6 +324,8 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       try {
         // Lets SQLite refresh its planner statistics; cheap when nothing changed.
         db.exec('PRAGMA optimize');
+      } catch {
+        // another process holds the write lock past busy_timeout: the statistics can wait for the next close
       } finally {
         db.close();
       }
