@@ -83,6 +83,8 @@ export function compileAccessPolicy(op: Operation, config: AuthConfig): AccessPo
 /** A request without an operation (a retired prefix): no requirement can be declared. */
 export const NO_OPERATION_POLICY: AccessPolicy = { requirements: null, isPublic: false, rules: [], schemes: [] };
 
+const MISSING: AuthOutcome = { result: 'missing' };
+
 /** Reads a request value for an owner check; 'ambiguous' refuses the request. */
 export type ValueReader = (part: KeyPart) => string | null | 'ambiguous';
 
@@ -100,11 +102,16 @@ export async function decideAccess(
 
   // authenticate each scheme once (a scheme may appear in several alternatives)
   const outcomes = new Map<string, AuthOutcome>();
-  await Promise.all(policy.schemes.map(async (name) => {
+  let pending: Array<Promise<void>> | null = null;
+  for (const name of policy.schemes) {
     const verifier = verifiers.get(name);
     // a scheme the policy does not configure can never be satisfied; it is not a wrong credential
-    outcomes.set(name, verifier ? await verifier.authenticate(request) : { result: 'missing' });
-  }));
+    const outcome = verifier ? verifier.authenticate(request) : MISSING;
+    // hot path: cached credentials answer synchronously; await only what is really asynchronous
+    if (outcome instanceof Promise) (pending ??= []).push(outcome.then((o) => void outcomes.set(name, o)));
+    else outcomes.set(name, outcome);
+  }
+  if (pending) await Promise.all(pending);
 
   for (const [name, outcome] of outcomes) {
     // present-but-wrong credentials are refused even where anonymous access is allowed (see above)
