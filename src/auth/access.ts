@@ -88,12 +88,16 @@ const MISSING: AuthOutcome = { result: 'missing' };
 /** Reads a request value for an owner check; 'ambiguous' refuses the request. */
 export type ValueReader = (part: KeyPart) => string | null | 'ambiguous';
 
-export async function decideAccess(
+/**
+ * Synchronous when every verifier answers synchronously (cached tokens and
+ * keys): the common case costs no promise.
+ */
+export function decideAccess(
   policy: AccessPolicy,
   verifiers: ReadonlyMap<string, SchemeVerifier>,
   request: AuthRequest,
   readValue: ValueReader,
-): Promise<AccessDecision> {
+): AccessDecision | Promise<AccessDecision> {
   const { requirements } = policy;
   if (requirements === null) {
     if (policy.isPublic) return { allowed: true, principal: null, outcome: 'public', scheme: null };
@@ -111,7 +115,17 @@ export async function decideAccess(
     if (outcome instanceof Promise) (pending ??= []).push(outcome.then((o) => void outcomes.set(name, o)));
     else outcomes.set(name, outcome);
   }
-  if (pending) await Promise.all(pending);
+  if (pending) return Promise.all(pending).then(() => decideFromOutcomes(policy, verifiers, requirements, outcomes, readValue));
+  return decideFromOutcomes(policy, verifiers, requirements, outcomes, readValue);
+}
+
+function decideFromOutcomes(
+  policy: AccessPolicy,
+  verifiers: ReadonlyMap<string, SchemeVerifier>,
+  requirements: readonly Requirement[],
+  outcomes: ReadonlyMap<string, AuthOutcome>,
+  readValue: ValueReader,
+): AccessDecision {
 
   for (const [name, outcome] of outcomes) {
     // present-but-wrong credentials are refused even where anonymous access is allowed (see above)

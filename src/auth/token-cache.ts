@@ -8,7 +8,7 @@
  * with, whatever the LRU does. The LRU only bounds memory (`max` entries);
  * expired entries are dropped when they are next looked at or evicted.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 
 export interface TokenCacheOptions {
@@ -33,7 +33,8 @@ interface Entry<V> {
 
 /** The cache key of a token: SHA-256, base64url. */
 export function tokenDigest(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
+  // one-shot crypto.hash: no Hash object per request (hot path)
+  return hash('sha256', token, 'base64url');
 }
 
 export function createTokenCache<V extends NonNullable<unknown>>(options: TokenCacheOptions): TokenCache<V> {

@@ -383,7 +383,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       const subnet = current.limiter.config.subnet;
       let decision: AccessDecision;
       try {
-        decision = await decideAccess(access, current.auth.verifiersFor(operation), {
+        const decided = decideAccess(access, current.auth.verifiersFor(operation), {
           method: req.method ?? 'GET',
           path: ex.path ?? '',
           query: route.query,
@@ -397,6 +397,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           const v = readPart(part, facts, subnet);
           return v === AMBIGUOUS ? 'ambiguous' : v;
         });
+        decision = decided instanceof Promise ? await decided : decided;
       } catch (error) {
         // a verifier fault is a bug or an outage: refuse (never admit on a fault in access control)
         log('error', 'access control failed', { error: String(error), operation: ex.operationId });
@@ -667,7 +668,19 @@ function peerCertificateOf(req: IncomingMessage): PeerCertificate | null {
  * (ids, scopes and roles it verified); header-unsafe characters never occur
  * in them, but they are stripped anyway so a claim cannot inject a field.
  */
+const identityCache = new WeakMap<Principal, string[]>();
+
+/** Verifiers hand out the same Principal object for a cached credential: render its headers once. */
 function identityHeaders(p: Principal): string[] {
+  let cached = identityCache.get(p);
+  if (cached === undefined) {
+    cached = renderIdentityHeaders(p);
+    identityCache.set(p, cached);
+  }
+  return cached;
+}
+
+function renderIdentityHeaders(p: Principal): string[] {
   const clean = (v: string): string => v.replace(/[^\x20-\x7e]/g, '');
   const out = ['x-apiwarden-principal', clean(p.id), 'x-apiwarden-auth-method', p.method];
   if (p.subject) out.push('x-apiwarden-subject', clean(p.subject));
