@@ -1,0 +1,701 @@
+/**
+ * The cost of access control, in one run: the same GET through the gateway
+ * to the same upstream, with the operation's `security` set to
+ *
+ *   anonymous  `security: []` (auth off; the baseline of every ratio)
+ *   public     no requirement, `x-apiwarden-public: true` (the synchronous path)
+ *   apikey     an apiKey scheme, one valid key on every request (wrk -H)
+ *   jwt        an http bearer scheme, one valid ES256 token on every request (wrk -H)
+ *   jwt-many   the same with N distinct tokens rotated (default 1000; all cached after the warm-up)
+ *   jwt-cold   N tokens rotated through a verified-token cache of 100: every request is a full verification
+ *
+ * Each variant: a fresh gateway (and SQLite store), checks that the
+ * credential is needed (401 without it, 401 with a wrong one, 200 with it),
+ * a wrk warm-up, then `wrk -t1 -c32 -d10s`. Passes alternate the order of
+ * the variants (forward, reversed, ...) so that a drift of the machine does
+ * not always favour the same ones; ratios are taken within a pass.
+ * Results go to bench/auth/results/<time>-<layout>.{json,md} and the raw wrk
+ * output to <time>-<layout>-wrk.txt. See bench/README.md ("bench/auth").
+ *
+ *   bench/auth/run.sh                         # split layout, 2 passes (~6 min)
+ *   bench/auth/run.sh --runs 1 --only anonymous,jwt
+ *   bench/auth/run.sh --profile anonymous,jwt # then each of these once more under --cpu-prof
+ *   bench/auth/run.sh --report bench/auth/results/<file>.json
+ */
+
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { summarise, formatSummary, type Summary } from '../proxy/cpuprofile-top.ts';
+import {
+  APIWARDEN_ENTRY, HOST, ROOT, isPortOpen, machine, makeTempDir, nginxArgs, pinned, runTool, sleep, startProcess, stopAll,
+  stopProcess, tail, waitForLog, waitForPort, waitForQuiet, watchForeignCpu, type Proc,
+} from '../proxy/lib.ts';
+import {
+  BASELINE, PORTS, REQUEST_PATH, VARIANTS, createApiKey, startIssuer, writePolicy, writeUpstreamNginxConf,
+  type Issuer, type Variant, type VariantId,
+} from './setup.ts';
+
+const AUTH_DIR = import.meta.dirname;
+
+const { values } = parseArgs({
+  options: {
+    layout: { type: 'string', default: 'split' },
+    runs: { type: 'string', default: '2' },
+    duration: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '32' },
+    threads: { type: 'string', default: '1' },
+    tokens: { type: 'string', default: '1000' },
+    only: { type: 'string' },
+    profile: { type: 'string' },
+    'entry-b': { type: 'string' },
+    'profile-only': { type: 'boolean', default: false },
+    'max-minutes': { type: 'string', default: '40' },
+    'keep-temp': { type: 'boolean', default: false },
+    report: { type: 'string' },
+  },
+});
+
+interface Layout {
+  name: 'split' | 'shared';
+  /** gateway worker processes */
+  workers: number;
+  /** taskset CPU lists ('' = not pinned) */
+  gatewayCpus: string;
+  loadCpus: string;
+}
+
+function layoutOf(name: string): Layout {
+  if (name === 'split') {
+    // the gateway alone on CPU 1; wrk and the upstream nginx on CPU 0
+    if (availableParallelism() < 2) throw new Error('the split layout needs 2 cores');
+    return { name, workers: 1, gatewayCpus: '1', loadCpus: '0' };
+  }
+  if (name === 'shared') return { name, workers: availableParallelism(), gatewayCpus: '', loadCpus: '' };
+  throw new Error(`--layout must be split or shared, got ${name}`);
+}
+
+interface WrkResult {
+  requests: number;
+  durationUs: number;
+  bytes: number;
+  rps: number;
+  errors: { connect: number; read: number; write: number; status: number; timeout: number };
+  latencyUs: { mean: number; stdev: number; max: number; p50: number; p90: number; p99: number; p999: number };
+}
+
+/** A: the gateway of APIWARDEN_ENTRY (default src/cli/main.ts); B: the one of --entry-b, for before/after numbers */
+type Build = 'A' | 'B';
+
+interface Measurement {
+  variant: VariantId;
+  /** absent in runs without --entry-b: A */
+  build?: Build;
+  pass: number;
+  wrk: WrkResult;
+  /** wrk's own output (its summary and the WRK_RESULT line) */
+  raw: string;
+  /** the command line, for the record */
+  command: string;
+  /** CPU time of the gateway's processes during the measurement, per request (µs) */
+  gatewayCpuUsPerRequest: number;
+  /** share of one core the gateway used during the measurement */
+  gatewayCpuShare: number;
+  /** share of the machine used by processes outside the benchmark */
+  othersCpu: number;
+  /** share of the machine's time stolen by the hypervisor (other VMs) during the measurement */
+  steal: number;
+  attempts: number;
+  /** JWKS documents the gateway fetched (once per start is expected) */
+  jwksFetches: number;
+}
+
+interface ProfileResult {
+  variant: VariantId;
+  rps: number;
+  requests: number;
+  file: string;
+  summary: Summary;
+}
+
+interface Results {
+  startedAt: string;
+  /** the gateway's entry point (APIWARDEN_ENTRY; default src/cli/main.ts) */
+  entry?: string;
+  /** --entry-b: a second gateway measured beside the first in every pass (build B) */
+  entryB?: string;
+  layout: Layout;
+  machine: ReturnType<typeof machine>;
+  versions: Record<string, string>;
+  settings: { runs: number; durationS: number; warmupS: number; connections: number; threads: number; tokens: number };
+  variants: Array<Pick<Variant, 'id' | 'label'>>;
+  measurements: Measurement[];
+  errors: Array<{ variant: VariantId; pass: number; error: string }>;
+  profiles: ProfileResult[];
+}
+
+/** others' share of the machine above which a measurement is taken again (the quietest of MAX_ATTEMPTS is kept) */
+const BUSY_SHARE = 0.1;
+const MAX_ATTEMPTS = 3;
+const CLK_TCK = 100;
+
+async function main(): Promise<void> {
+  if (values.report) {
+    process.stdout.write(renderMarkdown(poolResults(values.report.split(',').map((f) => JSON.parse(readFileSync(f, 'utf8')) as Results))));
+    return;
+  }
+  const layout = layoutOf(values.layout);
+  const selected = values.only ? values.only.split(',') : VARIANTS.map((v) => v.id);
+  for (const id of selected) if (!VARIANTS.some((v) => v.id === id)) throw new Error(`--only: unknown variant ${id}; one of ${VARIANTS.map((v) => v.id).join(', ')}`);
+  const variants = VARIANTS.filter((v) => selected.includes(v.id));
+  const profiled = values.profile ? values.profile.split(',') : [];
+  for (const id of profiled) if (!VARIANTS.some((v) => v.id === id)) throw new Error(`--profile: unknown variant ${id}`);
+  const settings = {
+    runs: values['profile-only'] ? 0 : Number(values.runs),
+    durationS: Number(values.duration),
+    warmupS: Number(values.warmup),
+    connections: Number(values.connections),
+    threads: Number(values.threads),
+    tokens: Number(values.tokens),
+  };
+
+  // the whole run is bounded: whatever hangs, everything started is stopped
+  const maxMs = Number(values['max-minutes']) * 60_000;
+  setTimeout(() => {
+    process.stderr.write(`bench: still running after ${values['max-minutes']} min (--max-minutes); stopping\n`);
+    void stopAll().then(() => process.exit(124));
+  }, maxMs).unref();
+
+  for (const port of Object.values(PORTS)) {
+    if (await isPortOpen(port)) throw new Error(`port ${port} is already in use on ${HOST}`);
+  }
+  const entryB = values['entry-b'] ? resolve(ROOT, values['entry-b']) : null;
+  if (entryB && !existsSync(entryB)) throw new Error(`--entry-b: no such file ${entryB}`);
+  const dir = makeTempDir();
+  process.stderr.write(`bench: temp dir ${dir}; layout ${layout.name}: gateway ${layout.workers} worker(s) on CPU ${layout.gatewayCpus || 'any'}, wrk and upstream on CPU ${layout.loadCpus || 'any'} (separate processes)\n`);
+
+  const results: Results = {
+    startedAt: new Date().toISOString(),
+    entry: shortPath(APIWARDEN_ENTRY),
+    ...(entryB ? { entryB: shortPath(entryB) } : {}),
+    layout,
+    machine: machine(),
+    versions: versions(),
+    settings,
+    variants: variants.map((v) => ({ id: v.id, label: v.label })),
+    measurements: [],
+    errors: [],
+    profiles: [],
+  };
+
+  // tokens outlive the run by a margin (the run stops itself after --max-minutes)
+  const issuer = await startIssuer(dir, settings.tokens, Math.ceil(maxMs / 1000) + 3600);
+  try {
+    const upstream = startProcess('upstream-nginx', dir, ...pinned(layout.loadCpus, 'nginx', nginxArgs(dir, writeUpstreamNginxConf(dir, 1), 'upstream-nginx')));
+    await waitForPort(PORTS.upstream, upstream);
+
+    // one unrecorded round first (page cache, the upstream's first
+    // connections), so that pass 1's baseline is not the run's first gateway
+    if (settings.runs > 0) {
+      process.stderr.write('bench: warm-up round (not recorded)\n');
+      const warm = await startGateway(variants[0]!, 'warm-up', dir, layout, issuer);
+      try {
+        await runWrk(warm, layout, { ...settings, durationS: settings.warmupS * 2 });
+      } finally {
+        await stopProcess(warm.proc, 15_000);
+      }
+    }
+
+    for (let pass = 0; pass < settings.runs; pass++) {
+      const order = pass % 2 === 0 ? variants : [...variants].reverse();
+      for (const variant of order) {
+        // with --entry-b, each variant is measured with both gateways back to back, A first in even passes
+        const builds: Array<[Build, string]> = entryB === null ? [['A', APIWARDEN_ENTRY]] : pass % 2 === 0 ? [['A', APIWARDEN_ENTRY], ['B', entryB]] : [['B', entryB], ['A', APIWARDEN_ENTRY]];
+        for (const [build, entry] of builds) {
+          process.stderr.write(`bench: pass ${pass + 1}, ${variant.label}${entryB === null ? '' : `, build ${build}`}\n`);
+          try {
+            const m = await measure(variant, pass, dir, layout, settings, issuer, build, entry);
+            results.measurements.push(m);
+          } catch (error) {
+            const message = error instanceof Error ? error.message : String(error);
+            results.errors.push({ variant: variant.id, pass, error: `${entryB === null ? '' : `build ${build}: `}${message}` });
+            process.stderr.write(`  failed: ${message}\n`);
+          }
+          await sleep(1000);
+        }
+      }
+    }
+
+    for (const id of profiled) {
+      const variant = VARIANTS.find((v) => v.id === id)!;
+      process.stderr.write(`bench: profiling ${variant.label}\n`);
+      try {
+        results.profiles.push(await profile(variant, dir, layout, settings, issuer));
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        results.errors.push({ variant: variant.id, pass: -1, error: `profile: ${message}` });
+        process.stderr.write(`  failed: ${message}\n`);
+      }
+    }
+    await stopProcess(upstream);
+  } finally {
+    await stopAll();
+    await issuer.close();
+  }
+
+  const stamp = results.startedAt.replace(/[:.]/g, '-');
+  const resultsDir = join(AUTH_DIR, 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  const base = join(resultsDir, `${stamp}-${layout.name}`);
+  writeFileSync(`${base}.json`, JSON.stringify(results, null, 2) + '\n');
+  writeFileSync(`${base}-wrk.txt`, results.measurements.map((m) => `### pass ${m.pass + 1}, ${m.variant}${m.build ? `, build ${m.build}` : ''}\n$ ${m.command}\n${m.raw}`).join('\n'));
+  const md = renderMarkdown(results);
+  writeFileSync(`${base}.md`, md);
+  process.stdout.write(md);
+  if (values['keep-temp'] || results.errors.length > 0) {
+    process.stderr.write(`bench: results in ${base}.json, .md, -wrk.txt; logs and configs kept in ${dir}\n`);
+  } else {
+    rmSync(dir, { recursive: true, force: true });
+    process.stderr.write(`bench: results in ${base}.json, .md, -wrk.txt (temp dir removed; --keep-temp keeps it)\n`);
+  }
+}
+
+/** A path relative to the repository when inside it. */
+function shortPath(file: string): string {
+  return file.startsWith(`${ROOT}/`) ? file.slice(ROOT.length + 1) : file;
+}
+
+// ---------------------------------------------------------------- one variant
+
+interface Started {
+  proc: Proc;
+  /** the wrk arguments after the URL-independent options: credential headers and script arguments */
+  headers: string[];
+  scriptArgs: string[];
+}
+
+/** A fresh gateway for the variant (own SQLite file, an API key in it), checked and ready. */
+async function startGateway(variant: Variant, name: string, dir: string, layout: Layout, issuer: Issuer, nodeArgs: string[] = [], entry = APIWARDEN_ENTRY): Promise<Started> {
+  const policy = writePolicy(dir, variant, name, layout.workers);
+  const apiKey = await createApiKey(policy.db);
+  const proc = startProcess(name, dir, ...pinned(layout.gatewayCpus, process.execPath, [...nodeArgs, entry, 'gateway', '-c', policy.file, '--no-watch']));
+  await waitForPort(PORTS.gateway, proc, 60_000);
+  if (!(await waitForLog(proc.logFile, /gateway listening/, layout.workers, 30_000))) {
+    process.stderr.write(`  warning: fewer than ${layout.workers} "gateway listening" lines in ${proc.logFile}\n`);
+  }
+  if (/"level":(40|50)/.test(readFileSync(proc.logFile, 'utf8'))) process.stderr.write(`  warning: the gateway logged warnings; see ${proc.logFile}:\n${tail(proc.logFile, 5)}\n`);
+
+  let headers: string[] = [];
+  let scriptArgs: string[] = [];
+  let good: Record<string, string> = {};
+  let bad: Record<string, string> | null = null;
+  switch (variant.credential) {
+    case 'none':
+      break;
+    case 'api-key':
+      good = { 'x-api-key': apiKey };
+      // well-formed, but not in the store
+      bad = { 'x-api-key': `aw_${'A'.repeat(43)}` };
+      headers = ['-H', `X-Api-Key: ${apiKey}`];
+      break;
+    case 'one-token':
+      good = { authorization: `Bearer ${issuer.token}` };
+      bad = { authorization: `Bearer ${tamper(issuer.token)}` };
+      headers = ['-H', `Authorization: Bearer ${issuer.token}`];
+      break;
+    case 'many-tokens': {
+      const first = readFileSync(issuer.tokensFile, 'utf8').split('\n')[0]!;
+      good = { authorization: `Bearer ${first}` };
+      bad = { authorization: `Bearer ${tamper(first)}` };
+      scriptArgs = ['--', issuer.tokensFile];
+      break;
+    }
+  }
+  // the credential must be what lets the request through: 200 with it; 401 without it and with a wrong one
+  await expectStatus(good, 200, `${variant.id}, with the credential`);
+  if (bad) {
+    await expectStatus({}, 401, `${variant.id}, without a credential`);
+    await expectStatus(bad, 401, `${variant.id}, with a wrong credential`);
+  }
+  return { proc, headers, scriptArgs };
+}
+
+/** The token with one character of its signature changed. */
+function tamper(token: string): string {
+  const i = token.length - 5;
+  return token.slice(0, i) + (token[i] === 'A' ? 'B' : 'A') + token.slice(i + 1);
+}
+
+async function measure(variant: Variant, pass: number, dir: string, layout: Layout, settings: Results['settings'], issuer: Issuer, build: Build, entry: string): Promise<Measurement> {
+  let best: Measurement | null = null;
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    // other engineers' tests share this machine: start in a quiet second if one comes within a minute
+    await waitForQuiet(0.1, 60_000);
+    const fetchesBefore = issuer.jwksFetches;
+    const started = await startGateway(variant, `${variant.id}-${build}-${pass}-${attempt}`, dir, layout, issuer, [], entry);
+    try {
+      await runWrk(started, layout, { ...settings, durationS: settings.warmupS });
+      const others = watchForeignCpu();
+      const stolen = watchSteal();
+      const cpuBefore = groupTicks(started.proc.child.pid!);
+      const t0 = performance.now();
+      const { wrk, raw, command } = await runWrk(started, layout, settings);
+      const seconds = (performance.now() - t0) / 1000;
+      const cpuTicks = groupTicks(started.proc.child.pid!) - cpuBefore;
+      const share = others();
+      const steal = stolen();
+      const m: Measurement = {
+        variant: variant.id,
+        ...(build === 'B' ? { build } : {}),
+        pass,
+        wrk,
+        raw,
+        command,
+        gatewayCpuUsPerRequest: wrk.requests > 0 ? (cpuTicks / CLK_TCK) * 1e6 / wrk.requests : 0,
+        gatewayCpuShare: cpuTicks / CLK_TCK / seconds,
+        othersCpu: share,
+        steal,
+        attempts: attempt,
+        jwksFetches: issuer.jwksFetches - fetchesBefore,
+      };
+      const errs = wrk.errors.connect + wrk.errors.read + wrk.errors.write + wrk.errors.timeout + wrk.errors.status;
+      process.stderr.write(`  ${wrk.rps} req/s, p50 ${ms(wrk.latencyUs.p50)} ms, p99 ${ms(wrk.latencyUs.p99)} ms, gateway ${m.gatewayCpuUsPerRequest.toFixed(0)} µs CPU/request (${pct(m.gatewayCpuShare)} of a core); errors/non-2xx ${errs}; others used ${pct(share)}, steal ${pct(steal)}\n`);
+      // the hypervisor's steal takes the gateway's core as surely as a neighbour's tests
+      if (best === null || share + steal < best.othersCpu + best.steal) best = m;
+    } finally {
+      await stopProcess(started.proc, 15_000);
+    }
+    if (best.othersCpu + best.steal <= BUSY_SHARE) break;
+    if (attempt < MAX_ATTEMPTS) process.stderr.write('  others were busy; measuring again\n');
+  }
+  return best!;
+}
+
+async function runWrk(started: Started, layout: Layout, o: { durationS: number; connections: number; threads: number }): Promise<{ wrk: WrkResult; raw: string; command: string }> {
+  const args = [
+    `-t${o.threads}`, `-c${o.connections}`, `-d${o.durationS}s`, '--timeout', '5s', '--latency',
+    '-H', 'Accept: application/json', '-H', 'User-Agent: apiwarden-bench-auth',
+    ...started.headers,
+    '-s', join(AUTH_DIR, 'auth.lua'),
+    `http://${HOST}:${PORTS.gateway}${REQUEST_PATH}`,
+    ...started.scriptArgs,
+  ];
+  const [cmd, full] = pinned(layout.loadCpus, 'wrk', args);
+  const raw = await runTool(cmd, full, (o.durationS + 30) * 1000);
+  const line = raw.split('\n').find((l) => l.startsWith('WRK_RESULT '));
+  if (!line) throw new Error(`wrk printed no WRK_RESULT line:\n${raw}`);
+  const r = JSON.parse(line.slice('WRK_RESULT '.length)) as Omit<WrkResult, 'rps'>;
+  // secrets stay out of the results: the key and tokens are the run's, but still
+  const command = [cmd, ...full]
+    .map((a) => (/^(X-Api-Key|Authorization):/.test(a) ? `${a.split(':')[0]}: …` : a))
+    .map((a) => (a.includes(' ') ? `'${a}'` : a))
+    .join(' ');
+  return { wrk: { ...r, rps: Math.round(r.requests / (r.durationUs / 1e6)) }, raw, command };
+}
+
+function expectStatus(headers: Record<string, string>, status: number, what: string): Promise<void> {
+  return new Promise((resolveCheck, reject) => {
+    const req = http.request({ host: HOST, port: PORTS.gateway, path: REQUEST_PATH, headers: { accept: 'application/json', ...headers }, agent: false, timeout: 5000 }, (res) => {
+      res.resume();
+      res.once('end', () => {
+        if (res.statusCode === status) resolveCheck();
+        else reject(new Error(`preflight: ${what}: expected ${status}, got ${res.statusCode}`));
+      });
+    });
+    req.once('timeout', () => req.destroy(new Error(`preflight: ${what}: no answer in 5 s`)));
+    req.once('error', reject);
+    req.end();
+  });
+}
+
+/** utime + stime (ticks) of every process in a process group: the gateway (and its workers). */
+function groupTicks(pgid: number): number {
+  let ticks = 0;
+  for (const name of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'latin1');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+      if (f[2] === pgid) ticks += f[11]! + f[12]!;
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return ticks;
+}
+
+/** Share of the machine's CPU time stolen by the hypervisor since the call (the `steal` column of /proc/stat). */
+function watchSteal(): () => number {
+  const read = (): { steal: number; total: number } => {
+    const f = readFileSync('/proc/stat', 'latin1').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+    return { steal: f[7] ?? 0, total: f.reduce((a, b) => a + b, 0) };
+  };
+  const before = read();
+  return () => {
+    const after = read();
+    const total = after.total - before.total;
+    return total > 0 ? (after.steal - before.steal) / total : 0;
+  };
+}
+
+// ---------------------------------------------------------------- profile
+
+/**
+ * The variant once more, with one gateway process under `node --cpu-prof`,
+ * the profile cut to the measured window (as bench/proxy/profile.ts does).
+ */
+async function profile(variant: Variant, dir: string, layout: Layout, settings: Results['settings'], issuer: Issuer): Promise<ProfileResult> {
+  const profDir = join(dir, `cpuprofile-${variant.id}`);
+  mkdirSync(profDir, { recursive: true });
+  const one: Layout = { ...layout, workers: 1 };
+  await waitForQuiet(0.1, 60_000);
+  const startedAt = Date.now();
+  const started = await startGateway(variant, `${variant.id}-profile`, dir, one, issuer, ['--cpu-prof', '--cpu-prof-dir', profDir]);
+  let wrk: WrkResult;
+  let fromMs: number;
+  let toMs: number;
+  try {
+    await runWrk(started, one, { ...settings, durationS: settings.warmupS });
+    fromMs = Date.now() - startedAt;
+    ({ wrk } = await runWrk(started, one, settings));
+    toMs = Date.now() - startedAt;
+  } finally {
+    await stopProcess(started.proc, 20_000);
+  }
+  const files = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(profDir, f));
+  if (files.length === 0) throw new Error(`no .cpuprofile written in ${profDir}; see ${started.proc.logFile}`);
+  // the profile's clock starts a little after the process: a margin at both ends of the window
+  const summary = summarise(files, { fromMs: fromMs + 250, toMs: toMs - 250 });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const resultsDir = join(AUTH_DIR, 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  const kept = join(resultsDir, `${stamp}-${variant.id}.cpuprofile`);
+  copyFileSync(files[0]!, kept);
+  process.stderr.write(`  under the profiler: ${wrk.rps} req/s; ${kept}\n`);
+  return {
+    variant: variant.id,
+    rps: wrk.rps,
+    requests: wrk.requests,
+    file: kept.slice(ROOT.length + 1),
+    summary: { ...summary, functions: summary.functions.slice(0, 200), inclusive: summary.inclusive.slice(0, 100) },
+  };
+}
+
+// ---------------------------------------------------------------- report
+
+/**
+ * Several runs (of the same layout and settings) as one: their passes one
+ * after the other. Ratios stay within each pass, so runs measured at
+ * different times can be pooled to narrow the spread.
+ */
+function poolResults(runs: Results[]): Results {
+  if (runs.length === 1) return runs[0]!;
+  const first = runs[0]!;
+  for (const r of runs) {
+    // runs without `entry` were made before it was recorded, with the default
+    if (r.layout.name !== first.layout.name || (r.entry ?? 'src/cli/main.ts') !== (first.entry ?? 'src/cli/main.ts') || (r.entryB ?? '') !== (first.entryB ?? '')) {
+      throw new Error('--report: pool only runs of the same layout and gateway entries');
+    }
+  }
+  const measurements: Measurement[] = [];
+  const errors: Results['errors'] = [];
+  let offset = 0;
+  for (const r of runs) {
+    for (const m of r.measurements) measurements.push({ ...m, pass: m.pass + offset });
+    for (const e of r.errors) errors.push({ ...e, pass: e.pass >= 0 ? e.pass + offset : e.pass });
+    offset += r.settings.runs;
+  }
+  const ids = new Set(runs.flatMap((r) => r.variants.map((v) => v.id)));
+  return {
+    ...first,
+    startedAt: `${first.startedAt} and ${runs.length - 1} later run(s) pooled (${runs.map((r) => r.startedAt).join(', ')})`,
+    settings: { ...first.settings, runs: offset },
+    variants: VARIANTS.filter((v) => ids.has(v.id)).map((v) => ({ id: v.id, label: v.label })),
+    measurements,
+    errors,
+    profiles: runs.flatMap((r) => r.profiles),
+  };
+}
+
+const ms = (us: number): string => (us / 1000).toFixed(2);
+const pct = (share: number): string => `${Math.round(share * 100)}%`;
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+/** the issue's aim: access control costs less than this share of throughput once credentials are cached */
+const AIM = 0.1;
+/** Student's t, two-sided 95 %, by degrees of freedom (1-30; beyond, ~1.96-2.04) */
+const T95 = [12.71, 4.3, 3.18, 2.78, 2.57, 2.45, 2.36, 2.31, 2.26, 2.23, 2.2, 2.18, 2.16, 2.14, 2.13, 2.12, 2.11, 2.1, 2.09, 2.09, 2.08, 2.07, 2.07, 2.06, 2.06, 2.06, 2.05, 2.05, 2.05, 2.04];
+/** Half width of the 95 % confidence interval of the mean; null below 2 values. */
+function halfWidth95(xs: number[]): number | null {
+  if (xs.length < 2) return null;
+  const m = mean(xs);
+  const sd = Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
+  return (T95[xs.length - 2] ?? 2.0) * sd / Math.sqrt(xs.length);
+}
+const median = (xs: number[]): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+const fmt = (n: number, digits = 2): string => n.toFixed(digits);
+const int = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+export function renderMarkdown(r: Results): string {
+  const s = r.settings;
+  const lines: string[] = [];
+  lines.push(`## Auth benchmark, ${r.startedAt} (layout: ${r.layout.name}${r.entry && r.entry !== 'src/cli/main.ts' ? `, gateway: ${r.entry}` : ''})`, '');
+  lines.push(`Machine: ${r.machine.cpus} cores, ${r.machine.model}, Linux ${r.machine.kernel}; Node ${r.versions.node}, ${r.versions.wrk}, jose ${r.versions.jose}.`);
+  lines.push(`\`GET ${REQUEST_PATH}\` through the gateway (${r.layout.workers} worker(s), access log off) to an nginx upstream; \`wrk -t${s.threads} -c${s.connections} -d${s.durationS}s\` after a ${s.warmupS} s warm-up, a fresh gateway per measurement; ${s.runs} pass(es), order reversed every other pass; ratios taken within each pass, mean shown, each pass in brackets.`);
+  lines.push(r.layout.name === 'split'
+    ? 'Cores: the gateway pinned to CPU 1; wrk and the upstream nginx (separate processes) pinned to CPU 0; the runner and its JWKS endpoint unpinned (idle during measurements).'
+    : 'Cores: nothing pinned; wrk, the upstream and the gateway share both cores.');
+  lines.push('');
+
+  const buildOf = (m: Measurement): Build => m.build ?? 'A';
+  const builds: Build[] = r.measurements.some((m) => m.build === 'B') ? ['A', 'B'] : ['A'];
+  const byVariant = (id: VariantId, build: Build): Measurement[] =>
+    r.measurements.filter((m) => m.variant === id && buildOf(m) === build).sort((a, b) => a.pass - b.pass);
+  const find = (id: VariantId, build: Build, pass: number): Measurement | undefined =>
+    r.measurements.find((m) => m.variant === id && buildOf(m) === build && m.pass === pass);
+  /** pick(m) / pick(other) for each pass that has both */
+  const pairs = (id: VariantId, build: Build, other: (m: Measurement) => Measurement | undefined, pick: (m: Measurement) => number): number[] =>
+    byVariant(id, build).flatMap((m) => {
+      const o = other(m);
+      return o && pick(o) > 0 ? [pick(m) / pick(o)] : [];
+    });
+  const ratios = (id: VariantId, build: Build, pick: (m: Measurement) => number): number[] =>
+    pairs(id, build, (m) => find(BASELINE, build, m.pass), pick);
+  // every pass in brackets; beyond 6 passes, the median and the range
+  const each = (xs: number[], f: (x: number) => string): string => {
+    if (xs.length <= 1) return '';
+    if (xs.length <= 6) return ` (${xs.map(f).join(', ')})`;
+    return ` (median ${f(median(xs))}, ${f(Math.min(...xs))} to ${f(Math.max(...xs))})`;
+  };
+  const buildName = (b: Build): string => (b === 'A' ? (r.entry ?? 'src/cli/main.ts') : r.entryB ?? 'B');
+  if (builds.length > 1) lines.push(`Two gateways measured back to back for every variant in every pass (A first in odd passes, B first in even ones): **A** = \`${buildName('A')}\`, **B** = \`${buildName('B')}\`. Ratios to auth off are within the same gateway.`, '');
+
+  lines.push('| variant | req/s | p50 ms | p99 ms | req/s vs auth off | p50 vs auth off | p99 vs auth off | gateway CPU µs/req | added µs/req | errors / non-2xx | others\' CPU | steal |');
+  lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const build of builds) {
+    const baseCpu = mean(byVariant(BASELINE, build).map((m) => m.gatewayCpuUsPerRequest));
+    for (const v of r.variants) {
+      const label = builds.length > 1 ? `${v.label} [${build}]` : v.label;
+      const ms_ = byVariant(v.id, build);
+      if (ms_.length === 0) {
+        const e = r.errors.find((x) => x.variant === v.id);
+        lines.push(`| ${label} | failed: ${(e?.error ?? 'no result').split('\n')[0]} | | | | | | | | | | |`);
+        continue;
+      }
+      const rps = ms_.map((m) => m.wrk.rps);
+      const isBase = v.id === BASELINE;
+      const ratioCell = (xs: number[]): string => (isBase ? '1.00' : xs.length ? `${fmt(mean(xs))}${each(xs, (x) => fmt(x))}` : 'n/a');
+      const cpu = mean(ms_.map((m) => m.gatewayCpuUsPerRequest));
+      const errs = ms_.reduce((n, m) => n + m.wrk.errors.connect + m.wrk.errors.read + m.wrk.errors.write + m.wrk.errors.timeout + m.wrk.errors.status, 0);
+      lines.push(`| ${label} | ${int(mean(rps))}${each(rps, int)} | ${ms(mean(ms_.map((m) => m.wrk.latencyUs.p50)))} | ${ms(mean(ms_.map((m) => m.wrk.latencyUs.p99)))} | ${ratioCell(ratios(v.id, build, (m) => m.wrk.rps))} | ${ratioCell(ratios(v.id, build, (m) => m.wrk.latencyUs.p50))} | ${ratioCell(ratios(v.id, build, (m) => m.wrk.latencyUs.p99))} | ${int(cpu)} | ${isBase ? '–' : `${cpu - baseCpu >= 0 ? '+' : ''}${int(cpu - baseCpu)}`} | ${errs} | ${ms_.map((m) => pct(m.othersCpu)).join(', ')} | ${ms_.map((m) => pct(m.steal ?? 0)).join(', ')} |`);
+    }
+  }
+  lines.push('', '"gateway CPU µs/req": user + system CPU of the gateway\'s processes during the measurement, divided by the requests answered (from /proc); "added" is the difference with auth off. "others\' CPU": share of the machine used by processes outside the benchmark during the measurement; "steal": share of the machine\'s time the hypervisor gave to other VMs.', '');
+
+  for (const build of builds) {
+    const aim: string[] = [];
+    for (const id of ['apikey', 'jwt', 'jwt-many'] as const) {
+      const costs = ratios(id, build, (m) => m.wrk.rps).map((x) => 1 - x);
+      if (costs.length === 0) continue;
+      const cost = mean(costs);
+      const half = halfWidth95(costs);
+      // a verdict only when the 95 % interval of the mean is on one side of the aim
+      const verdict = half === null ? (cost < AIM ? 'met (one pass: no interval)' : 'not met (one pass: no interval)')
+        : cost + half < AIM ? 'met' : cost - half > AIM ? 'not met' : `not decided at this noise (the interval holds ${fmt(AIM * 100, 0)} %)`;
+      const interval = half === null ? '' : ` ± ${fmt(half * 100, 1)}`;
+      aim.push(`${id}: ${fmt(cost * 100, 1)}${interval} % of throughput${each(costs, (c) => `${fmt(c * 100, 1)} %`)}${costs.length > 2 && costs.length <= 6 ? `, median ${fmt(median(costs) * 100, 1)} %` : ''} → ${verdict}`);
+    }
+    if (aim.length) lines.push(`Aim${builds.length > 1 ? ` [${build}]` : ''} (auth costs under ${fmt(AIM * 100, 0)} % of throughput once credentials are cached; mean of the passes' costs ± the 95 % interval of that mean): ${aim.join('; ')}.`, '');
+  }
+  if (builds.length > 1) {
+    const rows: string[] = [];
+    for (const v of r.variants) {
+      const rr = pairs(v.id, 'B', (m) => find(v.id, 'A', m.pass), (m) => m.wrk.rps);
+      if (rr.length === 0) continue;
+      const half = halfWidth95(rr);
+      const cpuA = mean(byVariant(v.id, 'A').map((m) => m.gatewayCpuUsPerRequest));
+      const cpuB = mean(byVariant(v.id, 'B').map((m) => m.gatewayCpuUsPerRequest));
+      rows.push(`| ${v.label} | ${fmt(mean(rr), 3)}${half === null ? '' : ` ± ${fmt(half, 3)}`}${each(rr, (x) => fmt(x))} | ${int(cpuA)} → ${int(cpuB)} (${cpuB - cpuA >= 0 ? '+' : ''}${fmt(cpuB - cpuA, 1)}) |`);
+    }
+    lines.push('B against A, variant by variant (req/s of B / req/s of A in the same pass, mean ± 95 % interval):', '', '| variant | req/s B / A | gateway CPU µs/req A → B |', '| --- | ---: | ---: |', ...rows, '');
+  }
+  const fetches = r.measurements.filter((m) => m.variant.startsWith('jwt')).map((m) => m.jwksFetches);
+  if (fetches.length) lines.push(`JWKS fetches per gateway start (JWT variants): ${[...new Set(fetches)].join(', ')}.`);
+  for (const e of r.errors) lines.push(`Failed: ${e.variant}${e.pass >= 0 ? `, pass ${e.pass + 1}` : ''}: ${e.error.split('\n')[0]}`);
+
+  if (r.profiles.length) lines.push('', ...renderProfiles(r.profiles));
+  lines.push('');
+  return lines.join('\n');
+}
+
+/** Each profile's top, then where the extra time of each profiled variant goes compared with the baseline (µs per request). */
+function renderProfiles(profiles: readonly ProfileResult[]): string[] {
+  const lines: string[] = [];
+  for (const p of profiles) {
+    lines.push(`### Profile: ${p.variant} (${int(p.rps)} req/s under --cpu-prof, ${p.file})`, '', formatSummary(p.summary, 15));
+  }
+  const base = profiles.find((p) => p.variant === BASELINE);
+  if (!base) return lines;
+  const perRequest = (p: ProfileResult, selfMs: number): number => (selfMs * 1000) / p.requests;
+  for (const p of profiles) {
+    if (p === base) continue;
+    const busyDiff = perRequest(p, p.summary.busyMs) - perRequest(base, base.summary.busyMs);
+    lines.push(`### ${p.variant} minus ${base.variant}, CPU µs per request (busy: ${fmt(perRequest(p, p.summary.busyMs), 1)} vs ${fmt(perRequest(base, base.summary.busyMs), 1)}, +${fmt(busyDiff, 1)})`, '');
+    const key = (e: { name: string; where: string }): string => `${e.name}\u0000${e.where}`;
+    const baseSelf = new Map(base.summary.functions.map((e) => [key(e), perRequest(base, e.selfMs)]));
+    const diffs = p.summary.functions
+      .map((e) => ({ e, diff: perRequest(p, e.selfMs) - (baseSelf.get(key(e)) ?? 0) }))
+      .sort((a, b) => b.diff - a.diff)
+      .slice(0, 15);
+    lines.push('| + µs/req | self µs/req | function | where |', '| ---: | ---: | --- | --- |');
+    for (const { e, diff } of diffs) lines.push(`| ${fmt(diff, 2)} | ${fmt(perRequest(p, e.selfMs), 2)} | \`${e.name}\` | ${e.where} |`);
+    const baseGroups = new Map(base.summary.groups.map((g) => [g.group, perRequest(base, g.selfMs)]));
+    lines.push('', '| + µs/req | origin |', '| ---: | --- |');
+    for (const g of p.summary.groups.map((g) => ({ group: g.group, diff: perRequest(p, g.selfMs) - (baseGroups.get(g.group) ?? 0) })).sort((a, b) => b.diff - a.diff).slice(0, 10)) {
+      lines.push(`| ${fmt(g.diff, 2)} | ${g.group} |`);
+    }
+    const baseIncl = new Map(base.summary.inclusive.map((e) => [key(e), perRequest(base, e.totalMs)]));
+    lines.push('', "apiwarden's functions, inclusive µs per request (this variant / auth off):", '', '| µs/req | auth off | function | where |', '| ---: | ---: | --- | --- |');
+    for (const e of p.summary.inclusive.slice(0, 15)) lines.push(`| ${fmt(perRequest(p, e.totalMs), 2)} | ${baseIncl.has(key(e)) ? fmt(baseIncl.get(key(e))!, 2) : '–'} | \`${e.name}\` | ${e.where} |`);
+    lines.push('');
+  }
+  return lines;
+}
+
+function versions(): Record<string, string> {
+  const pkg = (name: string): string => {
+    try {
+      return (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+    } catch {
+      return 'missing';
+    }
+  };
+  // `wrk -v` prints "wrk 4.1.0 [epoll] ..." and its usage, and exits 1
+  const r = spawnSync('wrk', ['-v'], { encoding: 'utf8', timeout: 5000 });
+  const wrk = `${r.stdout ?? ''}${r.stderr ?? ''}`.split('\n')[0]?.split(' [')[0]?.trim() ?? '';
+  return { node: process.version, wrk, jose: pkg('jose'), undici: pkg('undici') };
+}
+
+// Ctrl-C or a kill: the gateway and nginx run in their own process groups, so stop them here
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    process.stderr.write(`bench: ${signal}, stopping the processes started\n`);
+    void stopAll().then(() => process.exit(130));
+  });
+}
+
+try {
+  await main();
+} catch (error) {
+  process.stderr.write(`bench: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  process.exitCode = 1;
+} finally {
+  await stopAll();
+}
