@@ -9,18 +9,27 @@
  *   jwt-many   the same with N distinct tokens rotated (default 1000; all cached after the warm-up)
  *   jwt-cold   N tokens rotated through a verified-token cache of 100: every request is a full verification
  *
- * Each variant: a fresh gateway (and SQLite store), checks that the
- * credential is needed (401 without it, 401 with a wrong one, 200 with it),
- * a wrk warm-up, then `wrk -t1 -c32 -d10s`. Passes alternate the order of
- * the variants (forward, reversed, ...) so that a drift of the machine does
- * not always favour the same ones; ratios are taken within a pass.
+ * Two modes:
+ * - `--mode one` (default): one gateway serves every variant (one operation
+ *   each, under its own path segment); after a warm-up of each, the variants
+ *   take turns, `wrk -t1 -c32 -d10s` each, the order rotated every round.
+ *   The same process throughout: the spread between two gateway processes
+ *   (JIT, heap layout: ±5-10 % here) does not enter the ratios.
+ * - `--mode process`: a fresh gateway (and SQLite store) per measurement,
+ *   serving only the variant measured; order reversed every other pass.
+ * Either way, each gateway is first checked: 200 with the credential, 401
+ * without it and with a wrong one. Ratios are taken within a round (pass).
+ * `--entry-b FILE` measures a second gateway (another checkout's
+ * src/cli/main.ts) beside the first, for before/after numbers.
  * Results go to bench/auth/results/<time>-<layout>.{json,md} and the raw wrk
  * output to <time>-<layout>-wrk.txt. See bench/README.md ("bench/auth").
  *
- *   bench/auth/run.sh                         # split layout, 2 passes (~6 min)
- *   bench/auth/run.sh --runs 1 --only anonymous,jwt
+ *   bench/auth/run.sh                         # one process, split layout, 4 rounds (~5 min)
+ *   bench/auth/run.sh --runs 8 --only anonymous,apikey,jwt
+ *   bench/auth/run.sh --mode process --runs 2 # a fresh gateway per measurement
  *   bench/auth/run.sh --profile anonymous,jwt # then each of these once more under --cpu-prof
- *   bench/auth/run.sh --report bench/auth/results/<file>.json
+ *   bench/auth/run.sh --entry-b /tmp/other-checkout/src/cli/main.ts --only anonymous,jwt
+ *   bench/auth/run.sh --report bench/auth/results/<file>.json[,<file>.json...]
  */
 
 import { spawnSync } from 'node:child_process';
@@ -35,7 +44,7 @@ import {
   stopProcess, tail, waitForLog, waitForPort, waitForQuiet, watchForeignCpu, type Proc,
 } from '../proxy/lib.ts';
 import {
-  BASELINE, PORTS, REQUEST_PATH, VARIANTS, createApiKey, startIssuer, writePolicy, writeUpstreamNginxConf,
+  BASELINE, PORTS, VARIANTS, createApiKey, requestPath, startIssuer, writePolicy, writeUpstreamNginxConf,
   type Issuer, type Variant, type VariantId,
 } from './setup.ts';
 
@@ -43,8 +52,9 @@ const AUTH_DIR = import.meta.dirname;
 
 const { values } = parseArgs({
   options: {
+    mode: { type: 'string', default: 'one' },
     layout: { type: 'string', default: 'split' },
-    runs: { type: 'string', default: '2' },
+    runs: { type: 'string', default: '4' },
     duration: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '3' },
     connections: { type: 'string', default: '32' },
@@ -52,13 +62,15 @@ const { values } = parseArgs({
     tokens: { type: 'string', default: '1000' },
     only: { type: 'string' },
     profile: { type: 'string' },
-    'entry-b': { type: 'string' },
     'profile-only': { type: 'boolean', default: false },
+    'entry-b': { type: 'string' },
     'max-minutes': { type: 'string', default: '40' },
     'keep-temp': { type: 'boolean', default: false },
     report: { type: 'string' },
   },
 });
+
+type Mode = 'one' | 'process';
 
 interface Layout {
   name: 'split' | 'shared';
@@ -93,13 +105,13 @@ type Build = 'A' | 'B';
 
 interface Measurement {
   variant: VariantId;
-  /** absent in runs without --entry-b: A */
+  /** absent for A */
   build?: Build;
   pass: number;
   wrk: WrkResult;
   /** wrk's own output (its summary and the WRK_RESULT line) */
   raw: string;
-  /** the command line, for the record */
+  /** the command line, for the record (credentials elided) */
   command: string;
   /** CPU time of the gateway's processes during the measurement, per request (µs) */
   gatewayCpuUsPerRequest: number;
@@ -110,7 +122,7 @@ interface Measurement {
   /** share of the machine's time stolen by the hypervisor (other VMs) during the measurement */
   steal: number;
   attempts: number;
-  /** JWKS documents the gateway fetched (once per start is expected) */
+  /** JWKS documents fetched during the measurement and its gateway's start (one per gateway start is expected) */
   jwksFetches: number;
 }
 
@@ -124,6 +136,8 @@ interface ProfileResult {
 
 interface Results {
   startedAt: string;
+  /** absent in the first runs, which were `process` */
+  mode?: Mode;
   /** the gateway's entry point (APIWARDEN_ENTRY; default src/cli/main.ts) */
   entry?: string;
   /** --entry-b: a second gateway measured beside the first in every pass (build B) */
@@ -138,7 +152,7 @@ interface Results {
   profiles: ProfileResult[];
 }
 
-/** others' share of the machine above which a measurement is taken again (the quietest of MAX_ATTEMPTS is kept) */
+/** others' share of the machine (plus steal) above which a measurement is taken again; the quietest of MAX_ATTEMPTS is kept */
 const BUSY_SHARE = 0.1;
 const MAX_ATTEMPTS = 3;
 const CLK_TCK = 100;
@@ -148,10 +162,13 @@ async function main(): Promise<void> {
     process.stdout.write(renderMarkdown(poolResults(values.report.split(',').map((f) => JSON.parse(readFileSync(f, 'utf8')) as Results))));
     return;
   }
+  const mode = values.mode;
+  if (mode !== 'one' && mode !== 'process') throw new Error(`--mode must be one or process, got ${mode}`);
   const layout = layoutOf(values.layout);
   const selected = values.only ? values.only.split(',') : VARIANTS.map((v) => v.id);
   for (const id of selected) if (!VARIANTS.some((v) => v.id === id)) throw new Error(`--only: unknown variant ${id}; one of ${VARIANTS.map((v) => v.id).join(', ')}`);
   const variants = VARIANTS.filter((v) => selected.includes(v.id));
+  if (!variants.some((v) => v.id === BASELINE)) throw new Error(`--only must include ${BASELINE}, the baseline of every ratio`);
   const profiled = values.profile ? values.profile.split(',') : [];
   for (const id of profiled) if (!VARIANTS.some((v) => v.id === id)) throw new Error(`--profile: unknown variant ${id}`);
   const settings = {
@@ -162,6 +179,10 @@ async function main(): Promise<void> {
     threads: Number(values.threads),
     tokens: Number(values.tokens),
   };
+  const entryB = values['entry-b'] ? resolve(ROOT, values['entry-b']) : null;
+  if (entryB && !existsSync(entryB)) throw new Error(`--entry-b: no such file ${entryB}`);
+  const builds: Array<{ build: Build; entry: string; port: number }> = [{ build: 'A', entry: APIWARDEN_ENTRY, port: PORTS.gateway }];
+  if (entryB) builds.push({ build: 'B', entry: entryB, port: PORTS.gatewayB });
 
   // the whole run is bounded: whatever hangs, everything started is stopped
   const maxMs = Number(values['max-minutes']) * 60_000;
@@ -173,13 +194,12 @@ async function main(): Promise<void> {
   for (const port of Object.values(PORTS)) {
     if (await isPortOpen(port)) throw new Error(`port ${port} is already in use on ${HOST}`);
   }
-  const entryB = values['entry-b'] ? resolve(ROOT, values['entry-b']) : null;
-  if (entryB && !existsSync(entryB)) throw new Error(`--entry-b: no such file ${entryB}`);
   const dir = makeTempDir();
-  process.stderr.write(`bench: temp dir ${dir}; layout ${layout.name}: gateway ${layout.workers} worker(s) on CPU ${layout.gatewayCpus || 'any'}, wrk and upstream on CPU ${layout.loadCpus || 'any'} (separate processes)\n`);
+  process.stderr.write(`bench: temp dir ${dir}; mode ${mode}; layout ${layout.name}: gateway ${layout.workers} worker(s) on CPU ${layout.gatewayCpus || 'any'}, wrk and upstream on CPU ${layout.loadCpus || 'any'} (separate processes)\n`);
 
   const results: Results = {
     startedAt: new Date().toISOString(),
+    mode,
     entry: shortPath(APIWARDEN_ENTRY),
     ...(entryB ? { entryB: shortPath(entryB) } : {}),
     layout,
@@ -194,38 +214,72 @@ async function main(): Promise<void> {
 
   // tokens outlive the run by a margin (the run stops itself after --max-minutes)
   const issuer = await startIssuer(dir, settings.tokens, Math.ceil(maxMs / 1000) + 3600);
+  const record = async (variant: Variant, pass: number, build: Build, measure: () => Promise<Measurement>): Promise<void> => {
+    process.stderr.write(`bench: pass ${pass + 1}, ${variant.label}${entryB === null ? '' : `, build ${build}`}\n`);
+    try {
+      results.measurements.push(await measure());
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      results.errors.push({ variant: variant.id, pass, error: `${entryB === null ? '' : `build ${build}: `}${message}` });
+      process.stderr.write(`  failed: ${message}\n`);
+    }
+  };
   try {
     const upstream = startProcess('upstream-nginx', dir, ...pinned(layout.loadCpus, 'nginx', nginxArgs(dir, writeUpstreamNginxConf(dir, 1), 'upstream-nginx')));
     await waitForPort(PORTS.upstream, upstream);
 
-    // one unrecorded round first (page cache, the upstream's first
-    // connections), so that pass 1's baseline is not the run's first gateway
-    if (settings.runs > 0) {
+    if (mode === 'one' && settings.runs > 0) {
+      // every gateway (A, and B with --entry-b) up at once, each serving every variant; only one is loaded at a time
+      const gateways: Array<{ build: Build; started: Started }> = [];
+      for (const b of builds) {
+        const fetchesBefore = issuer.jwksFetches;
+        const started = await startGateway(variants, `gateway-${b.build}`, dir, layout, issuer, { entry: b.entry, port: b.port });
+        started.jwksFetchesAtStart = issuer.jwksFetches - fetchesBefore;
+        gateways.push({ build: b.build, started });
+      }
+      process.stderr.write('bench: warm-up, every variant on every gateway\n');
+      for (const { started } of gateways) {
+        for (const v of variants) await runWrk(started, v.id, layout, { ...settings, durationS: settings.warmupS });
+      }
+      for (let pass = 0; pass < settings.runs; pass++) {
+        // the order rotates by one every round, so that every variant follows every other one
+        const order = variants.map((_, i) => variants[(i + pass) % variants.length]!);
+        for (const variant of order) {
+          for (const { build, started } of pass % 2 === 0 ? gateways : [...gateways].reverse()) {
+            await record(variant, pass, build, () => measure(started, variant, pass, build, layout, settings, issuer));
+            await sleep(500);
+          }
+        }
+      }
+      for (const { started } of gateways) await stopProcess(started.proc, 15_000);
+    } else if (settings.runs > 0) {
+      // one unrecorded round first (page cache, the upstream's first
+      // connections), so that pass 1's baseline is not the run's first gateway
       process.stderr.write('bench: warm-up round (not recorded)\n');
-      const warm = await startGateway(variants[0]!, 'warm-up', dir, layout, issuer);
+      const warm = await startGateway([variants[0]!], 'warm-up', dir, layout, issuer, { entry: APIWARDEN_ENTRY, port: PORTS.gateway });
       try {
-        await runWrk(warm, layout, { ...settings, durationS: settings.warmupS * 2 });
+        await runWrk(warm, variants[0]!.id, layout, { ...settings, durationS: settings.warmupS * 2 });
       } finally {
         await stopProcess(warm.proc, 15_000);
       }
-    }
-
-    for (let pass = 0; pass < settings.runs; pass++) {
-      const order = pass % 2 === 0 ? variants : [...variants].reverse();
-      for (const variant of order) {
-        // with --entry-b, each variant is measured with both gateways back to back, A first in even passes
-        const builds: Array<[Build, string]> = entryB === null ? [['A', APIWARDEN_ENTRY]] : pass % 2 === 0 ? [['A', APIWARDEN_ENTRY], ['B', entryB]] : [['B', entryB], ['A', APIWARDEN_ENTRY]];
-        for (const [build, entry] of builds) {
-          process.stderr.write(`bench: pass ${pass + 1}, ${variant.label}${entryB === null ? '' : `, build ${build}`}\n`);
-          try {
-            const m = await measure(variant, pass, dir, layout, settings, issuer, build, entry);
-            results.measurements.push(m);
-          } catch (error) {
-            const message = error instanceof Error ? error.message : String(error);
-            results.errors.push({ variant: variant.id, pass, error: `${entryB === null ? '' : `build ${build}: `}${message}` });
-            process.stderr.write(`  failed: ${message}\n`);
+      for (let pass = 0; pass < settings.runs; pass++) {
+        const order = pass % 2 === 0 ? variants : [...variants].reverse();
+        for (const variant of order) {
+          // with --entry-b, each variant is measured with both gateways back to back, A first in odd passes
+          for (const b of pass % 2 === 0 ? builds : [...builds].reverse()) {
+            await record(variant, pass, b.build, async () => {
+              const fetchesBefore = issuer.jwksFetches;
+              const started = await startGateway([variant], `${variant.id}-${b.build}-${pass}`, dir, layout, issuer, { entry: b.entry, port: b.port });
+              try {
+                await runWrk(started, variant.id, layout, { ...settings, durationS: settings.warmupS });
+                started.jwksFetchesAtStart = issuer.jwksFetches - fetchesBefore;
+                return await measure(started, variant, pass, b.build, layout, settings, issuer);
+              } finally {
+                await stopProcess(started.proc, 15_000);
+              }
+            });
+            await sleep(1000);
           }
-          await sleep(1000);
         }
       }
     }
@@ -269,59 +323,75 @@ function shortPath(file: string): string {
   return file.startsWith(`${ROOT}/`) ? file.slice(ROOT.length + 1) : file;
 }
 
-// ---------------------------------------------------------------- one variant
+// ---------------------------------------------------------------- gateways and measurements
 
 interface Started {
   proc: Proc;
-  /** the wrk arguments after the URL-independent options: credential headers and script arguments */
-  headers: string[];
-  scriptArgs: string[];
+  port: number;
+  /** per variant, what wrk adds: credential headers, script arguments (the tokens file) */
+  wrkArgs: Map<VariantId, { headers: string[]; scriptArgs: string[] }>;
+  /** JWKS fetches caused by the start and warm-up (one is expected) */
+  jwksFetchesAtStart: number;
 }
 
-/** A fresh gateway for the variant (own SQLite file, an API key in it), checked and ready. */
-async function startGateway(variant: Variant, name: string, dir: string, layout: Layout, issuer: Issuer, nodeArgs: string[] = [], entry = APIWARDEN_ENTRY): Promise<Started> {
-  const policy = writePolicy(dir, variant, name, layout.workers);
+/**
+ * A fresh gateway serving `variants` (own SQLite file, an API key in it),
+ * and for each variant the check that its credential is what lets a request
+ * through: 200 with it; 401 without it and with a wrong one.
+ */
+async function startGateway(
+  variants: readonly Variant[],
+  name: string,
+  dir: string,
+  layout: Layout,
+  issuer: Issuer,
+  options: { entry: string; port: number; nodeArgs?: string[] },
+): Promise<Started> {
+  const policy = writePolicy(dir, variants, name, { workers: layout.workers, port: options.port });
   const apiKey = await createApiKey(policy.db);
-  const proc = startProcess(name, dir, ...pinned(layout.gatewayCpus, process.execPath, [...nodeArgs, entry, 'gateway', '-c', policy.file, '--no-watch']));
-  await waitForPort(PORTS.gateway, proc, 60_000);
+  const proc = startProcess(name, dir, ...pinned(layout.gatewayCpus, process.execPath, [...(options.nodeArgs ?? []), options.entry, 'gateway', '-c', policy.file, '--no-watch']));
+  await waitForPort(options.port, proc, 60_000);
   if (!(await waitForLog(proc.logFile, /gateway listening/, layout.workers, 30_000))) {
     process.stderr.write(`  warning: fewer than ${layout.workers} "gateway listening" lines in ${proc.logFile}\n`);
   }
   if (/"level":(40|50)/.test(readFileSync(proc.logFile, 'utf8'))) process.stderr.write(`  warning: the gateway logged warnings; see ${proc.logFile}:\n${tail(proc.logFile, 5)}\n`);
 
-  let headers: string[] = [];
-  let scriptArgs: string[] = [];
-  let good: Record<string, string> = {};
-  let bad: Record<string, string> | null = null;
-  switch (variant.credential) {
-    case 'none':
-      break;
-    case 'api-key':
-      good = { 'x-api-key': apiKey };
-      // well-formed, but not in the store
-      bad = { 'x-api-key': `aw_${'A'.repeat(43)}` };
-      headers = ['-H', `X-Api-Key: ${apiKey}`];
-      break;
-    case 'one-token':
-      good = { authorization: `Bearer ${issuer.token}` };
-      bad = { authorization: `Bearer ${tamper(issuer.token)}` };
-      headers = ['-H', `Authorization: Bearer ${issuer.token}`];
-      break;
-    case 'many-tokens': {
-      const first = readFileSync(issuer.tokensFile, 'utf8').split('\n')[0]!;
-      good = { authorization: `Bearer ${first}` };
-      bad = { authorization: `Bearer ${tamper(first)}` };
-      scriptArgs = ['--', issuer.tokensFile];
-      break;
+  const wrkArgs = new Map<VariantId, { headers: string[]; scriptArgs: string[] }>();
+  const firstToken = readFileSync(issuer.tokensFile, 'utf8').split('\n')[0]!;
+  for (const variant of variants) {
+    let headers: string[] = [];
+    let scriptArgs: string[] = [];
+    let good: Record<string, string> = {};
+    let bad: Record<string, string> | null = null;
+    switch (variant.credential) {
+      case 'none':
+        break;
+      case 'api-key':
+        good = { 'x-api-key': apiKey };
+        // well-formed, but not in the store
+        bad = { 'x-api-key': `aw_${'A'.repeat(43)}` };
+        headers = ['-H', `X-Api-Key: ${apiKey}`];
+        break;
+      case 'one-token':
+        good = { authorization: `Bearer ${issuer.token}` };
+        bad = { authorization: `Bearer ${tamper(issuer.token)}` };
+        headers = ['-H', `Authorization: Bearer ${issuer.token}`];
+        break;
+      case 'many-tokens':
+        good = { authorization: `Bearer ${firstToken}` };
+        bad = { authorization: `Bearer ${tamper(firstToken)}` };
+        scriptArgs = ['--', issuer.tokensFile];
+        break;
     }
+    const path = requestPath(variant);
+    await expectStatus(options.port, path, good, 200, `${variant.id}, with the credential`);
+    if (bad) {
+      await expectStatus(options.port, path, {}, 401, `${variant.id}, without a credential`);
+      await expectStatus(options.port, path, bad, 401, `${variant.id}, with a wrong credential`);
+    }
+    wrkArgs.set(variant.id, { headers, scriptArgs });
   }
-  // the credential must be what lets the request through: 200 with it; 401 without it and with a wrong one
-  await expectStatus(good, 200, `${variant.id}, with the credential`);
-  if (bad) {
-    await expectStatus({}, 401, `${variant.id}, without a credential`);
-    await expectStatus(bad, 401, `${variant.id}, with a wrong credential`);
-  }
-  return { proc, headers, scriptArgs };
+  return { proc, port: options.port, wrkArgs, jwksFetchesAtStart: 0 };
 }
 
 /** The token with one character of its signature changed. */
@@ -330,66 +400,67 @@ function tamper(token: string): string {
   return token.slice(0, i) + (token[i] === 'A' ? 'B' : 'A') + token.slice(i + 1);
 }
 
-async function measure(variant: Variant, pass: number, dir: string, layout: Layout, settings: Results['settings'], issuer: Issuer, build: Build, entry: string): Promise<Measurement> {
+/**
+ * One wrk run against a gateway that is up and warm, with the gateway's CPU
+ * time and the machine's foreign load and steal over the same window; taken
+ * again (up to MAX_ATTEMPTS) when others were busy, keeping the quietest.
+ */
+async function measure(started: Started, variant: Variant, pass: number, build: Build, layout: Layout, settings: Results['settings'], issuer: Issuer): Promise<Measurement> {
   let best: Measurement | null = null;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     // other engineers' tests share this machine: start in a quiet second if one comes within a minute
     await waitForQuiet(0.1, 60_000);
     const fetchesBefore = issuer.jwksFetches;
-    const started = await startGateway(variant, `${variant.id}-${build}-${pass}-${attempt}`, dir, layout, issuer, [], entry);
-    try {
-      await runWrk(started, layout, { ...settings, durationS: settings.warmupS });
-      const others = watchForeignCpu();
-      const stolen = watchSteal();
-      const cpuBefore = groupTicks(started.proc.child.pid!);
-      const t0 = performance.now();
-      const { wrk, raw, command } = await runWrk(started, layout, settings);
-      const seconds = (performance.now() - t0) / 1000;
-      const cpuTicks = groupTicks(started.proc.child.pid!) - cpuBefore;
-      const share = others();
-      const steal = stolen();
-      const m: Measurement = {
-        variant: variant.id,
-        ...(build === 'B' ? { build } : {}),
-        pass,
-        wrk,
-        raw,
-        command,
-        gatewayCpuUsPerRequest: wrk.requests > 0 ? (cpuTicks / CLK_TCK) * 1e6 / wrk.requests : 0,
-        gatewayCpuShare: cpuTicks / CLK_TCK / seconds,
-        othersCpu: share,
-        steal,
-        attempts: attempt,
-        jwksFetches: issuer.jwksFetches - fetchesBefore,
-      };
-      const errs = wrk.errors.connect + wrk.errors.read + wrk.errors.write + wrk.errors.timeout + wrk.errors.status;
-      process.stderr.write(`  ${wrk.rps} req/s, p50 ${ms(wrk.latencyUs.p50)} ms, p99 ${ms(wrk.latencyUs.p99)} ms, gateway ${m.gatewayCpuUsPerRequest.toFixed(0)} µs CPU/request (${pct(m.gatewayCpuShare)} of a core); errors/non-2xx ${errs}; others used ${pct(share)}, steal ${pct(steal)}\n`);
-      // the hypervisor's steal takes the gateway's core as surely as a neighbour's tests
-      if (best === null || share + steal < best.othersCpu + best.steal) best = m;
-    } finally {
-      await stopProcess(started.proc, 15_000);
-    }
+    const others = watchForeignCpu();
+    const stolen = watchSteal();
+    const cpuBefore = groupTicks(started.proc.child.pid!);
+    const t0 = performance.now();
+    const { wrk, raw, command } = await runWrk(started, variant.id, layout, settings);
+    const seconds = (performance.now() - t0) / 1000;
+    const cpuTicks = groupTicks(started.proc.child.pid!) - cpuBefore;
+    const share = others();
+    const steal = stolen();
+    const m: Measurement = {
+      variant: variant.id,
+      ...(build === 'B' ? { build } : {}),
+      pass,
+      wrk,
+      raw,
+      command,
+      gatewayCpuUsPerRequest: wrk.requests > 0 ? (cpuTicks / CLK_TCK) * 1e6 / wrk.requests : 0,
+      gatewayCpuShare: cpuTicks / CLK_TCK / seconds,
+      othersCpu: share,
+      steal,
+      attempts: attempt,
+      jwksFetches: started.jwksFetchesAtStart + issuer.jwksFetches - fetchesBefore,
+    };
+    const errs = wrk.errors.connect + wrk.errors.read + wrk.errors.write + wrk.errors.timeout + wrk.errors.status;
+    process.stderr.write(`  ${wrk.rps} req/s, p50 ${ms(wrk.latencyUs.p50)} ms, p99 ${ms(wrk.latencyUs.p99)} ms, gateway ${m.gatewayCpuUsPerRequest.toFixed(0)} µs CPU/request (${pct(m.gatewayCpuShare)} of a core); errors/non-2xx ${errs}; others used ${pct(share)}, steal ${pct(steal)}\n`);
+    // the hypervisor's steal takes the gateway's core as surely as a neighbour's tests
+    if (best === null || share + steal < best.othersCpu + best.steal) best = m;
     if (best.othersCpu + best.steal <= BUSY_SHARE) break;
     if (attempt < MAX_ATTEMPTS) process.stderr.write('  others were busy; measuring again\n');
   }
   return best!;
 }
 
-async function runWrk(started: Started, layout: Layout, o: { durationS: number; connections: number; threads: number }): Promise<{ wrk: WrkResult; raw: string; command: string }> {
+async function runWrk(started: Started, variant: VariantId, layout: Layout, o: { durationS: number; connections: number; threads: number }): Promise<{ wrk: WrkResult; raw: string; command: string }> {
+  const extra = started.wrkArgs.get(variant);
+  if (!extra) throw new Error(`bench: the gateway does not serve ${variant}`);
   const args = [
     `-t${o.threads}`, `-c${o.connections}`, `-d${o.durationS}s`, '--timeout', '5s', '--latency',
     '-H', 'Accept: application/json', '-H', 'User-Agent: apiwarden-bench-auth',
-    ...started.headers,
+    ...extra.headers,
     '-s', join(AUTH_DIR, 'auth.lua'),
-    `http://${HOST}:${PORTS.gateway}${REQUEST_PATH}`,
-    ...started.scriptArgs,
+    `http://${HOST}:${started.port}${requestPath({ id: variant })}`,
+    ...extra.scriptArgs,
   ];
   const [cmd, full] = pinned(layout.loadCpus, 'wrk', args);
   const raw = await runTool(cmd, full, (o.durationS + 30) * 1000);
   const line = raw.split('\n').find((l) => l.startsWith('WRK_RESULT '));
   if (!line) throw new Error(`wrk printed no WRK_RESULT line:\n${raw}`);
   const r = JSON.parse(line.slice('WRK_RESULT '.length)) as Omit<WrkResult, 'rps'>;
-  // secrets stay out of the results: the key and tokens are the run's, but still
+  // the key and the tokens are this run's only, but stay out of the results anyway
   const command = [cmd, ...full]
     .map((a) => (/^(X-Api-Key|Authorization):/.test(a) ? `${a.split(':')[0]}: …` : a))
     .map((a) => (a.includes(' ') ? `'${a}'` : a))
@@ -397,9 +468,9 @@ async function runWrk(started: Started, layout: Layout, o: { durationS: number; 
   return { wrk: { ...r, rps: Math.round(r.requests / (r.durationUs / 1e6)) }, raw, command };
 }
 
-function expectStatus(headers: Record<string, string>, status: number, what: string): Promise<void> {
+function expectStatus(port: number, path: string, headers: Record<string, string>, status: number, what: string): Promise<void> {
   return new Promise((resolveCheck, reject) => {
-    const req = http.request({ host: HOST, port: PORTS.gateway, path: REQUEST_PATH, headers: { accept: 'application/json', ...headers }, agent: false, timeout: 5000 }, (res) => {
+    const req = http.request({ host: HOST, port, path, headers: { accept: 'application/json', ...headers }, agent: false, timeout: 5000 }, (res) => {
       res.resume();
       res.once('end', () => {
         if (res.statusCode === status) resolveCheck();
@@ -445,8 +516,9 @@ function watchSteal(): () => number {
 // ---------------------------------------------------------------- profile
 
 /**
- * The variant once more, with one gateway process under `node --cpu-prof`,
- * the profile cut to the measured window (as bench/proxy/profile.ts does).
+ * The variant once more, on a gateway of its own (one process) under
+ * `node --cpu-prof`, the profile cut to the measured window (as
+ * bench/proxy/profile.ts does).
  */
 async function profile(variant: Variant, dir: string, layout: Layout, settings: Results['settings'], issuer: Issuer): Promise<ProfileResult> {
   const profDir = join(dir, `cpuprofile-${variant.id}`);
@@ -454,14 +526,18 @@ async function profile(variant: Variant, dir: string, layout: Layout, settings: 
   const one: Layout = { ...layout, workers: 1 };
   await waitForQuiet(0.1, 60_000);
   const startedAt = Date.now();
-  const started = await startGateway(variant, `${variant.id}-profile`, dir, one, issuer, ['--cpu-prof', '--cpu-prof-dir', profDir]);
+  const started = await startGateway([variant], `${variant.id}-profile`, dir, one, issuer, {
+    entry: APIWARDEN_ENTRY,
+    port: PORTS.gateway,
+    nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profDir],
+  });
   let wrk: WrkResult;
   let fromMs: number;
   let toMs: number;
   try {
-    await runWrk(started, one, { ...settings, durationS: settings.warmupS });
+    await runWrk(started, variant.id, one, { ...settings, durationS: settings.warmupS });
     fromMs = Date.now() - startedAt;
-    ({ wrk } = await runWrk(started, one, settings));
+    ({ wrk } = await runWrk(started, variant.id, one, settings));
     toMs = Date.now() - startedAt;
   } finally {
     await stopProcess(started.proc, 20_000);
@@ -480,7 +556,7 @@ async function profile(variant: Variant, dir: string, layout: Layout, settings: 
     variant: variant.id,
     rps: wrk.rps,
     requests: wrk.requests,
-    file: kept.slice(ROOT.length + 1),
+    file: shortPath(kept),
     summary: { ...summary, functions: summary.functions.slice(0, 200), inclusive: summary.inclusive.slice(0, 100) },
   };
 }
@@ -497,8 +573,8 @@ function poolResults(runs: Results[]): Results {
   const first = runs[0]!;
   for (const r of runs) {
     // runs without `entry` were made before it was recorded, with the default
-    if (r.layout.name !== first.layout.name || (r.entry ?? 'src/cli/main.ts') !== (first.entry ?? 'src/cli/main.ts') || (r.entryB ?? '') !== (first.entryB ?? '')) {
-      throw new Error('--report: pool only runs of the same layout and gateway entries');
+    if (r.layout.name !== first.layout.name || (r.entry ?? 'src/cli/main.ts') !== (first.entry ?? 'src/cli/main.ts') || (r.entryB ?? '') !== (first.entryB ?? '') || (r.mode ?? 'process') !== (first.mode ?? 'process')) {
+      throw new Error('--report: pool only runs of the same mode, layout and gateway entries');
     }
   }
   const measurements: Measurement[] = [];
@@ -546,9 +622,12 @@ const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 export function renderMarkdown(r: Results): string {
   const s = r.settings;
   const lines: string[] = [];
-  lines.push(`## Auth benchmark, ${r.startedAt} (layout: ${r.layout.name}${r.entry && r.entry !== 'src/cli/main.ts' ? `, gateway: ${r.entry}` : ''})`, '');
+  const mode = r.mode ?? 'process';
+  lines.push(`## Auth benchmark, ${r.startedAt} (mode: ${mode}, layout: ${r.layout.name}${r.entry && r.entry !== 'src/cli/main.ts' ? `, gateway: ${r.entry}` : ''})`, '');
   lines.push(`Machine: ${r.machine.cpus} cores, ${r.machine.model}, Linux ${r.machine.kernel}; Node ${r.versions.node}, ${r.versions.wrk}, jose ${r.versions.jose}.`);
-  lines.push(`\`GET ${REQUEST_PATH}\` through the gateway (${r.layout.workers} worker(s), access log off) to an nginx upstream; \`wrk -t${s.threads} -c${s.connections} -d${s.durationS}s\` after a ${s.warmupS} s warm-up, a fresh gateway per measurement; ${s.runs} pass(es), order reversed every other pass; ratios taken within each pass, mean shown, each pass in brackets.`);
+  lines.push(mode === 'one'
+    ? `\`GET /v1/<variant>/customers/cus_1042\` through one gateway serving every variant (${r.layout.workers} worker(s), access log off) to an nginx upstream; a ${s.warmupS} s warm-up of each variant, then \`wrk -t${s.threads} -c${s.connections} -d${s.durationS}s\` per variant in turn, ${s.runs} round(s), the order rotated every round; ratios taken within each round (pass), mean shown, each pass in brackets.`
+    : `The same \`GET\` through a fresh gateway per measurement serving only the variant measured (${r.layout.workers} worker(s), access log off) to an nginx upstream; \`wrk -t${s.threads} -c${s.connections} -d${s.durationS}s\` after a ${s.warmupS} s warm-up; ${s.runs} pass(es), order reversed every other pass; ratios taken within each pass, mean shown, each pass in brackets.`);
   lines.push(r.layout.name === 'split'
     ? 'Cores: the gateway pinned to CPU 1; wrk and the upstream nginx (separate processes) pinned to CPU 0; the runner and its JWKS endpoint unpinned (idle during measurements).'
     : 'Cores: nothing pinned; wrk, the upstream and the gateway share both cores.');
@@ -575,7 +654,7 @@ export function renderMarkdown(r: Results): string {
     return ` (median ${f(median(xs))}, ${f(Math.min(...xs))} to ${f(Math.max(...xs))})`;
   };
   const buildName = (b: Build): string => (b === 'A' ? (r.entry ?? 'src/cli/main.ts') : r.entryB ?? 'B');
-  if (builds.length > 1) lines.push(`Two gateways measured back to back for every variant in every pass (A first in odd passes, B first in even ones): **A** = \`${buildName('A')}\`, **B** = \`${buildName('B')}\`. Ratios to auth off are within the same gateway.`, '');
+  if (builds.length > 1) lines.push(`Two gateways measured back to back for every variant in every pass (A first in odd passes, B first in even ones${mode === 'one' ? '; both up throughout, one loaded at a time' : ''}): **A** = \`${buildName('A')}\`, **B** = \`${buildName('B')}\`. Ratios to auth off are within the same gateway.`, '');
 
   lines.push('| variant | req/s | p50 ms | p99 ms | req/s vs auth off | p50 vs auth off | p99 vs auth off | gateway CPU µs/req | added µs/req | errors / non-2xx | others\' CPU | steal |');
   lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
@@ -627,7 +706,7 @@ export function renderMarkdown(r: Results): string {
     lines.push('B against A, variant by variant (req/s of B / req/s of A in the same pass, mean ± 95 % interval):', '', '| variant | req/s B / A | gateway CPU µs/req A → B |', '| --- | ---: | ---: |', ...rows, '');
   }
   const fetches = r.measurements.filter((m) => m.variant.startsWith('jwt')).map((m) => m.jwksFetches);
-  if (fetches.length) lines.push(`JWKS fetches per gateway start (JWT variants): ${[...new Set(fetches)].join(', ')}.`);
+  if (fetches.length) lines.push(`JWKS fetches seen by each JWT measurement, its gateway's start included: ${[...new Set(fetches)].join(', ')}.`);
   for (const e of r.errors) lines.push(`Failed: ${e.variant}${e.pass >= 0 ? `, pass ${e.pass + 1}` : ''}: ${e.error.split('\n')[0]}`);
 
   if (r.profiles.length) lines.push('', ...renderProfiles(r.profiles));

@@ -1,11 +1,11 @@
 /**
- * What the auth benchmark (run.ts) runs against: the variants (one OpenAPI
- * document each, identical but for the operation's `security`), the policy
- * file of each, the upstream nginx, the credentials (an API key in the
- * gateway's SQLite store, ES256 tokens) and the JWKS endpoint the gateway
- * fetches its keys from.
+ * What the auth benchmark (run.ts) runs against: the variants (one operation
+ * each, identical but for its path segment and its `security`), the OpenAPI
+ * document and policy file of a gateway serving some of them, the upstream
+ * nginx, the credentials (an API key in the gateway's SQLite store, ES256
+ * tokens) and the JWKS endpoint the gateway fetches its keys from.
  *
- * Every address is 127.0.0.1; the ports (18090-18092) differ from
+ * Every address is 127.0.0.1; the ports (18090-18093) differ from
  * bench/proxy's (18080-18084), so the two benchmarks do not collide.
  */
 
@@ -21,10 +21,17 @@ export const PORTS = {
   upstream: 18090,
   gateway: 18091,
   jwks: 18092,
+  /** the second gateway of --entry-b in the one-process mode */
+  gatewayB: 18093,
 } as const;
 
-/** The one request every variant sends (a templated operation, as most are). */
-export const REQUEST_PATH = '/v1/customers/cus_1042';
+/**
+ * The request of a variant: the same templated GET for all, under a path
+ * segment of its own so that one gateway can serve every variant.
+ */
+export function requestPath(variant: Pick<Variant, 'id'>): string {
+  return `/v1/${variant.id}/customers/cus_1042`;
+}
 
 export const ISSUER = `http://${HOST}:${PORTS.jwks}/`;
 export const AUDIENCE = 'bench-api';
@@ -39,9 +46,10 @@ export interface Variant {
   security: Array<Record<string, string[]>> | null;
   /** what each request carries */
   credential: 'none' | 'api-key' | 'one-token' | 'many-tokens';
-  /** auth.schemes.bearerAuth.jwt.cacheSize; default 10,000 */
-  jwtCacheSize?: number;
 }
+
+/** Verified-token cache of the `bearerSmallCache` scheme (jwt-cold): smaller than the cycle of tokens. */
+export const SMALL_CACHE = 100;
 
 /** The baseline of every ratio: "auth off" as a document says it (`security: []`). */
 export const BASELINE: VariantId = 'anonymous';
@@ -79,38 +87,46 @@ export const VARIANTS: readonly Variant[] = [
   },
   {
     id: 'jwt-cold',
-    label: 'JWT ES256 (N tokens rotated, cache of 100: every request verified)',
-    security: [{ bearerAuth: [SCOPE] }],
+    label: `JWT ES256 (N tokens rotated, cache of ${SMALL_CACHE}: every request verified)`,
+    // tokens are sent in a cycle longer than this scheme's LRU: each is evicted before it comes back
+    security: [{ bearerSmallCache: [SCOPE] }],
     credential: 'many-tokens',
-    // tokens are sent in a cycle longer than the LRU: each is evicted before it comes back
-    jwtCacheSize: 100,
   },
 ];
 
 // ---------------------------------------------------------------- documents and policies
 
-/** The OpenAPI document of a variant: one GET, both schemes declared, only `security` differs. */
-export function writeDocument(dir: string, variant: Variant): string {
-  const operation: Record<string, unknown> = {
-    operationId: 'getCustomer',
-    parameters: [{ name: 'customerId', in: 'path', required: true, schema: { type: 'string' } }],
-    responses: { '200': { description: 'a customer' } },
-  };
-  if (variant.security === null) operation['x-apiwarden-public'] = true;
-  else operation.security = variant.security;
+/**
+ * The OpenAPI document of a gateway: one GET per variant, the same template
+ * under the variant's segment, differing only in `security`; every scheme
+ * declared in all documents.
+ */
+export function writeDocument(dir: string, variants: readonly Variant[], name: string): string {
+  const paths: Record<string, unknown> = {};
+  for (const variant of variants) {
+    const operation: Record<string, unknown> = {
+      operationId: `getCustomer_${variant.id.replace('-', '_')}`,
+      parameters: [{ name: 'customerId', in: 'path', required: true, schema: { type: 'string' } }],
+      responses: { '200': { description: 'a customer' } },
+    };
+    if (variant.security === null) operation['x-apiwarden-public'] = true;
+    else operation.security = variant.security;
+    paths[`/v1/${variant.id}/customers/{customerId}`] = { get: operation };
+  }
   const document = {
     // 3.1: a Security Requirement may list role names for non-OAuth schemes (OAS 3.1 §4.8.30)
     openapi: '3.1.0',
-    info: { title: `apiwarden auth benchmark (${variant.id})`, version: '1.0.0' },
-    paths: { '/v1/customers/{customerId}': { get: operation } },
+    info: { title: `apiwarden auth benchmark (${variants.map((v) => v.id).join(', ')})`, version: '1.0.0' },
+    paths,
     components: {
       securitySchemes: {
         apiKeyAuth: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
         bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        bearerSmallCache: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
       },
     },
   };
-  const file = join(dir, `openapi-${variant.id}.yaml`);
+  const file = join(dir, `${name}-openapi.yaml`);
   writeFileSync(file, `# generated by bench/auth/setup.ts\n${stringify(document)}`);
   return file;
 }
@@ -121,16 +137,22 @@ export interface GatewayPolicy {
 }
 
 /**
- * The policy of a variant: one listener, the upstream, a fresh SQLite store
+ * The policy of a gateway: one listener, the upstream, a fresh SQLite store
  * (events and API keys), the access log off (it would cost every variant
- * the same, and lower the share of auth), both schemes configured.
+ * the same, and lower the share of auth), every scheme configured.
  */
-export function writePolicy(dir: string, variant: Variant, name: string, workers: number): GatewayPolicy {
+export function writePolicy(dir: string, variants: readonly Variant[], name: string, options: { workers: number; port: number }): GatewayPolicy {
   const db = join(dir, `${name}.db`);
+  const jwt = {
+    issuer: ISSUER,
+    audiences: [AUDIENCE],
+    jwksUri: `http://${HOST}:${PORTS.jwks}/jwks.json`,
+    algorithms: ['ES256'],
+  };
   const policy = {
     mode: 'enforce',
-    listeners: [{ host: HOST, port: PORTS.gateway, workers }],
-    upstreams: [{ name: 'app', url: `http://${HOST}:${PORTS.upstream}`, openapi: writeDocument(dir, variant), connections: 128 }],
+    listeners: [{ host: HOST, port: options.port, workers: options.workers }],
+    upstreams: [{ name: 'app', url: `http://${HOST}:${PORTS.upstream}`, openapi: writeDocument(dir, variants, name), connections: 128 }],
     // one client address with all of wrk's connections
     limits: { connectionsPerClient: 1024 },
     store: { sqlite: db },
@@ -138,15 +160,8 @@ export function writePolicy(dir: string, variant: Variant, name: string, workers
     auth: {
       schemes: {
         apiKeyAuth: { apiKeys: { cache: '5s' } },
-        bearerAuth: {
-          jwt: {
-            issuer: ISSUER,
-            audiences: [AUDIENCE],
-            jwksUri: `http://${HOST}:${PORTS.jwks}/jwks.json`,
-            algorithms: ['ES256'],
-            ...(variant.jwtCacheSize === undefined ? {} : { cacheSize: variant.jwtCacheSize }),
-          },
-        },
+        bearerAuth: { jwt },
+        bearerSmallCache: { jwt: { ...jwt, cacheSize: SMALL_CACHE } },
       },
     },
   };
