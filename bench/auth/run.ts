@@ -4,6 +4,7 @@
  *
  *   anonymous  `security: []` (auth off; the baseline of every ratio)
  *   public     no requirement, `x-apiwarden-public: true` (the synchronous path)
+ *   anonymous-token  `security: []`, the JWT sent anyway (forwarded, not checked): the control for jwt
  *   apikey     an apiKey scheme, one valid key on every request (wrk -H)
  *   jwt        an http bearer scheme, one valid ES256 token on every request (wrk -H)
  *   jwt-many   the same with N distinct tokens rotated (default 1000; all cached after the warm-up)
@@ -385,7 +386,8 @@ async function startGateway(
     }
     const path = requestPath(variant);
     await expectStatus(options.port, path, good, 200, `${variant.id}, with the credential`);
-    if (bad) {
+    // a variant that names no scheme forwards whatever it is sent
+    if (bad && variant.security !== null && variant.security.length > 0) {
       await expectStatus(options.port, path, {}, 401, `${variant.id}, without a credential`);
       await expectStatus(options.port, path, bad, 401, `${variant.id}, with a wrong credential`);
     }
@@ -573,22 +575,26 @@ function poolResults(runs: Results[]): Results {
   const first = runs[0]!;
   for (const r of runs) {
     // runs without `entry` were made before it was recorded, with the default
-    if (r.layout.name !== first.layout.name || (r.entry ?? 'src/cli/main.ts') !== (first.entry ?? 'src/cli/main.ts') || (r.entryB ?? '') !== (first.entryB ?? '') || (r.mode ?? 'process') !== (first.mode ?? 'process')) {
-      throw new Error('--report: pool only runs of the same mode, layout and gateway entries');
+    if (r.layout.name !== first.layout.name || (r.entry ?? 'src/cli/main.ts') !== (first.entry ?? 'src/cli/main.ts') || (r.mode ?? 'process') !== (first.mode ?? 'process')) {
+      throw new Error('--report: pool only runs of the same mode, layout and gateway entry');
     }
   }
+  // B builds are kept only when every run measured the same one
+  const keepB = runs.every((r) => r.entryB !== undefined && r.entryB === first.entryB);
   const measurements: Measurement[] = [];
   const errors: Results['errors'] = [];
   let offset = 0;
   for (const r of runs) {
-    for (const m of r.measurements) measurements.push({ ...m, pass: m.pass + offset });
+    for (const m of r.measurements) if (keepB || m.build !== 'B') measurements.push({ ...m, pass: m.pass + offset });
     for (const e of r.errors) errors.push({ ...e, pass: e.pass >= 0 ? e.pass + offset : e.pass });
     offset += r.settings.runs;
   }
   const ids = new Set(runs.flatMap((r) => r.variants.map((v) => v.id)));
+  const { entryB: _dropped, ...rest } = first;
   return {
-    ...first,
-    startedAt: `${first.startedAt} and ${runs.length - 1} later run(s) pooled (${runs.map((r) => r.startedAt).join(', ')})`,
+    ...rest,
+    ...(keepB ? { entryB: first.entryB } : {}),
+    startedAt: `${first.startedAt} and ${runs.length - 1} later run(s) pooled (${runs.map((r) => r.startedAt).join(', ')}${keepB || !runs.some((r) => r.entryB) ? '' : '; build A only'})`,
     settings: { ...first.settings, runs: offset },
     variants: VARIANTS.filter((v) => ids.has(v.id)).map((v) => ({ id: v.id, label: v.label })),
     measurements,
@@ -653,6 +659,8 @@ export function renderMarkdown(r: Results): string {
     if (xs.length <= 6) return ` (${xs.map(f).join(', ')})`;
     return ` (median ${f(median(xs))}, ${f(Math.min(...xs))} to ${f(Math.max(...xs))})`;
   };
+  // beyond 6 passes, the largest share only
+  const shares = (xs: number[]): string => (xs.length <= 6 ? xs.map(pct).join(', ') : `≤ ${pct(Math.max(...xs))}`);
   const buildName = (b: Build): string => (b === 'A' ? (r.entry ?? 'src/cli/main.ts') : r.entryB ?? 'B');
   if (builds.length > 1) lines.push(`Two gateways measured back to back for every variant in every pass (A first in odd passes, B first in even ones${mode === 'one' ? '; both up throughout, one loaded at a time' : ''}): **A** = \`${buildName('A')}\`, **B** = \`${buildName('B')}\`. Ratios to auth off are within the same gateway.`, '');
 
@@ -673,7 +681,7 @@ export function renderMarkdown(r: Results): string {
       const ratioCell = (xs: number[]): string => (isBase ? '1.00' : xs.length ? `${fmt(mean(xs))}${each(xs, (x) => fmt(x))}` : 'n/a');
       const cpu = mean(ms_.map((m) => m.gatewayCpuUsPerRequest));
       const errs = ms_.reduce((n, m) => n + m.wrk.errors.connect + m.wrk.errors.read + m.wrk.errors.write + m.wrk.errors.timeout + m.wrk.errors.status, 0);
-      lines.push(`| ${label} | ${int(mean(rps))}${each(rps, int)} | ${ms(mean(ms_.map((m) => m.wrk.latencyUs.p50)))} | ${ms(mean(ms_.map((m) => m.wrk.latencyUs.p99)))} | ${ratioCell(ratios(v.id, build, (m) => m.wrk.rps))} | ${ratioCell(ratios(v.id, build, (m) => m.wrk.latencyUs.p50))} | ${ratioCell(ratios(v.id, build, (m) => m.wrk.latencyUs.p99))} | ${int(cpu)} | ${isBase ? '–' : `${cpu - baseCpu >= 0 ? '+' : ''}${int(cpu - baseCpu)}`} | ${errs} | ${ms_.map((m) => pct(m.othersCpu)).join(', ')} | ${ms_.map((m) => pct(m.steal ?? 0)).join(', ')} |`);
+      lines.push(`| ${label} | ${int(mean(rps))}${each(rps, int)} | ${ms(mean(ms_.map((m) => m.wrk.latencyUs.p50)))} | ${ms(mean(ms_.map((m) => m.wrk.latencyUs.p99)))} | ${ratioCell(ratios(v.id, build, (m) => m.wrk.rps))} | ${ratioCell(ratios(v.id, build, (m) => m.wrk.latencyUs.p50))} | ${ratioCell(ratios(v.id, build, (m) => m.wrk.latencyUs.p99))} | ${int(cpu)} | ${isBase ? '–' : `${cpu - baseCpu >= 0 ? '+' : ''}${int(cpu - baseCpu)}`} | ${errs} | ${shares(ms_.map((m) => m.othersCpu))} | ${shares(ms_.map((m) => m.steal ?? 0))} |`);
     }
   }
   lines.push('', '"gateway CPU µs/req": user + system CPU of the gateway\'s processes during the measurement, divided by the requests answered (from /proc); "added" is the difference with auth off. "others\' CPU": share of the machine used by processes outside the benchmark during the measurement; "steal": share of the machine\'s time the hypervisor gave to other VMs.', '');
@@ -692,6 +700,14 @@ export function renderMarkdown(r: Results): string {
       aim.push(`${id}: ${fmt(cost * 100, 1)}${interval} % of throughput${each(costs, (c) => `${fmt(c * 100, 1)} %`)}${costs.length > 2 && costs.length <= 6 ? `, median ${fmt(median(costs) * 100, 1)} %` : ''} → ${verdict}`);
     }
     if (aim.length) lines.push(`Aim${builds.length > 1 ? ` [${build}]` : ''} (auth costs under ${fmt(AIM * 100, 0)} % of throughput once credentials are cached; mean of the passes' costs ± the 95 % interval of that mean): ${aim.join('; ')}.`, '');
+    // jwt against its control: the same bytes, nothing checked
+    const checking = pairs('jwt', build, (m) => find('anonymous-token', build, m.pass), (m) => m.wrk.rps).map((x) => 1 - x);
+    const carrying = ratios('anonymous-token', build, (m) => m.wrk.rps).map((x) => 1 - x);
+    if (checking.length && carrying.length) {
+      const cell = (xs: number[]): string => `${fmt(mean(xs) * 100, 1)}${halfWidth95(xs) === null ? '' : ` ± ${fmt(halfWidth95(xs)! * 100, 1)}`} %`;
+      const cpu = (id: VariantId): number => mean(byVariant(id, build).map((m) => m.gatewayCpuUsPerRequest));
+      lines.push(`Carrying and checking${builds.length > 1 ? ` [${build}]` : ''}: sending the token through the gateway unchecked (anonymous-token against auth off) costs ${cell(carrying)} of throughput (${fmt(cpu('anonymous-token') - cpu(BASELINE), 1)} µs CPU/request); checking it (jwt against anonymous-token) ${cell(checking)} (${fmt(cpu('jwt') - cpu('anonymous-token'), 1)} µs CPU/request).`, '');
+    }
   }
   if (builds.length > 1) {
     const rows: string[] = [];
@@ -721,10 +737,14 @@ function renderProfiles(profiles: readonly ProfileResult[]): string[] {
     lines.push(`### Profile: ${p.variant} (${int(p.rps)} req/s under --cpu-prof, ${p.file})`, '', formatSummary(p.summary, 15));
   }
   const base = profiles.find((p) => p.variant === BASELINE);
-  if (!base) return lines;
+  const control = profiles.find((p) => p.variant === 'anonymous-token');
+  const jwt = profiles.find((p) => p.variant === 'jwt');
+  const comparisons: Array<[ProfileResult, ProfileResult]> = [];
+  if (base) for (const p of profiles) if (p !== base) comparisons.push([p, base]);
+  // checking alone: jwt against the same bytes unchecked
+  if (control && jwt) comparisons.push([jwt, control]);
   const perRequest = (p: ProfileResult, selfMs: number): number => (selfMs * 1000) / p.requests;
-  for (const p of profiles) {
-    if (p === base) continue;
+  for (const [p, base] of comparisons) {
     const busyDiff = perRequest(p, p.summary.busyMs) - perRequest(base, base.summary.busyMs);
     lines.push(`### ${p.variant} minus ${base.variant}, CPU µs per request (busy: ${fmt(perRequest(p, p.summary.busyMs), 1)} vs ${fmt(perRequest(base, base.summary.busyMs), 1)}, +${fmt(busyDiff, 1)})`, '');
     const key = (e: { name: string; where: string }): string => `${e.name}\u0000${e.where}`;
@@ -741,7 +761,7 @@ function renderProfiles(profiles: readonly ProfileResult[]): string[] {
       lines.push(`| ${fmt(g.diff, 2)} | ${g.group} |`);
     }
     const baseIncl = new Map(base.summary.inclusive.map((e) => [key(e), perRequest(base, e.totalMs)]));
-    lines.push('', "apiwarden's functions, inclusive µs per request (this variant / auth off):", '', '| µs/req | auth off | function | where |', '| ---: | ---: | --- | --- |');
+    lines.push('', `apiwarden's functions, inclusive µs per request (${p.variant} / ${base.variant}):`, '', `| µs/req | ${base.variant} | function | where |`, '| ---: | ---: | --- | --- |');
     for (const e of p.summary.inclusive.slice(0, 15)) lines.push(`| ${fmt(perRequest(p, e.totalMs), 2)} | ${baseIncl.has(key(e)) ? fmt(baseIncl.get(key(e))!, 2) : '–'} | \`${e.name}\` | ${e.where} |`);
     lines.push('');
   }

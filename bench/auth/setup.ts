@@ -37,7 +37,7 @@ export const ISSUER = `http://${HOST}:${PORTS.jwks}/`;
 export const AUDIENCE = 'bench-api';
 export const SCOPE = 'customers:read';
 
-export type VariantId = 'public' | 'anonymous' | 'apikey' | 'jwt' | 'jwt-many' | 'jwt-cold';
+export type VariantId = 'public' | 'anonymous' | 'anonymous-token' | 'apikey' | 'jwt' | 'jwt-many' | 'jwt-cold';
 
 export interface Variant {
   id: VariantId;
@@ -66,6 +66,15 @@ export const VARIANTS: readonly Variant[] = [
     label: 'no requirement, `x-apiwarden-public` (synchronous path)',
     security: null,
     credential: 'none',
+  },
+  {
+    // the control for "jwt": the same bytes on the wire, nothing checked (no
+    // scheme is named, so the token is only forwarded); jwt minus this is the
+    // checking, this minus anonymous is carrying the header through the proxy
+    id: 'anonymous-token',
+    label: 'auth off, the JWT sent anyway (forwarded, not checked)',
+    security: [],
+    credential: 'one-token',
   },
   {
     id: 'apikey',
@@ -224,6 +233,8 @@ export interface Issuer {
   /** `count` distinct valid tokens, one per line (the rotated variants) */
   tokensFile: string;
   count: number;
+  /** where the JWKS is served */
+  jwksUri: string;
   /** JWKS requests served so far */
   readonly jwksFetches: number;
   close(): Promise<void>;
@@ -231,10 +242,11 @@ export interface Issuer {
 
 /**
  * An ES256 key pair, tokens signed with it (valid for `validS` seconds; the
- * run must end before), and the JWKS served on 127.0.0.1:18092 from this
- * process. The gateway fetches it once per start (then jose keeps the key).
+ * run must end before), and the JWKS served on 127.0.0.1:18092 (or `port`;
+ * 0 = any free port) from this process. A gateway fetches it once per JWT
+ * scheme at its first token (then jose keeps the key).
  */
-export async function startIssuer(dir: string, count: number, validS: number): Promise<Issuer> {
+export async function startIssuer(dir: string, count: number, validS: number, port: number = PORTS.jwks): Promise<Issuer> {
   const { privateKey, publicKey } = await generateKeyPair('ES256');
   const jwk = { ...(await exportJWK(publicKey)), kid: 'bench-es256', alg: 'ES256', use: 'sig' };
   const body = JSON.stringify({ keys: [jwk] });
@@ -266,12 +278,14 @@ export async function startIssuer(dir: string, count: number, validS: number): P
   });
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
-    server.listen(PORTS.jwks, HOST, () => resolveListen());
+    server.listen(port, HOST, () => resolveListen());
   });
+  const address = server.address();
   return {
     token,
     tokensFile,
     count,
+    jwksUri: `http://${HOST}:${typeof address === 'object' && address ? address.port : port}/jwks.json`,
     get jwksFetches() {
       return jwksFetches;
     },

@@ -32,20 +32,21 @@
  *   node bench/limiter/decisions.ts --only memory        # memory, ceiling or redis (comma-separated)
  *   node bench/limiter/decisions.ts --runs 2             # two passes, to judge the noise
  *   node bench/limiter/decisions.ts --report bench/limiter/results/<file>.json
+ *   APIWARDEN_SRC=/tmp/patched/src node bench/limiter/decisions.ts --only memory   # a patched copy
  */
 
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterUnion } from 'rate-limiter-flexible';
-import { createMemoryLimiterStore } from '../../src/limiter/memory-store.ts';
-import { createRedisLimiterStore, LIMITER_LUA } from '../../src/limiter/redis-store.ts';
-import { createLimiterRedisClient, createResilientStore } from '../../src/limiter/resilient-store.ts';
+import type * as MemoryStoreModule from '../../src/limiter/memory-store.ts';
+import type * as RedisStoreModule from '../../src/limiter/redis-store.ts';
+import type * as ResilientStoreModule from '../../src/limiter/resilient-store.ts';
 import type { EvaluateRequest, LimitCheck, LimiterStore } from '../../src/limiter/types.ts';
 import { machine, ROOT } from '../proxy/lib.ts';
 import {
@@ -70,6 +71,16 @@ const { values } = parseArgs({
 });
 
 const SELF = fileURLToPath(import.meta.url);
+
+/**
+ * The apiwarden sources measured: src/ by default; APIWARDEN_SRC=<dir> runs
+ * the same cases against another copy (a patched one, for before/after
+ * numbers of a change to the limiter).
+ */
+const SRC = resolve(ROOT, process.env.APIWARDEN_SRC ?? 'src');
+const { createMemoryLimiterStore } = (await import(join(SRC, 'limiter/memory-store.ts'))) as typeof MemoryStoreModule;
+const { createRedisLimiterStore, LIMITER_LUA } = (await import(join(SRC, 'limiter/redis-store.ts'))) as typeof RedisStoreModule;
+const { createLimiterRedisClient, createResilientStore } = (await import(join(SRC, 'limiter/resilient-store.ts'))) as typeof ResilientStoreModule;
 
 type Group = 'memory' | 'redis';
 type RuleSet = 'one' | 'three';
@@ -483,6 +494,8 @@ interface Results {
   machine: ReturnType<typeof machine> & { note: string };
   versions: Record<string, string>;
   settings: Settings;
+  /** the apiwarden sources measured (APIWARDEN_SRC), relative to the repository when inside it */
+  source: string;
   runs: Array<{ cases: CaseResult[]; ceiling: CeilingResult[] }>;
   keysLeft: number | null;
 }
@@ -564,6 +577,7 @@ async function main(): Promise<void> {
     machine: { ...machine(), note: `a shared ${availableParallelism()}-core VM: other engineers' processes may run during the measurements (see "others' CPU")` },
     versions: versions(server.redis_version ?? 'not used'),
     settings,
+    source: SRC.startsWith(`${ROOT}/`) ? SRC.slice(ROOT.length + 1) : SRC,
     runs: [],
     keysLeft: null,
   };
@@ -629,6 +643,7 @@ function renderMarkdown(r: Results): string {
   const lines: string[] = [];
   lines.push(`## Limiter decisions, ${r.startedAt}`, '');
   lines.push(`Machine: ${r.machine.cpus} cores, ${r.machine.model}, Linux ${r.machine.kernel} (${r.machine.note}). Node ${r.versions.node}, Redis ${r.versions.redis}, rate-limiter-flexible ${r.versions['rate-limiter-flexible']}, ioredis ${r.versions.ioredis}.`);
+  if (r.source && r.source !== 'src') lines.push(`apiwarden measured from **${r.source}** (APIWARDEN_SRC), not src/.`);
   lines.push(`Each case: a fresh Node process, ${s.warmupS} s warm-up then ${s.durationS} s measured; ${r.runs.length} run(s), mean shown, each run in brackets. Regimes: "under" = ${fmtInt(s.keysUnder)} keys round-robin (nothing reaches its limit), "over" = ${fmtInt(s.keysOver)} keys (nearly everything refused).`);
   lines.push('');
   const all = r.runs.flatMap((run) => run.cases);
