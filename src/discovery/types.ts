@@ -75,3 +75,79 @@ export interface LearnedParam {
   /** a few values seen, for evidence (never more than a handful) */
   examples: readonly string[];
 }
+
+/** How a request authenticated, as far as its headers tell (discovery never verifies). */
+export type AuthSeen = 'none' | 'apikey' | 'bearer' | 'basic' | 'cookie' | 'mtls' | 'hmac' | 'other';
+
+/** What is known about one endpoint (host, method, template), kept incrementally. */
+export interface InventoryEndpoint {
+  /** host pattern as learned ('' when hosts are not told apart) */
+  host: string;
+  method: string;
+  /** OpenAPI path template, learned or documented */
+  template: string;
+  /** the documented operation this endpoint maps to, or null (shadow) */
+  operationId: string | null;
+  firstSeen: number;
+  lastSeen: number;
+  count: number;
+  /** by status class: '2xx' → count ('0' for no response) */
+  statuses: Readonly<Record<string, number>>;
+  /** latency in ms: sum and max (mean = sum / count of requests with a latency), and an approximate p95 */
+  latency: { count: number; sumMs: number; maxMs: number; p95Ms: number | null };
+  /** requests by how they authenticated */
+  auth: Readonly<Partial<Record<AuthSeen, number>>>;
+  /** query parameter name → value types seen ('integer', 'string', 'boolean', …) with counts */
+  query: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  requestContentTypes: Readonly<Record<string, number>>;
+  responseContentTypes: Readonly<Record<string, number>>;
+  /** merged JSON shapes of sampled bodies (json-shape.ts), by direction; response by status code */
+  requestShape: unknown;
+  responseShapes: Readonly<Record<string, unknown>>;
+  /** sensitive data classes seen in sampled bodies and query values, with counts and masked examples */
+  dataClasses: Readonly<Record<string, DataClassSeen>>;
+  /** distinct client addresses (estimated past a cap) */
+  clients: number;
+  /** requests whose bodies were sampled */
+  sampled: number;
+  /** responses that carried Deprecation or Sunset headers */
+  deprecationHeaders: number;
+  /** the template's evidence when it was learned from traffic (null when it comes from a document) */
+  learned: LearnedTemplate | null;
+}
+
+export interface DataClassSeen {
+  /** in requests (bodies, query values, path segments) */
+  request: number;
+  /** in responses */
+  response: number;
+  /** in answers that were 2xx to requests without credentials */
+  unauthenticatedResponse: number;
+  /** where in the bodies ('data[].email', 'query.phone'), a few */
+  paths: readonly string[];
+  /** masked examples ('+1415•••2671'), a few */
+  examples: readonly string[];
+}
+
+export type FindingKind = 'shadow' | 'zombie' | 'orphan' | 'drift' | 'exposure';
+export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
+
+/** One thing wrong between what is served and what is documented. */
+export interface Finding {
+  /** stable across runs: kind + host + method + template (+ detail for drift) */
+  id: string;
+  kind: FindingKind;
+  severity: Severity;
+  host: string;
+  method: string;
+  template: string;
+  operationId: string | null;
+  /** one line a person reads first */
+  title: string;
+  /** why this severity, what to do */
+  detail: string;
+  /** counts, example requests (masked), clients, drift items */
+  evidence: Readonly<Record<string, unknown>>;
+  firstSeen: number | null;
+  lastSeen: number | null;
+}
