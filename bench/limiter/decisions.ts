@@ -79,7 +79,7 @@ const SELF = fileURLToPath(import.meta.url);
  */
 const SRC = resolve(ROOT, process.env.APIWARDEN_SRC ?? 'src');
 const { createMemoryLimiterStore } = (await import(join(SRC, 'limiter/memory-store.ts'))) as typeof MemoryStoreModule;
-const { createRedisLimiterStore, LIMITER_LUA } = (await import(join(SRC, 'limiter/redis-store.ts'))) as typeof RedisStoreModule;
+const { createRedisLimiterStore, LIMITER_FUNCTION, LIMITER_LIBRARY, LIMITER_LUA } = (await import(join(SRC, 'limiter/redis-store.ts'))) as typeof RedisStoreModule;
 const { createLimiterRedisClient, createResilientStore } = (await import(join(SRC, 'limiter/resilient-store.ts'))) as typeof ResilientStoreModule;
 
 type Group = 'memory' | 'redis';
@@ -372,7 +372,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 interface CeilingResult {
   label: string;
-  script: 'trivial' | 'apiwarden-one' | 'apiwarden-three' | 'rlf' | `cut:${string}`;
+  script: 'trivial' | 'apiwarden-one' | 'apiwarden-three' | 'apiwarden-one-fn' | 'apiwarden-three-fn' | 'rlf' | `cut:${string}`;
   shape: string;
   rps: number;
   /** time Redis spent per call (INFO commandstats usec / calls for evalsha during the run) */
@@ -381,30 +381,31 @@ interface CeilingResult {
 }
 
 /**
- * Where apiwarden's script spends Redis' time: the one-window call with the
- * script cut short (`do return 1 end` inserted) after each section. Each
- * row's time minus the previous one is that section's cost.
+ * Where apiwarden's function spends Redis' time: the one-window call with
+ * main() cut short (`do return 1 end` inserted) before each section. Each
+ * row's time minus the previous one is that section's cost. The helpers are
+ * made once, when the library loads, so they cost nothing per call.
  */
 const SCRIPT_CUTS: Array<{ label: string; before: string }> = [
-  { label: 'nothing: returns at once (the call and its 15 arguments)', before: 'local now = tonumber(ARGV[1])' },
-  { label: '+ reading the mode (first lines)', before: 'local function nextArg()' },
-  { label: '+ argument helpers', before: '------------------------------------------------------------------ bans' },
-  { label: '+ ban helpers and the ban-list modes', before: '------------------------------------------------------------------ request sections' },
-  { label: '+ parsing bans, checks, escalations into tables', before: "local out = { '', '', '', '', '1' }" },
-  { label: '+ ban lookup, defining gcra/sliding/distinct functions', before: '------------------------------------------------------------------ 2. decide every check' },
-  { label: '+ the loaders/deciders tables and spend()', before: 'local admitted = true' },
-  { label: '+ deciding (GET, gcraDecide, 4 formatted numbers)', before: '------------------------------------------------------------------ 3. spend: all or nothing' },
-  { label: '+ spending (GET again, SET … PX)', before: '------------------------------------------------------------------ 4. escalation' },
-  { label: 'whole script (+ escalation section)', before: '' },
+  { label: 'nothing: returns at once (the call and its 15 arguments)', before: '  KEYS, ARGV = keys, argv' },
+  { label: '+ reading now, mode and the ban slot', before: "  if mode == 'a' then" },
+  { label: '+ the ban-list modes (not taken), parsing bans, checks, escalations', before: "  local out = { '', '', '', '', '1' }" },
+  { label: '+ ban lookup (none sent)', before: '  local admitted = true' },
+  { label: '+ deciding (GET, gcraDecide, 4 numbers)', before: '  ------------------------------------------------------------------ 3. spend: all or nothing' },
+  { label: '+ spending (SET … PX)', before: "  if mode == 'e' and #escalations > 0 then" },
+  { label: 'whole function (+ escalation section, the reply)', before: '' },
 ];
 
-function cutScript(before: string): string {
-  if (before === '') return LIMITER_LUA;
-  const at = LIMITER_LUA.indexOf(before);
-  if (at < 0) throw new Error(`the limiter script no longer contains ${JSON.stringify(before)}; update SCRIPT_CUTS`);
+/** the library with main() cut before `before`, under a name of its own */
+function cutLibrary(before: string, index: number): { library: string; name: string } {
+  const name = `apiwarden_cut_${index}`;
+  const library = LIMITER_LIBRARY.replaceAll(LIMITER_FUNCTION, name);
+  if (before === '') return { library, name };
+  const at = library.indexOf(before);
+  if (at < 0) throw new Error(`the limiter library no longer contains ${JSON.stringify(before)}; update SCRIPT_CUTS`);
   // a marker that also matches inside another mode's branch would cut nothing on the 'e' path
-  if (LIMITER_LUA.lastIndexOf(before) !== at) throw new Error(`${JSON.stringify(before)} occurs more than once in the limiter script; make it unique`);
-  return `${LIMITER_LUA.slice(0, at)}do return 1 end\n${LIMITER_LUA.slice(at)}`;
+  if (library.lastIndexOf(before) !== at) throw new Error(`${JSON.stringify(before)} occurs more than once in the limiter library; make it unique`);
+  return { library: `${library.slice(0, at)}  do return 1 end\n${library.slice(at)}`, name };
 }
 
 /** RLF's script, as in rate-limiter-flexible/lib/RateLimiterRedis.js (not exported) */
@@ -428,16 +429,34 @@ async function runCeiling(prefix: string, settings: Settings): Promise<CeilingRe
   const gcra = (limit: number, period: number): string[] => ['g', String(limit), String(period), String(limit), '1', '0', '0', ''];
   const sliding = (limit: number, period: number): string[] => ['s', String(limit), String(period), String(limit), '1', '0', '0', ''];
   // the argument layout of src/limiter/redis-store.ts pushRequest(): now, mode, exactMax, hasBanSlot, bans, checks, escalations
+  const loadFunction = async (library: string): Promise<void> => {
+    try {
+      await admin.function('LOAD', library);
+    } catch (error) {
+      if (!/already exists/.test((error as Error).message)) throw error;
+    }
+  };
+  await loadFunction(LIMITER_LIBRARY);
+  const oneWindow = [now, 'e', '256', '0', '0', '1', ...gcra(100, 1000), '0'];
+  const threeWindows = [now, 'e', '256', '0', '0', '3', ...gcra(10, 1000), ...sliding(600, 60_000), ...sliding(20_000, 86_400_000), '0'];
   const scripts: Array<{ script: CeilingResult['script']; label: string; args: string[] }> = [
     { script: 'trivial', label: 'EVALSHA of `return 1`', args: ['evalsha', trivial, '0'] },
     {
-      script: 'apiwarden-one', label: "apiwarden's script, one window",
+      script: 'apiwarden-one', label: "apiwarden's script (EVALSHA, Redis before 7), one window",
       args: ['evalsha', ours, '1', `${prefix}ceiling:{ip=__rand_int__}:per-ip#0`, now, 'e', '256', '0', '0', '1', ...gcra(100, 1000), '0'],
     },
     {
-      script: 'apiwarden-three', label: "apiwarden's script, three windows",
+      script: 'apiwarden-three', label: "apiwarden's script (EVALSHA), three windows",
       args: ['evalsha', ours, '3', `${prefix}ceiling:{ip=__rand_int__}:everyone#0`, `${prefix}ceiling:{ip=__rand_int__}:everyone#1`, `${prefix}ceiling:{ip=__rand_int__}:everyone#2`,
         now, 'e', '256', '0', '0', '3', ...gcra(10, 1000), ...sliding(600, 60_000), ...sliding(20_000, 86_400_000), '0'],
+    },
+    {
+      script: 'apiwarden-one-fn', label: "apiwarden's function (FCALL, the default on Redis 7), one window",
+      args: ['fcall', LIMITER_FUNCTION, '1', `${prefix}ceiling:{ip=__rand_int__}:per-ip#0`, ...oneWindow],
+    },
+    {
+      script: 'apiwarden-three-fn', label: "apiwarden's function (FCALL), three windows",
+      args: ['fcall', LIMITER_FUNCTION, '3', `${prefix}ceiling:{ip=__rand_int__}:everyone#0`, `${prefix}ceiling:{ip=__rand_int__}:everyone#1`, `${prefix}ceiling:{ip=__rand_int__}:everyone#2`, ...threeWindows],
     },
     { script: 'rlf', label: "RLF's script (one window; three windows = 3 calls)", args: ['evalsha', rlf, '1', `${prefix}ceiling:rlf:__rand_int__`, '1', '1', '100', '1'] },
   ];
@@ -445,9 +464,12 @@ async function runCeiling(prefix: string, settings: Settings): Promise<CeilingRe
     { shape: '64 connections', flags: ['-c', String(settings.concurrency)], requests: 200_000 },
     { shape: '1 connection, pipeline 64', flags: ['-c', '1', '-P', String(settings.concurrency)], requests: 400_000 },
   ];
-  const oneWindowArgs = (sha: string): string[] => ['evalsha', sha, '1', `${prefix}ceiling:{ip=__rand_int__}:per-ip#0`, now, 'e', '256', '0', '0', '1', ...gcra(100, 1000), '0'];
-  for (const cut of SCRIPT_CUTS) {
-    scripts.push({ script: `cut:${cut.label}`, label: cut.label, args: oneWindowArgs(await load(cutScript(cut.before))) });
+  const cutNames: string[] = [];
+  for (const [i, cut] of SCRIPT_CUTS.entries()) {
+    const { library, name } = cutLibrary(cut.before, i);
+    await admin.function('LOAD', 'REPLACE', library);
+    cutNames.push(name);
+    scripts.push({ script: `cut:${cut.label}`, label: cut.label, args: ['fcall', name, '1', `${prefix}ceiling:{ip=__rand_int__}:per-ip#0`, ...oneWindow] });
   }
   const results: CeilingResult[] = [];
   for (const s of scripts) {
@@ -457,10 +479,11 @@ async function runCeiling(prefix: string, settings: Settings): Promise<CeilingRe
     for (const shape of isCut ? [shapes[0]!, shapes[0]!] : shapes) {
       const args = ['-h', url.hostname, '-p', url.port || '6379', ...shape.flags, '-n', String(shape.requests), '-r', String(keysUnder), '--csv', ...s.args];
       process.stderr.write(`  redis-benchmark ${s.script}, ${shape.shape}\n`);
-      const before = await commandTime(admin, 'evalsha');
+      const command = s.args[0]!;
+      const before = await commandTime(admin, command);
       const r = spawnSync('redis-benchmark', args, { encoding: 'utf8', timeout: 120_000, killSignal: 'SIGKILL' });
-      const after = await commandTime(admin, 'evalsha');
-      const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('"evalsha'));
+      const after = await commandTime(admin, command);
+      const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith(`"${command}`));
       const rps = line ? Number(JSON.parse(`[${line}]`)[1]) : Number.NaN;
       const usecPerCall = (after.usec - before.usec) / Math.max(1, after.calls - before.calls);
       const result: CeilingResult = { label: s.label, script: s.script, shape: shape.shape, rps, usecPerCall };
@@ -470,6 +493,7 @@ async function runCeiling(prefix: string, settings: Settings): Promise<CeilingRe
     }
   }
   await deleteKeys(admin, `${prefix}ceiling:`);
+  for (const name of cutNames) await admin.function('DELETE', name);
   admin.disconnect();
   return results;
 }
@@ -697,10 +721,10 @@ function renderMarkdown(r: Results): string {
       const label = ceilings.find((c) => c.script === script)!.label;
       lines.push(`| ${label} | ${fmtInt(ceil(script, '64 connections'))} | ${fmtInt(ceil(script, '1 connection, pipeline 64'))} | ${usec(script).toFixed(1)} |`);
     }
-    lines.push('', 'Redis time per call: INFO commandstats (evalsha usec / calls) over each run, the commands the script calls included, the lowest of the runs (it is wall time: a busy machine inflates it). Redis runs scripts on one thread, so 1e6 / that is the most calls per second it can take.', '');
+    lines.push('', 'Redis time per call: INFO commandstats (evalsha or fcall usec / calls) over each run, the commands the script calls included, the lowest of the runs (it is wall time: a busy machine inflates it). Redis runs scripts on one thread, so 1e6 / that is the most calls per second it can take.', '');
     const cuts = scripts.filter((x) => x.startsWith('cut:'));
     if (cuts.length > 0) {
-      lines.push("Where apiwarden's script spends Redis' time (one window, `do return 1 end` inserted after each section; 64 connections):", '');
+      lines.push("Where apiwarden's function spends Redis' time (one window, `do return 1 end` inserted in main() before each section; 64 connections):", '');
       lines.push('| script run up to | µs per call | this section |', '| --- | ---: | ---: |');
       let previous = usec('trivial');
       lines.push(`| (EVALSHA of \`return 1\`, no arguments) | ${previous.toFixed(1)} | |`);
@@ -718,12 +742,12 @@ function renderMarkdown(r: Results): string {
       const id = `redis.${rule}.under.apiwarden`;
       if (!of(id).length) continue;
       const mine = rate(id);
-      const own = best(rule === 'one' ? 'apiwarden-one' : 'apiwarden-three');
+      const own = best(rule === 'one' ? 'apiwarden-one-fn' : 'apiwarden-three-fn');
       rows.push(`| ${RULE_LABELS[rule]} | ${fmtInt(mine)} | ${pct(mine / best('trivial'))} | ${pct(mine / own)} |`);
     }
     if (rows.length > 0) {
       lines.push('apiwarden\'s Redis decisions/s ("under" regime) as a share of the ceiling (the better of the two redis-benchmark shapes):', '');
-      lines.push('| rule | apiwarden decisions/s | of a trivial EVALSHA | of its own script under redis-benchmark |', '| --- | ---: | ---: | ---: |', ...rows, '');
+      lines.push('| rule | apiwarden decisions/s | of a trivial EVALSHA | of its own function under redis-benchmark |', '| --- | ---: | ---: | ---: |', ...rows, '');
     }
   }
   if (r.keysLeft !== null) lines.push(`Redis keys left under the run's prefix after clean-up: ${r.keysLeft}.`, '');

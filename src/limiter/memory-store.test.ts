@@ -64,15 +64,28 @@ describe('memory limiter store', () => {
     assert.equal(isFresh(store, 'd', T0 + 3), false);
   });
 
-  it('drops expired states when read and, on insertion, from the stale end', () => {
+  it('resets expired states in place when read and drops them, on insertion, from the stale end', () => {
     const store = createMemoryLimiterStore({ maxKeys: 100 });
     for (let i = 0; i < 10; i++) store.evaluateSync(request([gcra(`k${i}`)], T0));
     assert.equal(store.stats().windows, 10);
-    // all expired at T0 + 60,000; reading one drops it, each insertion drops two more
-    assert.equal(isFresh(store, 'k0', T0 + 60_000), true);
-    assert.equal(store.stats().windows, 9);
-    store.evaluateSync(request([gcra('new')], T0 + 60_000));
-    assert.equal(store.stats().windows, 9 - 2 + 1);
+    // all expired at T0 + 60,000; reading one finds it fresh (reset in place, now the most recent)
+    assert.equal(isFresh(store, 'k0', T0 + 120_000), true);
+    assert.equal(store.stats().windows, 10);
+    // each insertion drops two expired entries from the stale end (k1, k2), never the fresh k0
+    store.evaluateSync(request([gcra('new')], T0 + 120_000));
+    assert.equal(store.stats().windows, 10 - 2 + 1);
+    assert.equal(isFresh(store, 'k0', T0 + 120_000), true);
+  });
+
+  it('keeps an entry expired less than a second for reuse, and sweeps it after', () => {
+    const store = createMemoryLimiterStore({ maxKeys: 100 });
+    store.evaluateSync(request([gcra('old')], T0));
+    // 'old' expired at T0 + 60,000 (its bucket refilled), 500 ms ago: an insertion leaves it
+    store.evaluateSync(request([gcra('a')], T0 + 60_500));
+    assert.equal(store.stats().windows, 2);
+    // long expired: swept by the next insertion
+    store.evaluateSync(request([gcra('b')], T0 + 120_000));
+    assert.equal(store.stats().windows, 2);
   });
 
   it('resets a state whose algorithm changed under the same id and key', () => {

@@ -124,6 +124,15 @@ const DISTINCT = 3;
 const INITIAL_CAPACITY = 1024;
 /** expired entries dropped from the stale end per insertion */
 const SWEEP_PER_INSERT = 2;
+/**
+ * How long an expired entry stays before the sweep drops it. A GCRA state
+ * expires as soon as its bucket is full again (10 ms after a request at
+ * 100/s), and most keys under their limit come back later than that: swept
+ * at once, each would cost a Map delete and a Map set per request; kept a
+ * little, it is reset in place (#find). The cap (maxKeys) bounds memory
+ * either way; this only decides how closely the map follows the live set.
+ */
+const SWEEP_GRACE_MS = 1000;
 
 /** one violation counter or ban level */
 interface EscalationEntry {
@@ -424,9 +433,21 @@ class MemoryStore implements MemoryLimiterStore {
   #find(key: string, kind: number, now: number, touch: boolean): number {
     const slot = this.#index.get(key);
     if (slot === undefined) return -1;
-    if (this.#kind[slot] !== kind || (this.#expires[slot] as number) <= now) {
+    if (this.#kind[slot] !== kind) {
       this.#remove(slot);
       return -1;
+    }
+    if ((this.#expires[slot] as number) <= now) {
+      if (kind === DISTINCT) {
+        this.#remove(slot);
+        return -1;
+      }
+      // hot path: an expired gcra or sliding state is reset in place to what "no state" decides
+      // (tat 0; a bucket that equals no bucket), not removed and allocated again: keys that come
+      // back after their window (most keys, under the limit) would cost a Map delete and set each
+      this.#a[slot] = kind === GCRA ? 0 : Number.NaN;
+      this.#b[slot] = 0;
+      this.#c[slot] = 0;
     }
     if (touch && slot !== this.#tail) {
       this.#unlink(slot);
@@ -437,9 +458,9 @@ class MemoryStore implements MemoryLimiterStore {
 
   /** a slot for a new key (the most recently used), evicting the least recently used when full */
   #allocate(key: string, kind: number, now: number): number {
-    // drop expired entries at the stale end first, so the map follows the live set
+    // drop entries expired a while at the stale end first, so the map follows the live set
     for (let i = 0; i < SWEEP_PER_INSERT && this.#head >= 0; i++) {
-      if ((this.#expires[this.#head] as number) > now) break;
+      if ((this.#expires[this.#head] as number) + SWEEP_GRACE_MS > now) break;
       this.#remove(this.#head);
     }
     if (this.#index.size >= this.#maxKeys) this.#remove(this.#head);

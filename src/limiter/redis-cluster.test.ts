@@ -233,7 +233,7 @@ describe('redis limiter store on a cluster', { skip }, () => {
       const [a, b, c] = (await keysOnThreeMasters(store.prefix)) as [string, string, string];
       const one = [check('g', a, 'gcra'), check('s', a, 'sliding'), check('d', a, 'distinct', { member: 'x' })];
       const three = [check('g', a, 'gcra'), check('s', b, 'sliding'), check('d', c, 'distinct', { member: 'x' })];
-      // warm up the script on every master (EVAL first, EVALSHA after)
+      // the first call loads the library on every master (FUNCTION LOAD), calls after it are FCALLs
       await store.evaluate({ banKeys: ['ip:1'], checks: three, escalations: [], now: T0 });
       counted.length = 0;
       await store.evaluate({ banKeys: ['ip:1'], checks: one, escalations: [], now: T0 + 1 });
@@ -241,7 +241,7 @@ describe('redis limiter store on a cluster', { skip }, () => {
       counted.length = 0;
       await store.evaluate({ banKeys: ['ip:1'], checks: three, escalations: [], now: T0 + 2 });
       assert.equal(counted.length, 7, `ban lookup + 3 decisions, then 3 spends: ${counted.join(',')}`);
-      assert.ok(counted.every((name) => name === 'evalsha'), counted.join(','));
+      assert.ok(counted.every((name) => name === 'fcall'), counted.join(','));
     } finally {
       client.sendCommand = original;
       await store.close();

@@ -9,7 +9,7 @@ import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { CONFORMANCE_T0, runLimiterConformance } from './conformance.ts';
 import { createMemoryLimiterStore } from './memory-store.ts';
-import { createRedisLimiterStore, type RedisLimiterStore } from './redis-store.ts';
+import { createRedisLimiterStore, LIMITER_FUNCTION, type RedisLimiterStore } from './redis-store.ts';
 import type { BanEscalation, LimitCheck } from './types.ts';
 
 const T0 = CONFORMANCE_T0;
@@ -48,7 +48,7 @@ async function deleteKeys(client: Redis, prefix: string): Promise<number> {
 }
 
 /** a store on its own prefix whose close() deletes its keys */
-function makeStore(client: Redis, overrides: { exactMax?: number } = {}): RedisLimiterStore & { prefix: string } {
+function makeStore(client: Redis, overrides: { exactMax?: number; useFunctions?: boolean } = {}): RedisLimiterStore & { prefix: string } {
   const prefix = `awtest-${randomUUID().slice(0, 8)}:`;
   const store = createRedisLimiterStore({ redis: client, prefix, ...overrides });
   return {
@@ -62,6 +62,8 @@ function makeStore(client: Redis, overrides: { exactMax?: number } = {}): RedisL
 }
 
 runLimiterConformance('redis (standalone)', async () => makeStore(redis!), { skip });
+// the script form (Redis before 7.0, or FUNCTION refused by an ACL) must answer the same
+runLimiterConformance('redis (standalone, as a script)', async () => makeStore(redis!, { useFunctions: false }), { skip });
 
 function check(id: string, key: string, algorithm: LimitCheck['algorithm'], overrides: Partial<LimitCheck> = {}): LimitCheck {
   return { id, key, algorithm, limit: 5, periodMs: 1000, burst: 3, cost: 1, dryRun: false, onFailure: 'open', ...overrides };
@@ -93,27 +95,62 @@ describe('redis limiter store', { skip }, () => {
         checkIds: [`rule${r}#0`], banKey: 'ip:203.0.113.7', after: 3, withinMs: 60_000, durationsMs: [60_000], resetAfterMs: 3_600_000, reason: `rule${r}`,
       }));
       const request = { banKeys: ['ip:203.0.113.7', 'subnet:203.0.113.0/24', 'apikey:k1', 'principal:u1'], checks, escalations, now: T0 };
-      // the first call on a connection sends EVAL with the script (still one command), later ones EVALSHA
+      // the first call loads the library (FUNCTION LOAD), every call after it is one FCALL
       await ownStore.evaluate(request);
       sent.length = 0;
       const result = await ownStore.evaluate({ ...request, now: T0 + 1 });
       assert.equal(result.admitted, true);
       assert.equal(result.results.length, 15);
-      assert.deepEqual(sent, ['evalsha'], 'one command for the whole request');
+      assert.deepEqual(sent, ['fcall'], 'one command for the whole request');
       // denied this time (tight limits), with escalation: still one command
       const tight = checks.map((c) => ({ ...c, limit: 1, burst: 1 }));
       const id = await own.client('ID');
       sent.length = 0;
       const refused = await ownStore.evaluate({ ...request, checks: tight, now: T0 + 2 });
       assert.equal(refused.admitted, false);
-      assert.deepEqual(sent, ['evalsha']);
-      // the server ran it: the last command of this connection was the script
+      assert.deepEqual(sent, ['fcall']);
+      // the server ran it: the last command of this connection was the function
       const row = String(await redis!.client('LIST', 'ID', String(id)));
-      assert.match(row, /cmd=evalsha/);
+      assert.match(row, /cmd=fcall/);
     } finally {
       counted.sendCommand = original;
       own.disconnect();
       await store.close();
+    }
+  });
+
+  it('loads the library again when Redis has lost it (a restart without persistence, FUNCTION FLUSH)', async () => {
+    const store = makeStore(redis!);
+    try {
+      const c = check('g', 'ip=9', 'gcra', { limit: 2, burst: 2 });
+      assert.equal((await store.evaluate({ banKeys: [], checks: [c], escalations: [], now: T0 })).admitted, true);
+      await redis!.function('DELETE', LIMITER_FUNCTION);
+      // the next call finds no function, loads it and is answered as if nothing happened
+      const second = await store.evaluate({ banKeys: [], checks: [c], escalations: [], now: T0 });
+      assert.equal(second.admitted, true);
+      assert.equal(second.results[0]!.remaining, 0);
+      const third = await store.evaluate({ banKeys: [], checks: [c], escalations: [], now: T0 });
+      assert.equal(third.admitted, false, 'the state written before the library was lost still counts');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('falls back to the script when Redis refuses FUNCTION (an ACL, or Redis before 7.0)', async () => {
+    const user = `awtest-${randomUUID().slice(0, 8)}`;
+    const password = randomUUID();
+    // everything but FUNCTION: as a Redis 6 would answer, "unknown command" becomes NOPERM here
+    await redis!.acl('SETUSER', user, 'on', `>${password}`, '~*', '&*', '+@all', '-function');
+    const limited = new Redis({ host: '127.0.0.1', port: 6379, username: user, password });
+    const store = makeStore(limited);
+    try {
+      const c = check('g', 'ip=10', 'gcra', { limit: 1, burst: 1 });
+      assert.equal((await store.evaluate({ banKeys: [], checks: [c], escalations: [], now: T0 })).admitted, true);
+      assert.equal((await store.evaluate({ banKeys: [], checks: [c], escalations: [], now: T0 })).admitted, false);
+    } finally {
+      await store.close();
+      limited.disconnect();
+      await redis!.acl('DELUSER', user);
     }
   });
 
