@@ -244,6 +244,7 @@ function minimalExpected(source: string): PolicyConfig {
     },
     store: { sqlite: join(fixtures, '.apiwarden', 'apiwarden.db'), flushIntervalMs: 1000 },
     accessLog: { target: 'stdout' },
+    discovery: { enabled: true, sampleRate: 0.05, maxBodyBytes: 16384, maxEndpoints: 20000, saveIntervalMs: 10000 },
     rejectMatrixParams: true,
     forwardedHeaders: 'x-forwarded',
     rateLimits: {
@@ -333,6 +334,7 @@ describe('valid policy files', () => {
       },
       store: { sqlite: join(fixtures, 'data', 'apiwarden.db'), flushIntervalMs: 250 },
       accessLog: { target: join(fixtures, 'logs', 'access.log') },
+      discovery: { enabled: true, sampleRate: 0.05, maxBodyBytes: 16384, maxEndpoints: 20000, saveIntervalMs: 10000 },
       rejectMatrixParams: false,
       forwardedHeaders: 'both',
       rateLimits: {

@@ -262,6 +262,7 @@ class Compiler {
     const mode = raw.mode as Mode;
     const limits = asRecord(raw.limits);
     const store = asRecord(raw.store);
+    const discovery = asRecord(raw.discovery);
     const accessLog = isText(raw.accessLog) ? raw.accessLog : 'stdout';
 
     const headersTimeoutMs = this.duration(['limits', 'headersTimeout'], limits.headersTimeout);
@@ -296,6 +297,13 @@ class Compiler {
         flushIntervalMs: this.duration(['store', 'flushInterval'], store.flushInterval),
       },
       accessLog: { target: accessLog === 'stdout' || accessLog === 'off' ? accessLog : this.file(accessLog) },
+      discovery: {
+        enabled: discovery.enabled as boolean,
+        sampleRate: discovery.sampleRate as number,
+        maxBodyBytes: this.size(['discovery', 'maxBodyBytes'], discovery.maxBodyBytes),
+        maxEndpoints: discovery.maxEndpoints as number,
+        saveIntervalMs: this.duration(['discovery', 'saveInterval'], discovery.saveInterval),
+      },
       rejectMatrixParams: raw.rejectMatrixParams as boolean,
       forwardedHeaders: raw.forwardedHeaders as PolicyConfig['forwardedHeaders'],
       rateLimits: parseRateLimits(asRecord(raw.rateLimits), c),

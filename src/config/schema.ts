@@ -414,6 +414,19 @@ export const policySchema = {
       },
     },
     accessLog: { type: 'string', minLength: 1, default: 'stdout', description: "'stdout', 'off' or a file path" },
+    discovery: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        enabled: { type: 'boolean', default: true },
+        // share of requests whose bodies are inspected (shapes, sensitive data classes)
+        sampleRate: { type: 'number', minimum: 0, maximum: 1, default: 0.05 },
+        maxBodyBytes: { ...size, default: '16kb' },
+        maxEndpoints: { type: 'integer', minimum: 1, maximum: 1000000, default: 20000 },
+        saveInterval: { ...duration, default: '10s' },
+      },
+    },
     rateLimits,
     auth,
   },

@@ -85,6 +85,19 @@ export interface StoreConfig {
   flushIntervalMs: number;
 }
 
+export interface DiscoveryConfig {
+  /** keep the endpoint inventory inline */
+  enabled: boolean;
+  /** share of requests whose bodies are inspected, 0..1 */
+  sampleRate: number;
+  /** bytes of each body captured on a sampled request */
+  maxBodyBytes: number;
+  /** endpoints kept; past it, new ones are counted under '(other)' */
+  maxEndpoints: number;
+  /** ms between inventory snapshots written to the store */
+  saveIntervalMs: number;
+}
+
 export interface AccessLogConfig {
   /** 'stdout', 'off', or an absolute file path */
   target: string;
@@ -101,6 +114,7 @@ export interface PolicyConfig {
   limits: LimitsConfig;
   store: StoreConfig;
   accessLog: AccessLogConfig;
+  discovery: DiscoveryConfig;
   /** refuse paths containing ';' (matrix parameters); default true */
   rejectMatrixParams: boolean;
   /** forwarded-for header style sent upstream */

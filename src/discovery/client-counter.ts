@@ -24,6 +24,7 @@ export class ClientCounter {
   }
 
   merge(other: ClientCounter): void {
+    this.#floor = Math.max(this.#floor, other.#floor);
     if (other.#exact !== null) {
       for (const client of other.#exact) this.add(client);
       return;
@@ -32,8 +33,16 @@ export class ClientCounter {
     this.#sketch!.merge(other.#sketch!);
   }
 
+  /** clients counted before a restart, whose identities were not kept: the count never goes below it */
+  #floor = 0;
+
+  setFloor(count: number): void {
+    this.#floor = Math.max(this.#floor, count);
+  }
+
   get count(): number {
-    return this.#exact !== null ? this.#exact.size : this.#sketch!.estimate();
+    const counted = this.#exact !== null ? this.#exact.size : this.#sketch!.estimate();
+    return Math.max(counted, this.#floor);
   }
 
   /** a few clients, for evidence (empty once only the sketch is kept) */

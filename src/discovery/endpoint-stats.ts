@@ -163,7 +163,7 @@ export class EndpointStats {
       lastSeen: this.lastSeen,
       count: this.count,
       statuses: Object.fromEntries(this.statuses),
-      latency: { count: this.latency.count, sumMs: this.latency.sumMs, maxMs: this.latency.maxMs, p95Ms: this.latency.quantile(0.95) },
+      latency: { count: this.latency.count, sumMs: this.latency.sumMs, maxMs: this.latency.maxMs, p95Ms: this.latency.quantile(0.95), buckets: [...this.latency.counts] },
       auth: Object.fromEntries(this.auth),
       query,
       requestContentTypes: Object.fromEntries(this.requestContentTypes),
@@ -174,8 +174,37 @@ export class EndpointStats {
       clients: this.clients.count,
       sampled: this.sampled,
       deprecationHeaders: this.deprecationHeaders,
+      unauthenticatedSuccess: this.unauthenticatedSuccess,
       learned,
     };
+  }
+
+  /**
+   * Counters as a stored record left them (a restart). Everything merges on
+   * from there, except distinct clients, which continue from the stored
+   * count as a floor (the stored sketch is not kept).
+   */
+  static fromRecord(record: InventoryEndpoint): EndpointStats {
+    const stats = new EndpointStats();
+    stats.count = record.count;
+    stats.firstSeen = record.firstSeen > 0 ? record.firstSeen : Number.POSITIVE_INFINITY;
+    stats.lastSeen = record.lastSeen;
+    for (const [k, v] of Object.entries(record.statuses)) stats.statuses.set(k, v);
+    stats.latency.restore(record.latency);
+    for (const [k, v] of Object.entries(record.auth)) if (v !== undefined) stats.auth.set(k as AuthSeen, v);
+    for (const [name, types] of Object.entries(record.query)) stats.query.set(name, new Map(Object.entries(types)));
+    for (const [k, v] of Object.entries(record.requestContentTypes)) stats.requestContentTypes.set(k, v);
+    for (const [k, v] of Object.entries(record.responseContentTypes)) stats.responseContentTypes.set(k, v);
+    stats.requestShape = (record.requestShape as Shape | null) ?? null;
+    for (const [k, v] of Object.entries(record.responseShapes)) stats.responseShapes.set(k, v as Shape);
+    for (const [cls, seen] of Object.entries(record.dataClasses)) {
+      stats.dataClasses.set(cls as DataClass, { request: seen.request, response: seen.response, unauthenticatedResponse: seen.unauthenticatedResponse, paths: [...seen.paths], examples: [...seen.examples] });
+    }
+    stats.clients.setFloor(record.clients);
+    stats.sampled = record.sampled;
+    stats.deprecationHeaders = record.deprecationHeaders;
+    stats.unauthenticatedSuccess = record.unauthenticatedSuccess ?? 0;
+    return stats;
   }
 
   #addQuery(query: string): void {

@@ -158,3 +158,23 @@ describe('LatencyHistogram', () => {
     assert.equal(new LatencyHistogram().quantile(0.95), null);
   });
 });
+
+describe('inventory restore', () => {
+  it('continues from stored records: counts add up, learned templates merge when learned again', () => {
+    const first = createInventory();
+    for (let i = 0; i < 20; i++) first.observe(request({ path: `/users/${crypto.randomUUID()}`, latencyMs: 10 + i }));
+    first.observe(request({ path: '/health' }));
+    const stored = JSON.parse(JSON.stringify(first.endpoints())) as ReturnType<typeof first.endpoints>;
+
+    const second = createInventory();
+    second.restore(stored);
+    assert.deepEqual(second.endpoints().map((e) => [e.template, e.count]).sort(), stored.map((e) => [e.template, e.count]).sort());
+    for (let i = 0; i < 5; i++) second.observe(request({ path: `/users/${crypto.randomUUID()}` }));
+    const users = second.endpoints().filter((e) => e.template.startsWith('/users/'));
+    assert.equal(users.length, 1, users.map((e) => e.template).join(', '));
+    assert.equal(users[0]!.count, 25);
+    assert.equal(users[0]!.latency.count, 25);
+    assert.ok(users[0]!.clients >= 1);
+    assert.ok(users[0]!.learned, 'the evidence is kept');
+  });
+});

@@ -59,6 +59,11 @@ export interface InventoryStats {
 
 export interface Inventory {
   observe(request: ObservedRequest, hint?: ObserveHint): void;
+  /**
+   * Continue from stored records (a restart). A learned template comes back
+   * as it was stored; if the templater learns it again, the two merge.
+   */
+  restore(records: readonly InventoryEndpoint[]): void;
   /** every endpoint, learned templates resolved as the templater knows them now */
   endpoints(): InventoryEndpoint[];
   stats(): InventoryStats;
@@ -93,6 +98,8 @@ export function createInventory(options: InventoryOptions = {}): Inventory {
   let sinceCompaction = 0;
   // deterministic sampling: every 1/sampleRate-th request, evenly
   let sampleCredit = 0;
+  /** the evidence of learned templates as stored, until the templater learns them again */
+  const learnedOnRestore = new Map<string, LearnedTemplate | null>();
 
   function accumulatorFor(key: string, make: () => Omit<Accumulator, 'stats'>): Accumulator {
     let acc = accumulators.get(key);
@@ -114,11 +121,20 @@ export function createInventory(options: InventoryOptions = {}): Inventory {
     const merged = new Map<string, Accumulator>();
     for (const [key, acc] of accumulators) {
       if (acc.witness === null) {
-        merged.set(key, acc);
+        const into = merged.get(key);
+        if (into === undefined) merged.set(key, acc);
+        else into.stats.merge(acc.stats);
         continue;
       }
       const now = templater.match(acc.method, acc.witnessHost, acc.witness);
       const nextKey = learnedKey(now.host, acc.method, now.template);
+      const restored = merged.get(nextKey);
+      if (restored !== undefined && restored.witness === null) {
+        // learned again after a restart: the live accumulator takes the stored counts
+        restored.stats.merge(acc.stats);
+        merged.set(nextKey, { ...restored, witness: acc.witness, witnessHost: acc.witnessHost, host: now.host, template: now.template });
+        continue;
+      }
       const into = merged.get(nextKey);
       if (into === undefined) merged.set(nextKey, { ...acc, host: now.host, template: now.template });
       else into.stats.merge(acc.stats);
@@ -151,6 +167,22 @@ export function createInventory(options: InventoryOptions = {}): Inventory {
   return {
     templater,
 
+    restore(records) {
+      for (const record of records) {
+        const key = record.operationId !== null
+          ? `D\u0000${record.host}\u0000${record.method}\u0000${record.template}`
+          : record.template === OTHER ? `O\u0000${OTHER}` : learnedKey(record.host, record.method, record.template);
+        const stats = EndpointStats.fromRecord(record);
+        const known = accumulators.get(key);
+        if (known !== undefined) {
+          known.stats.merge(stats);
+          continue;
+        }
+        accumulators.set(key, { host: record.host, method: record.method, template: record.template, operationId: record.operationId, witness: null, witnessHost: record.host, stats });
+        learnedOnRestore.set(key, record.learned);
+      }
+    },
+
     observe(request, hint) {
       requests++;
       const method = request.method;
@@ -182,7 +214,8 @@ export function createInventory(options: InventoryOptions = {}): Inventory {
       for (const t of templater.templates()) learnedByKey.set(`${t.host}\u0000${t.template}`, t);
       const out: InventoryEndpoint[] = [];
       for (const acc of accumulators.values()) {
-        const learned = acc.witness === null ? null : learnedByKey.get(`${acc.host}\u0000${acc.template}`) ?? null;
+        const learned = acc.operationId !== null ? null
+          : learnedByKey.get(`${acc.host}\u0000${acc.template}`) ?? learnedOnRestore.get(learnedKey(acc.host, acc.method, acc.template)) ?? null;
         out.push(acc.stats.toRecord(acc, learned));
       }
       out.sort((a, b) => b.count - a.count || compareText(a.template, b.template) || compareText(a.method, b.method));

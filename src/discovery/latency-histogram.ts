@@ -29,6 +29,19 @@ export class LatencyHistogram {
     for (let i = 0; i < BUCKETS; i++) this.counts[i]! += other.counts[i]!;
   }
 
+  /** the state a stored record kept (buckets when it has them, else only count, sum and max) */
+  restore(saved: { count: number; sumMs: number; maxMs: number; p95Ms: number | null; buckets?: readonly number[] }): void {
+    this.count = saved.count;
+    this.sumMs = saved.sumMs;
+    this.maxMs = saved.maxMs;
+    if (saved.buckets !== undefined && saved.buckets.length === BUCKETS) {
+      for (let i = 0; i < BUCKETS; i++) this.counts[i] = saved.buckets[i] ?? 0;
+    } else if (saved.count > 0) {
+      // no histogram: every request at the p95 (or the mean), the best single guess
+      this.counts[bucketOf(saved.p95Ms ?? saved.sumMs / saved.count)] = saved.count;
+    }
+  }
+
   /** the upper bound of the bucket holding the q-quantile (0 < q <= 1), capped at the max seen; null when empty */
   quantile(q: number): number | null {
     if (this.count === 0) return null;

@@ -93,8 +93,8 @@ export interface InventoryEndpoint {
   count: number;
   /** by status class: '2xx' → count ('0' for no response) */
   statuses: Readonly<Record<string, number>>;
-  /** latency in ms: sum and max (mean = sum / count of requests with a latency), and an approximate p95 */
-  latency: { count: number; sumMs: number; maxMs: number; p95Ms: number | null };
+  /** latency in ms: sum and max (mean = sum / count of requests with a latency), an approximate p95, and the histogram it comes from */
+  latency: { count: number; sumMs: number; maxMs: number; p95Ms: number | null; buckets?: readonly number[] };
   /** requests by how they authenticated */
   auth: Readonly<Partial<Record<AuthSeen, number>>>;
   /** query parameter name → value types seen ('integer', 'string', 'boolean', …) with counts */
@@ -112,6 +112,8 @@ export interface InventoryEndpoint {
   sampled: number;
   /** responses that carried Deprecation or Sunset headers */
   deprecationHeaders: number;
+  /** 2xx answers to requests that offered no credential */
+  unauthenticatedSuccess?: number;
   /** the template's evidence when it was learned from traffic (null when it comes from a document) */
   learned: LearnedTemplate | null;
 }

@@ -22,6 +22,7 @@ import { AMBIGUOUS, readPart, type RequestFacts } from '../limiter/request-value
 import type { LimiterRuntime } from '../limiter/runtime.ts';
 import { banKeysOf, refusedByBan, type DeferredCount, type LimitVerdict } from '../limiter/stage.ts';
 import type { RouteMatch } from '../openapi/types.ts';
+import type { DiscoveryTap, ResponseFacts, SampleCapture } from '../discovery/gateway-tap.ts';
 import { BodyMeter } from './body-meter.ts';
 import { classify, type CompiledUpstream, type GatewayPlan } from './plan.ts';
 import { renderProblem, sendProblem } from './problem.ts';
@@ -39,6 +40,8 @@ export interface GatewayOptions {
   checkIntervalMs?: number;
   /** the rate limiter (store, bans, tarpit); none = no limits, no bans */
   limiter?: LimiterRuntime;
+  /** inline discovery: every finished request is counted in the inventory, bodies sampled */
+  discovery?: DiscoveryTap;
 }
 
 export interface Gateway {
@@ -85,6 +88,10 @@ interface Exchange extends Watched {
   auth: AccessOutcome | null;
   /** principal headers for the upstream */
   identity: string[] | null;
+  /** body capture when discovery sampled this request */
+  sample: SampleCapture | null;
+  /** the response headers discovery reads (only with discovery on) */
+  responseFacts: ResponseFacts | null;
 }
 
 /** Where and how a classified request is forwarded. */
@@ -244,6 +251,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       principal: null,
       auth: null,
       identity: null,
+      sample: options.discovery ? options.discovery.startSample() : null,
+      responseFacts: null,
     };
     watched.add(ex);
     res.once('close', () => finish(ex));
@@ -488,6 +497,12 @@ export function createGateway(options: GatewayOptions): Gateway {
       // per call (a DOMException each time), which measured 32 % of throughput
       req.pipe(meter);
       req.once('error', (error) => meter.destroy(error));
+      if (ex.sample) {
+        const capture = ex.sample.request;
+        req.on('data', (chunk: Buffer) => capture.add(chunk));
+      }
+    } else if (buffered !== null && ex.sample) {
+      ex.sample.request.add(buffered);
     }
     const headers = buildUpstreamHeaders(req.rawHeaders, {
       clientIp: ex.peerIp,
@@ -522,7 +537,12 @@ export function createGateway(options: GatewayOptions): Gateway {
           ex.decision = 'forwarded';
           res.writeHead(upstreamRes.statusCode, out);
           const upstreamBody = upstreamRes.body;
-          upstreamBody.on('data', (chunk: Buffer) => {
+          if (options.discovery) ex.responseFacts = responseFactsOf(upstreamRes.headers);
+          const capture = ex.sample?.response;
+          upstreamBody.on('data', capture ? (chunk: Buffer) => {
+            ex.bytesOut += chunk.length;
+            capture.add(chunk);
+          } : (chunk: Buffer) => {
             ex.bytesOut += chunk.length;
           });
           upstreamBody.once('error', () => {
@@ -567,7 +587,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
     const ip = ex.clientIp;
     const rawUrl = req.url ?? '';
-    publish({
+    const event: GatewayEvent = {
       id: randomUUID(),
       time: ex.time,
       clientIp: ip,
@@ -593,7 +613,16 @@ export function createGateway(options: GatewayOptions): Gateway {
       limit: ex.limit,
       principal: ex.principal,
       auth: ex.auth,
-    });
+    };
+    publish(event);
+    if (options.discovery) {
+      try {
+        options.discovery.observe(event, req.headers, ex.sample, ex.responseFacts, peerCertificateOf(req) !== null);
+      } catch (error) {
+        // discovery never fails a request; the inventory is best effort
+        log('warn', 'discovery failed on a request', { error: (error as Error).message });
+      }
+    }
     if (ex.deferred && res.headersSent && ex.decision === 'forwarded') options.limiter?.stage.settle(ex.deferred, res.statusCode, Date.now());
   }
 
@@ -688,6 +717,14 @@ function renderIdentityHeaders(p: Principal): string[] {
   if (p.roles.length > 0) out.push('x-apiwarden-roles', clean(p.roles.join(' ')));
   if (p.plan) out.push('x-apiwarden-plan', clean(p.plan));
   return out;
+}
+
+function responseFactsOf(headers: Record<string, string | string[] | undefined>): ResponseFacts {
+  return {
+    contentType: headerValue(headers['content-type']) ?? null,
+    deprecation: headerValue(headers.deprecation) ?? null,
+    sunset: headerValue(headers.sunset) ?? null,
+  };
 }
 
 function hasBody(req: IncomingMessage): boolean {

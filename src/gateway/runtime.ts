@@ -5,6 +5,7 @@ import { loadPolicy } from '../config/load.ts';
 import type { PolicyConfig } from '../config/types.ts';
 import { createAccessLog } from '../events/access-log.ts';
 import { createEventBus, type EventBus } from '../events/bus.ts';
+import { createDiscoveryRuntime, type DiscoveryRuntime } from '../discovery/runtime.ts';
 import { createEventRecorder, type EventRecorder } from '../store/recorder.ts';
 import { createSqliteStore } from '../store/sqlite.ts';
 import type { Store } from '../store/types.ts';
@@ -37,6 +38,8 @@ export interface GatewayRuntime {
   /** the API key store the apiKey schemes check (same database as the inventory) */
   readonly apiKeys: ApiKeyStore;
   readonly recorder: EventRecorder;
+  /** the endpoint inventory and its saving (null when discovery.enabled is false) */
+  readonly discovery: DiscoveryRuntime | null;
   readonly addresses: readonly AddressInfo[];
   readonly config: PolicyConfig;
   reload(): Promise<ReloadResult>;
@@ -80,7 +83,8 @@ export async function startGatewayRuntime(policy: string | PolicyConfig, options
 
   const log = (level: 'info' | 'warn' | 'error', message: string, detail?: Record<string, unknown>): void => logger[level](detail ?? {}, message);
   const limiter = await createLimiterRuntime(config.rateLimits, log);
-  const gateway = createGateway({ plan, bus, log, limiter });
+  const discovery = config.discovery.enabled ? await createDiscoveryRuntime(config.discovery, store, log) : null;
+  const gateway = createGateway({ plan, bus, log, limiter, ...(discovery ? { discovery: discovery.tap } : {}) });
   const addresses = await gateway.listen();
 
   let reloading: Promise<ReloadResult> | null = null;
@@ -165,6 +169,7 @@ export async function startGatewayRuntime(policy: string | PolicyConfig, options
       await limiter.close();
       await apiKeys.close();
       await recorder.close();
+      await discovery?.close();
       await store.close();
       await accessLog.close();
     })();
@@ -179,6 +184,7 @@ export async function startGatewayRuntime(policy: string | PolicyConfig, options
     limiter,
     apiKeys,
     recorder,
+    discovery,
     addresses,
     get config() {
       return config;

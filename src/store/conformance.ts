@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import type { GatewayEvent } from '../events/types.ts';
+import type { InventoryEndpoint } from '../discovery/types.ts';
 import type { EndpointRecord, Store } from './types.ts';
 
 /**
@@ -316,6 +317,26 @@ export function runStoreConformance(name: string, create: () => Promise<Store> |
         first.total = 1000;
         const [again] = await store.listEndpoints();
         assert.equal(again?.total, 1);
+      }));
+
+    test('keeps the inventory snapshot last saved, busiest first', () =>
+      withStore(async (store) => {
+        assert.deepEqual(await store.listInventory(), []);
+        const endpoint = (template: string, count: number): InventoryEndpoint => ({
+          host: 'api.example.com', method: 'GET', template, operationId: null, firstSeen: T0, lastSeen: T0 + count, count,
+          statuses: { '2xx': count }, latency: { count, sumMs: count, maxMs: 1, p95Ms: 1 }, auth: { none: count }, query: { q: { string: 1 } },
+          requestContentTypes: {}, responseContentTypes: { 'application/json': count }, requestShape: null, responseShapes: { 200: { types: { object: count } } },
+          dataClasses: { phone: { request: 1, response: 2, unauthenticatedResponse: 2, paths: ['response.phone'], examples: ['+1415•••2671'] } },
+          clients: 1, sampled: count, deprecationHeaders: 0, learned: null,
+        });
+        await store.saveInventory([endpoint('/a', 1), endpoint('/b/{id}', 5)]);
+        const saved = await store.listInventory();
+        assert.deepEqual(saved.map((e) => e.template), ['/b/{id}', '/a']);
+        assert.deepEqual(saved[0], endpoint('/b/{id}', 5));
+        // a later snapshot replaces the earlier one: merged-away endpoints go
+        await store.saveInventory([endpoint('/b/{id}', 7)]);
+        assert.deepEqual((await store.listInventory()).map((e) => [e.template, e.count]), [['/b/{id}', 7]]);
+        assert.equal((await store.listInventory({ limit: 0 })).length, 0);
       }));
 
     test('close is idempotent and later calls reject', async () => {

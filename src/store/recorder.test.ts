@@ -36,6 +36,10 @@ function fakeStore(behaviour: (batch: readonly GatewayEvent[], call: number) => 
     async listEndpoints() {
       return [];
     },
+    async saveInventory() {},
+    async listInventory() {
+      return [];
+    },
     async close() {},
   };
   return fake;
@@ -141,6 +145,10 @@ describe('event recorder', () => {
         throw new Error('sync failure');
       },
       async listEndpoints() {
+        return [];
+      },
+      async saveInventory() {},
+      async listInventory() {
         return [];
       },
       async close() {},

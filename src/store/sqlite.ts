@@ -6,7 +6,8 @@ import { ApiwardenError } from '../errors.ts';
 import type { RequestClass } from '../events/types.ts';
 import { aggregateEvents, foldIntoOther } from './aggregate.ts';
 import type { EndpointDelta } from './aggregate.ts';
-import type { EndpointQuery, EndpointRecord, Store } from './types.ts';
+import type { InventoryEndpoint } from '../discovery/types.ts';
+import type { EndpointQuery, EndpointRecord, InventoryQuery, Store } from './types.ts';
 
 export interface SqliteStoreOptions {
   /**
@@ -65,6 +66,25 @@ const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (upstream, host, method, template)
       );
       CREATE INDEX endpoints_unmatched ON endpoints (upstream) WHERE is_unmatched = 1;
+    `,
+  },
+  {
+    version: 2,
+    description: 'discovery inventory snapshot',
+    // One row per endpoint, the whole record as JSON: it is read and written
+    // whole (shapes, data classes and evidence nest), and filtered on the
+    // few columns beside it.
+    sql: `
+      CREATE TABLE inventory (
+        host         TEXT    NOT NULL,
+        method       TEXT    NOT NULL,
+        template     TEXT    NOT NULL,
+        operation_id TEXT,
+        count        INTEGER NOT NULL,
+        last_seen    INTEGER NOT NULL,
+        record       TEXT    NOT NULL,
+        PRIMARY KEY (host, method, template)
+      );
     `,
   },
 ];
@@ -246,6 +266,12 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
   );
   const countUnmatchedStatement = db.prepare('SELECT count(*) AS n FROM endpoints WHERE is_unmatched = 1');
   const listStatement = db.prepare(LIST_SQL);
+  const saveInventoryStatement = db.prepare(`
+    INSERT INTO inventory (host, method, template, operation_id, count, last_seen, record) VALUES (?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (host, method, template) DO UPDATE SET
+      operation_id = excluded.operation_id, count = excluded.count, last_seen = excluded.last_seen, record = excluded.record`);
+  const clearInventoryStatement = db.prepare('DELETE FROM inventory');
+  const listInventoryStatement = db.prepare('SELECT record FROM inventory ORDER BY count DESC, template, method LIMIT ?');
 
   const countUnmatched = (): number => countUnmatchedStatement.get()?.n as number;
   let unmatchedCount = countUnmatched();
@@ -316,6 +342,31 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       }
       const rows = listStatement.all(query.class ?? null, query.upstream ?? null, limit ?? -1);
       return rows.map(toRecord);
+    },
+
+    async saveInventory(endpoints: readonly InventoryEndpoint[]) {
+      assertOpen();
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        // a snapshot: endpoints the inventory merged away must not linger
+        clearInventoryStatement.run();
+        for (const e of endpoints) {
+          saveInventoryStatement.run(e.host, e.method, e.template, e.operationId, e.count, e.lastSeen, JSON.stringify(e));
+        }
+        db.exec('COMMIT');
+      } catch (error) {
+        if (db.isTransaction) db.exec('ROLLBACK');
+        throw new ApiwardenError('STORE_WRITE_FAILED', `cannot save ${endpoints.length} inventory endpoints`, { cause: error });
+      }
+    },
+
+    async listInventory(query: InventoryQuery = {}) {
+      assertOpen();
+      const { limit } = query;
+      if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) {
+        throw new RangeError(`limit must be a non-negative integer, got ${limit}`);
+      }
+      return listInventoryStatement.all(limit ?? -1).map((row) => JSON.parse(row.record as string) as InventoryEndpoint);
     },
 
     async close() {

@@ -1,3 +1,4 @@
+import type { InventoryEndpoint } from '../discovery/types.ts';
 import type { GatewayEvent, RequestClass } from '../events/types.ts';
 
 /** Per-endpoint counters kept by the store. One row per (upstream, host, method, template). */
@@ -29,6 +30,10 @@ export interface EndpointRecord {
   rejected: number;
 }
 
+export interface InventoryQuery {
+  limit?: number;
+}
+
 export interface EndpointQuery {
   class?: RequestClass;
   upstream?: string;
@@ -44,5 +49,9 @@ export interface Store {
   /** apply a batch of events to the endpoint counters (one transaction) */
   recordEvents(events: readonly GatewayEvent[]): Promise<void>;
   listEndpoints(query?: EndpointQuery): Promise<EndpointRecord[]>;
+  /** replace the discovery inventory with this snapshot (one transaction) */
+  saveInventory(endpoints: readonly InventoryEndpoint[]): Promise<void>;
+  /** the inventory as last saved, busiest first */
+  listInventory(query?: InventoryQuery): Promise<InventoryEndpoint[]>;
   close(): Promise<void>;
 }
