@@ -38,6 +38,7 @@ interface ClassAccumulator {
   request: number;
   response: number;
   unauthenticatedResponse: number;
+  unauthenticatedLookup: number;
   paths: string[];
   examples: string[];
 }
@@ -99,7 +100,7 @@ export class EndpointStats {
     request: ObservedRequest,
     auth: AuthSeen | null,
     bodies: { requestJson: unknown; responseJson: unknown },
-    found: { request: SensitiveFindings; response: SensitiveFindings },
+    found: { request: SensitiveFindings; response: SensitiveFindings; lookup: SensitiveFindings },
   ): void {
     this.sampled++;
     if (bodies.requestJson !== undefined) this.requestShape = addSample(this.requestShape ?? emptyShape(), bodies.requestJson);
@@ -112,6 +113,7 @@ export class EndpointStats {
     const isOpenSuccess = auth === 'none' && request.status >= 200 && request.status < 300;
     for (const [cls, finding] of found.request) this.#addClass(cls, finding, 'request', false);
     for (const [cls, finding] of found.response) this.#addClass(cls, finding, 'response', isOpenSuccess);
+    if (isOpenSuccess) for (const [cls, finding] of found.lookup) this.#classOf(cls).unauthenticatedLookup += finding.count;
   }
 
   merge(other: EndpointStats): void {
@@ -137,6 +139,7 @@ export class EndpointStats {
       into.request += acc.request;
       into.response += acc.response;
       into.unauthenticatedResponse += acc.unauthenticatedResponse;
+      into.unauthenticatedLookup += acc.unauthenticatedLookup;
       addCapped(into.paths, acc.paths, MAX_CLASS_PATHS);
       addCapped(into.examples, acc.examples, MAX_CLASS_EXAMPLES);
     }
@@ -150,7 +153,7 @@ export class EndpointStats {
   toRecord(key: { host: string; method: string; template: string; operationId: string | null }, learned: LearnedTemplate | null): InventoryEndpoint {
     const classes: Record<string, DataClassSeen> = {};
     for (const [cls, acc] of this.dataClasses) {
-      classes[cls] = { request: acc.request, response: acc.response, unauthenticatedResponse: acc.unauthenticatedResponse, paths: [...acc.paths], examples: [...acc.examples] };
+      classes[cls] = { request: acc.request, response: acc.response, unauthenticatedResponse: acc.unauthenticatedResponse, unauthenticatedLookup: acc.unauthenticatedLookup, paths: [...acc.paths], examples: [...acc.examples] };
     }
     const query: Record<string, Record<string, number>> = {};
     for (const [name, types] of this.query) query[name] = Object.fromEntries(types);
@@ -198,7 +201,7 @@ export class EndpointStats {
     stats.requestShape = (record.requestShape as Shape | null) ?? null;
     for (const [k, v] of Object.entries(record.responseShapes)) stats.responseShapes.set(k, v as Shape);
     for (const [cls, seen] of Object.entries(record.dataClasses)) {
-      stats.dataClasses.set(cls as DataClass, { request: seen.request, response: seen.response, unauthenticatedResponse: seen.unauthenticatedResponse, paths: [...seen.paths], examples: [...seen.examples] });
+      stats.dataClasses.set(cls as DataClass, { request: seen.request, response: seen.response, unauthenticatedResponse: seen.unauthenticatedResponse, unauthenticatedLookup: seen.unauthenticatedLookup ?? 0, paths: [...seen.paths], examples: [...seen.examples] });
     }
     stats.clients.setFloor(record.clients);
     stats.sampled = record.sampled;
@@ -235,7 +238,7 @@ export class EndpointStats {
 
   #classOf(cls: DataClass): ClassAccumulator {
     let acc = this.dataClasses.get(cls);
-    if (acc === undefined) this.dataClasses.set(cls, acc = { request: 0, response: 0, unauthenticatedResponse: 0, paths: [], examples: [] });
+    if (acc === undefined) this.dataClasses.set(cls, acc = { request: 0, response: 0, unauthenticatedResponse: 0, unauthenticatedLookup: 0, paths: [], examples: [] });
     return acc;
   }
 

@@ -75,6 +75,20 @@ describe('inventory', () => {
     assert.deepEqual(endpoint!.requestContentTypes, { 'application/json': 6 });
   });
 
+  it('counts lookups keyed by personal data in the path that anyone may call', () => {
+    const inventory = createInventory();
+    for (let i = 0; i < 10; i++) {
+      inventory.observe(request({
+        path: `/v2/phones/%2B1415555${1000 + i}/status`, status: i < 3 ? 200 : 404, requestHeaders: {},
+        responseBody: { contentType: 'application/json', text: i < 3 ? '{"exists":true,"accountId":"acc_1","devices":2}' : '{"exists":false}', truncated: false },
+      }));
+    }
+    const [endpoint] = inventory.endpoints();
+    assert.equal(endpoint!.dataClasses.phone?.request, 10);
+    assert.equal(endpoint!.dataClasses.phone?.unauthenticatedLookup, 3, 'only the 2xx answers count');
+    assert.equal(endpoint!.unauthenticatedSuccess, 3);
+  });
+
   it('inspects bodies on the configured share of requests only', () => {
     const inventory = createInventory({ sampleRate: 0.25 });
     for (let i = 0; i < 100; i++) {

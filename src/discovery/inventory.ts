@@ -143,6 +143,7 @@ export function createInventory(options: InventoryOptions = {}): Inventory {
     for (const [key, acc] of merged) accumulators.set(key, acc);
   }
 
+  // only requests with a body sample: path and query alone are not worth a scan per log line
   function shouldSample(request: ObservedRequest): boolean {
     if (request.requestBody === null && request.responseBody === null) return false;
     if (sampleRate >= 1) return true;
@@ -154,14 +155,15 @@ export function createInventory(options: InventoryOptions = {}): Inventory {
 
   function inspect(acc: Accumulator, request: ObservedRequest, auth: AuthSeen | null): void {
     sampled++;
-    const requestFound: SensitiveFindings = new Map();
-    if (request.query !== null && request.query !== '') mergeFindings(requestFound, scanQuery(request.query));
-    mergeFindings(requestFound, scanPath(request.path));
+    // path and query apart: a value there is what the caller looks up by
+    const lookup: SensitiveFindings = scanPath(request.path);
+    if (request.query !== null && request.query !== '') mergeFindings(lookup, scanQuery(request.query));
+    const requestFound: SensitiveFindings = mergeFindings(new Map(), lookup);
     const requestBody = cut(request.requestBody, maxBodyBytes);
     const responseBody = cut(request.responseBody, maxBodyBytes);
     if (requestBody !== null) mergeFindings(requestFound, scanBody(requestBody));
     const responseFound = responseBody !== null ? scanBody(responseBody) : new Map();
-    acc.stats.addSample(request, auth, { requestJson: jsonOf(requestBody), responseJson: jsonOf(responseBody) }, { request: requestFound, response: responseFound });
+    acc.stats.addSample(request, auth, { requestJson: jsonOf(requestBody), responseJson: jsonOf(responseBody) }, { request: requestFound, response: responseFound, lookup });
   }
 
   return {

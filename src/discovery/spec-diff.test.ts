@@ -388,6 +388,27 @@ describe('diffInventory: exposure severities', () => {
     assert.deepEqual(f.evidence.identifiers, ['query msisdn']);
   });
 
+  it('is critical for a lookup by phone number answered without credentials, even when the answer holds no phone', () => {
+    const f = exposed(makeEndpoint({
+      method: 'GET', template: '/phones/{phone}/status', auth: { none: 40 }, statuses: { '2xx': 12, '4xx': 28 },
+      dataClasses: { phone: dataClass({ request: 40, response: 0, unauthenticatedResponse: 0, unauthenticatedLookup: 12 }) },
+    }));
+    assert.equal(f?.severity, 'critical');
+    assert.match(f.title, /answers lookups by phone to unauthenticated callers/);
+    assert.deepEqual(Object.keys(f.evidence.lookups as object), ['phone']);
+  });
+
+  it('does not call a lookup by an IP address an exposure, nor a lookup that needed credentials', () => {
+    assert.equal(exposed(makeEndpoint({
+      method: 'GET', template: '/geo/{ip}', auth: { none: 40 },
+      dataClasses: { ip: dataClass({ request: 40, response: 0, unauthenticatedResponse: 0, unauthenticatedLookup: 40 }) },
+    })), undefined);
+    assert.equal(exposed(makeEndpoint({
+      method: 'GET', template: '/phones/{phone}/status', auth: { bearer: 40 },
+      dataClasses: { phone: dataClass({ request: 40, response: 0, unauthenticatedResponse: 0, unauthenticatedLookup: 0 }) },
+    })), undefined);
+  });
+
   it('is medium for an IP address on a documented endpoint', () => {
     const f = exposed(makeEndpoint({
       method: 'GET', template: '/accounts/{id}', auth: { none: 10 },

@@ -547,7 +547,12 @@ function exposureOf(endpoint: InventoryEndpoint, isDocumented: boolean, operatio
   const exposed = Object.entries(endpoint.dataClasses)
     .filter((entry): entry is [string, DataClassSeen] => entry[1] !== undefined && entry[1].unauthenticatedResponse > 0)
     .sort((a, b) => b[1].unauthenticatedResponse - a[1].unauthenticatedResponse);
-  if (exposed.length === 0) return null;
+  // a lookup keyed by personal data in the path or query, answered 2xx without credentials: an
+  // existence oracle even when the answer holds no such value ("does this number have an account?")
+  const lookups = Object.entries(endpoint.dataClasses)
+    .filter((entry): entry is [string, DataClassSeen] => entry[1] !== undefined && (entry[1].unauthenticatedLookup ?? 0) > 0 && isSevereClass(entry[0]))
+    .map(([cls]) => cls);
+  if (exposed.length === 0) return lookups.length > 0 ? lookupExposureOf(endpoint, isDocumented, operationId, none, lookups) : null;
   const severe = exposed.filter(([cls]) => isSevereClass(cls)).map(([cls]) => cls);
   const identifiers = identifiersOf(endpoint);
   const isEnumerable = identifiers.length > 0;
@@ -590,6 +595,38 @@ function exposureOf(endpoint: InventoryEndpoint, isDocumented: boolean, operatio
         paths: [...seen.paths],
         examples: [...seen.examples],
       }])),
+      exampleRequests: exampleRequests(endpoint),
+    },
+  });
+}
+
+/** The reference breach's shape: callers choose a phone number (or email, …) and learn about its account. */
+function lookupExposureOf(endpoint: InventoryEndpoint, isDocumented: boolean, operationId: string | null, none: number, classes: readonly string[]): Finding {
+  const label = endpointLabel(endpoint);
+  const lookedUp = Object.fromEntries(classes.map((cls) => {
+    const seen = endpoint.dataClasses[cls]!;
+    return [cls, { unauthenticatedLookups: seen.unauthenticatedLookup ?? 0, requests: seen.request, paths: [...seen.paths], examples: [...seen.examples] }];
+  }));
+  return endpointFinding(endpoint, {
+    kind: 'exposure',
+    severity: 'critical',
+    operationId,
+    title: `${label} answers lookups by ${classes.join(', ')} to unauthenticated callers`,
+    detail: [
+      `${none} of ${endpoint.count} requests carried no credentials and ${successes(endpoint)} were answered 2xx;`,
+      `callers put ${classes.join(', ')} values in the path or query and got an answer about them.`,
+      'Anyone can test numbers (or addresses) one by one and learn which have an account: this is the shape of the account-lookup breach that leaked 33 million phone numbers.',
+      isDocumented ? '' : 'The endpoint is not in the documents, so nobody reviewed its access control.',
+      'Require authentication at the gateway (deny by default), limit it per client and per looked-up value (rateLimits with key path.<param>), and check whether it was already enumerated (distinct values per client, miss ratio).',
+    ].filter((s) => s !== '').join(' '),
+    evidence: {
+      ...baseEvidence(endpoint),
+      unauthenticated: none,
+      unauthenticatedShare: share(none, endpoint.count),
+      successful: successes(endpoint),
+      documented: isDocumented,
+      identifiers: identifiersOf(endpoint),
+      lookups: lookedUp,
       exampleRequests: exampleRequests(endpoint),
     },
   });

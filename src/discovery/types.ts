@@ -125,6 +125,12 @@ export interface DataClassSeen {
   response: number;
   /** in answers that were 2xx to requests without credentials */
   unauthenticatedResponse: number;
+  /**
+   * in the path or query of requests answered 2xx without credentials: a
+   * lookup keyed by this value that anyone may call ('does this phone
+   * number have an account?'), even when the answer holds no such value
+   */
+  unauthenticatedLookup?: number;
   /** where in the bodies ('data[].email', 'query.phone'), a few */
   paths: readonly string[];
   /** masked examples ('+1415•••2671'), a few */

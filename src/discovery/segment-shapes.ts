@@ -1,0 +1,512 @@
+/**
+ * The shape of one path segment: is it a word that names a resource
+ * ('customers', 'chat.postMessage', 'v2'), or a value that identifies one
+ * (an integer, a UUID, 'cus_9s6XKzkNRiz8i3', an e-mail address)?
+ *
+ * The path templater (templater.ts) asks this for every segment that is not
+ * already a known static child, so it runs for nearly every identifier in
+ * the traffic. It is one pass over the characters into counters, then a few
+ * tests on the counters: no regular expressions (nothing to backtrack) and no
+ * allocation. The input is the percent-decoded segment.
+ *
+ * Words against random strings (the `isRandom` heuristic). Names people
+ * choose are built from pronounceable parts: camelCase humps are followed by
+ * at least two lower-case letters, digits come in at most one or two short
+ * runs ('oauth2', 'x509', 'ipv4'), and about a third of the letters are
+ * vowels. Generated identifiers (base62, base36, nanoid) scatter digits and
+ * capitals, so a random string of ten or more characters shows several of:
+ * digit and letter runs alternating four or more times, capitals followed by
+ * a single lower-case letter ('aBcD'), a vowel share under 20 %, runs of five
+ * or more consonants. Two of those signals make it random. Below eight
+ * characters there is too little to tell, and the answer is "not random":
+ * calling a word an identifier turns it into a parameter at once, which is
+ * worse than waiting for statistics to do it.
+ */
+
+/** Every shape, by code (the index). */
+export const SEGMENT_SHAPES = [
+  'empty',
+  'integer',
+  'phone',
+  'uuid',
+  'ulid',
+  'hex',
+  'md5',
+  'sha1',
+  'sha256',
+  'base64',
+  'email',
+  'ip',
+  'date',
+  'version',
+  'prefixed-id',
+  'token',
+  'slug',
+  'word',
+  'other',
+] as const;
+
+export type SegmentShape = (typeof SEGMENT_SHAPES)[number];
+
+/** Shape codes, the index of each name in SEGMENT_SHAPES. */
+export const SHAPE = {
+  empty: 0,
+  integer: 1,
+  phone: 2,
+  uuid: 3,
+  ulid: 4,
+  hex: 5,
+  md5: 6,
+  sha1: 7,
+  sha256: 8,
+  base64: 9,
+  email: 10,
+  ip: 11,
+  date: 12,
+  version: 13,
+  prefixedId: 14,
+  token: 15,
+  slug: 16,
+  word: 17,
+  other: 18,
+} as const;
+
+/** Integers with at least this many digits are identifiers on first sight (shorter ones may be versions: '/2/tweets'). */
+export const LONG_INTEGER_DIGITS = 4;
+
+/** The shape of a percent-decoded segment. */
+export function classifySegment(segment: string): SegmentShape {
+  return SEGMENT_SHAPES[shapeCode(segment)] as SegmentShape;
+}
+
+/**
+ * Is a segment of this shape (and length) unmistakably an identifier, so
+ * that it may become a parameter on first sight? Words, slugs, versions,
+ * dates and short integers are not: they need statistics.
+ */
+export function isIdentifierCode(code: number, length: number): boolean {
+  switch (code) {
+    case SHAPE.integer:
+      return length >= LONG_INTEGER_DIGITS;
+    case SHAPE.token:
+      return length >= 10;
+    case SHAPE.phone:
+    case SHAPE.uuid:
+    case SHAPE.ulid:
+    case SHAPE.hex:
+    case SHAPE.md5:
+    case SHAPE.sha1:
+    case SHAPE.sha256:
+    case SHAPE.base64:
+    case SHAPE.email:
+    case SHAPE.ip:
+    case SHAPE.prefixedId:
+      return true;
+    default:
+      return false;
+  }
+}
+
+export function isIdentifierShape(shape: SegmentShape, length: number): boolean {
+  return isIdentifierCode(SEGMENT_SHAPES.indexOf(shape), length);
+}
+
+// ---------------------------------------------------------------------------
+// the scan: counters over s[from, to), kept in module state (no allocation)
+
+let len = 0;
+let digits = 0;
+let lower = 0;
+let upper = 0;
+/** letters outside ASCII ('ü', '東'): letters, but with no vowel statistics */
+let wide = 0;
+let vowels = 0;
+let hexLower = 0; // a-f
+let hexUpper = 0; // A-F
+let dashes = 0;
+let unders = 0;
+let dots = 0;
+let tildes = 0;
+let pluses = 0;
+let slashes = 0;
+let equals = 0;
+let ats = 0;
+let atPos = -1;
+let colons = 0;
+let lastColon = -1;
+let lastSep = -1; // last '-' or '_'
+let others = 0; // anything else: space, '(', ',', '*', …
+let digitRuns = 0;
+/** adjacent digit-letter changes ('a1b2' has 3): separators break them */
+let alternations = 0;
+let longestDigitRun = 0;
+/** a part between separators that is all digits ('load_15', 'my-post-123') */
+let digitOnlyParts = 0;
+let maxConsonants = 0;
+/** capital runs followed by exactly one lower-case letter and then no lower-case letter ('aBcD') */
+let oddCapitals = 0;
+/** equals signs anywhere but at the end (base64 padding is trailing) */
+let innerEquals = 0;
+/** digit runs with a letter on both sides ('bcc41kl') */
+let innerDigitRuns = 0;
+
+const C_DIGIT = 1;
+const C_LOWER = 2;
+const C_UPPER = 3;
+const C_OTHER = 0;
+
+function isVowel(lowerCode: number): boolean {
+  // a e i o u y
+  return lowerCode === 97 || lowerCode === 101 || lowerCode === 105 || lowerCode === 111 || lowerCode === 117 || lowerCode === 121;
+}
+
+// hot path: one pass, counters only
+function scan(s: string, from: number, to: number): void {
+  len = to - from;
+  digits = lower = upper = wide = vowels = hexLower = hexUpper = 0;
+  dashes = unders = dots = tildes = pluses = slashes = equals = ats = colons = others = 0;
+  atPos = lastColon = lastSep = -1;
+  digitRuns = alternations = longestDigitRun = digitOnlyParts = maxConsonants = oddCapitals = innerEquals = innerDigitRuns = 0;
+  let previous = C_OTHER;
+  let beforeDigits = C_OTHER;
+  let digitRun = 0;
+  let consonants = 0;
+  // state of the current part (between separators)
+  let partLength = 0;
+  let partDigits = 0;
+  // capital-run tracking: length of the current capital run, then lower-case letters after it
+  let capitalRun = 0;
+  let lowersAfterCapital = -1;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    let kind = C_OTHER;
+    if (c >= 48 && c <= 57) {
+      kind = C_DIGIT;
+      digits++;
+      digitRun++;
+      if (digitRun > longestDigitRun) longestDigitRun = digitRun;
+      if (previous !== C_DIGIT) {
+        digitRuns++;
+        beforeDigits = previous;
+      }
+      consonants = 0;
+    } else if (c >= 97 && c <= 122) {
+      kind = C_LOWER;
+      lower++;
+      if (c <= 102) hexLower++;
+      if (isVowel(c)) {
+        vowels++;
+        consonants = 0;
+      } else if (++consonants > maxConsonants) maxConsonants = consonants;
+    } else if (c >= 65 && c <= 90) {
+      kind = C_UPPER;
+      upper++;
+      if (c <= 70) hexUpper++;
+      // a capital starts a new camelCase part, and acronyms ('HTTPS') are not pronounced:
+      // consonant runs count from the capital on
+      if (isVowel(c + 32)) {
+        vowels++;
+        consonants = 0;
+      } else consonants = 1;
+    } else if (c > 127) {
+      kind = C_LOWER;
+      wide++;
+      consonants = 0;
+    } else {
+      consonants = 0;
+      if (c === 45 || c === 95) {
+        if (c === 45) dashes++;
+        else unders++;
+        lastSep = i;
+      } else if (c === 46) dots++;
+      else if (c === 126) tildes++;
+      else if (c === 43) pluses++;
+      else if (c === 47) slashes++;
+      else if (c === 61) {
+        equals++;
+        if (i < to - 2 || (i === to - 2 && s.charCodeAt(to - 1) !== 61)) innerEquals++;
+      } else if (c === 64) {
+        ats++;
+        atPos = i - from;
+      } else if (c === 58) {
+        colons++;
+        lastColon = i - from;
+      } else others++;
+    }
+    if ((kind === C_DIGIT && (previous === C_LOWER || previous === C_UPPER)) || (previous === C_DIGIT && (kind === C_LOWER || kind === C_UPPER))) {
+      alternations++;
+      // a digit run between letters, not before a camelCase hump ('oauth2Token' is a name)
+      if (kind === C_LOWER && (beforeDigits === C_LOWER || beforeDigits === C_UPPER)) innerDigitRuns++;
+    }
+    if (kind !== C_DIGIT) digitRun = 0;
+    // capitals: 'aBcD' has a capital followed by one lower-case letter, then a non-lower-case
+    if (kind === C_UPPER) {
+      if (lowersAfterCapital === 1) oddCapitals++;
+      if (previous !== C_UPPER) capitalRun = 0;
+      capitalRun++;
+      lowersAfterCapital = 0;
+    } else if (kind === C_LOWER && c <= 127) {
+      if (lowersAfterCapital >= 0) lowersAfterCapital++;
+    } else {
+      if (lowersAfterCapital === 1 && capitalRun >= 1) oddCapitals++;
+      lowersAfterCapital = -1;
+    }
+    if (kind === C_OTHER) {
+      if (partLength > 0 && partDigits === partLength) digitOnlyParts++;
+      partLength = partDigits = 0;
+    } else {
+      partLength++;
+      if (kind === C_DIGIT) partDigits++;
+    }
+    previous = kind;
+  }
+  if (partLength > 0 && partDigits === partLength && partLength < len) digitOnlyParts++;
+  if (lowersAfterCapital === 1 && upper + lower > 2) oddCapitals++;
+}
+
+/** letters and digits only */
+function isAlnumOnly(): boolean {
+  return digits + lower + upper === len;
+}
+
+/** see the file comment: two signals of randomness make a generated identifier */
+function isRandom(): boolean {
+  const letters = lower + upper;
+  const alnum = letters + digits;
+  if (alnum < 8) return false;
+  let score = 0;
+  if (alternations >= 4) score += 2;
+  else if (alternations === 3) score += 1;
+  // digits inside a run of letters ('bcc41kludub'): names put them at the end ('oauth2', 'ipv4')
+  if (innerDigitRuns > 0) score += 1;
+  // digits, several capitals and lower case all at once
+  if (digits > 0 && lower > 0 && letters >= 6 && (upper >= 3 || (upper > 0 && oddCapitals > 0))) score += 1;
+  if (upper > 0 && lower > 0) {
+    if (oddCapitals >= 2) score += 2;
+    else if (oddCapitals === 1) score += 1;
+    // many capitals that are not a leading capital or an acronym: 'xKqPzR'
+    if (upper * 3 > letters && upper < letters - 1 && letters >= 8) score += 1;
+  }
+  // few vowels and long consonant runs: 'xqzvkjwmtp'; one signal only, as
+  // English has words like 'strengths' that show both
+  if (letters >= 8 && (vowels * 5 < letters || maxConsonants >= 5)) score += 1;
+  return score >= 2;
+}
+
+function isHexDigit(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+}
+
+function digitsAt(s: string, from: number, count: number): number {
+  let value = 0;
+  for (let i = from; i < from + count; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return -1;
+    value = value * 10 + (c - 48);
+  }
+  return value;
+}
+
+function isValidYmd(year: number, month: number, day: number): boolean {
+  return year >= 1900 && year <= 2199 && month >= 1 && month <= 12 && (day === -2 || (day >= 1 && day <= 31));
+}
+
+/** 'YYYY-MM-DD', 'YYYY-MM', and ISO date-times starting with a date */
+function isDashedDate(s: string): boolean {
+  if (s.length < 7 || s.charCodeAt(4) !== 45) return false;
+  const year = digitsAt(s, 0, 4);
+  const month = digitsAt(s, 5, 2);
+  if (year < 0 || month < 0) return false;
+  if (s.length === 7) return isValidYmd(year, month, -2);
+  if (s.length < 10 || s.charCodeAt(7) !== 45) return false;
+  const day = digitsAt(s, 8, 2);
+  if (day < 0 || !isValidYmd(year, month, day)) return false;
+  if (s.length === 10) return true;
+  const t = s.charCodeAt(10);
+  // '2021-06-01T12:00:00Z', '2021-06-01 12:00'
+  return (t === 84 || t === 32) && s.length >= 13 && digitsAt(s, 11, 2) >= 0;
+}
+
+/** 'v1', 'V2', 'v2.1', 'v1beta1', 'v3alpha', '1.0', '2.0.1' */
+function isVersion(s: string): boolean {
+  let i = 0;
+  const first = s.charCodeAt(0);
+  const prefixed = first === 118 || first === 86;
+  if (prefixed) i = 1;
+  // numbers separated by single dots
+  let groups = 0;
+  while (i < s.length) {
+    const start = i;
+    while (i < s.length && s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57) i++;
+    if (i === start || i - start > 4) return false;
+    groups++;
+    if (i < s.length && s.charCodeAt(i) === 46) {
+      i++;
+      continue;
+    }
+    break;
+  }
+  if (groups === 0) return false;
+  if (!prefixed && groups < 2) return false;
+  if (i === s.length) return true;
+  // a pre-release word: 'beta', 'alpha1', 'rc2' (only after the 'v' form: '1.0rc' is rare and ambiguous)
+  if (!prefixed) return false;
+  const wordStart = i;
+  while (i < s.length && s.charCodeAt(i) >= 97 && s.charCodeAt(i) <= 122) i++;
+  if (i - wordStart < 1 || i - wordStart > 5) return false;
+  const digitStart = i;
+  while (i < s.length && s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57) i++;
+  return i === s.length && i - digitStart <= 3;
+}
+
+/** four dotted decimal octets, or an IPv6 literal (hex groups and colons, at least two colons) */
+function isIp(s: string): boolean {
+  if (dots === 3 && digits + 3 === len) {
+    let octet = 0;
+    let width = 0;
+    for (let i = 0; i <= s.length; i++) {
+      const c = i < s.length ? s.charCodeAt(i) : 46;
+      if (c === 46) {
+        if (width === 0 || width > 3 || octet > 255) return false;
+        octet = width = 0;
+      } else {
+        octet = octet * 10 + (c - 48);
+        width++;
+      }
+    }
+    return true;
+  }
+  if (colons >= 2 && len >= 3) {
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c !== 58 && c !== 46 && !isHexDigit(c)) return false;
+    }
+    return true;
+  }
+  return false;
+}
+
+function isUuid(s: string): boolean {
+  for (let i = 0; i < 36; i++) {
+    const c = s.charCodeAt(i);
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (c !== 45) return false;
+    } else if (!isHexDigit(c)) return false;
+  }
+  return true;
+}
+
+/** Crockford base32 (no I, L, O, U), one case, first character 0-7 (48 bits of time) */
+function isUlid(s: string): boolean {
+  if (s.charCodeAt(0) < 48 || s.charCodeAt(0) > 55) return false;
+  if (digits === 0 || (upper > 0 && lower > 0) || !isAlnumOnly()) return false;
+  for (let i = 0; i < 26; i++) {
+    const c = s.charCodeAt(i) | 32;
+    if (c === 105 || c === 108 || c === 111 || c === 117) return false;
+  }
+  return true;
+}
+
+const EXTENSIONS = new Set([
+  'json', 'xml', 'csv', 'tsv', 'txt', 'html', 'htm', 'yaml', 'yml', 'pdf', 'png', 'jpg', 'jpeg', 'gif', 'svg', 'webp',
+  'ico', 'zip', 'gz', 'tgz', 'tar', 'md', 'atom', 'rss', 'ics', 'vcf', 'js', 'css', 'map', 'mp3', 'mp4', 'wav', 'ogg',
+  'webm', 'xlsx', 'xls', 'docx', 'doc', 'bin', 'log', 'sig', 'asc', 'pem', 'crt', 'der', 'jsonl', 'ndjson', 'geojson',
+  'diff', 'patch', 'raw', 'jwt', 'jwk', 'p12', 'proto', 'avro', 'parquet', 'wasm', 'dmg', 'exe', 'apk', 'ipa', 'epub',
+]);
+
+/**
+ * Where a file extension starts ('123.json' → 3), or -1: the last dot, not
+ * first, followed by a known extension. Lets the templater keep '{id}.json'
+ * apart from '{id}'.
+ */
+export function extensionStart(segment: string): number {
+  const dot = segment.lastIndexOf('.');
+  if (dot <= 0 || segment.length - dot - 1 > 7 || segment.length - dot < 2) return -1;
+  return EXTENSIONS.has(segment.slice(dot + 1).toLowerCase()) ? dot : -1;
+}
+
+/** Is this a known file extension (without the dot)? */
+export function isFileExtension(extension: string): boolean {
+  return EXTENSIONS.has(extension.toLowerCase());
+}
+
+/**
+ * `prefix_random` identifiers: 'cus_9s6XKzkNRiz8i3', 'sk_test_4eC39HqLyj…',
+ * 'i-0abcd1234ef567890', 'order-10042'. The prefix is lower-case letters
+ * (with inner separators), the rest after the last separator is random, hex
+ * with digits, or at least four digits.
+ */
+function isPrefixedId(s: string): boolean {
+  const sep = lastSep;
+  if (sep <= 0 || sep > 24 || sep >= s.length - 4) return false;
+  const head = s.charCodeAt(0);
+  if (head < 97 || head > 122) return false;
+  for (let i = 1; i < sep; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 97 && c <= 122) || c === 95 || c === 45)) return false;
+  }
+  scan(s, sep + 1, s.length);
+  if (!isAlnumOnly()) return false;
+  if (digits === len) return len >= 4;
+  if (len < 8) return false;
+  if (digits > 0 && ((lower > 0 && upper === 0 && hexLower === lower) || (upper > 0 && lower === 0 && hexUpper === upper))) return true;
+  return isRandom();
+}
+
+// hot path: called for every segment that is not a known static child
+/** The shape code (index into SEGMENT_SHAPES) of a percent-decoded segment. */
+export function shapeCode(s: string): number {
+  const length = s.length;
+  if (length === 0) return SHAPE.empty;
+  scan(s, 0, length);
+  const letters = lower + upper;
+  if (digits === length) {
+    if (length === 8 && isValidYmd(digitsAt(s, 0, 4), digitsAt(s, 4, 2), digitsAt(s, 6, 2))) return SHAPE.date;
+    return SHAPE.integer;
+  }
+  if (s.charCodeAt(0) === 43 && digits >= 7 && digits <= 15 && letters === 0 && ats === 0) return SHAPE.phone;
+  if (ats === 1 && atPos > 0 && others === 0 && dots > 0 && s.indexOf('.', atPos + 2) > 0) return SHAPE.email;
+  if (length === 36 && dashes === 4 && isUuid(s)) return SHAPE.uuid;
+  if (length === 26 && isUlid(s)) return SHAPE.ulid;
+  if (digits > 0 && letters > 0 && digits + letters === length) {
+    const isHex = (lower > 0 && upper === 0 && hexLower === lower) || (upper > 0 && lower === 0 && hexUpper === upper);
+    if (isHex) {
+      if (length === 32) return SHAPE.md5;
+      if (length === 40) return SHAPE.sha1;
+      if (length === 64) return SHAPE.sha256;
+      if (length >= 8) return SHAPE.hex;
+    }
+  }
+  if ((dots === 3 || colons >= 2) && isIp(s)) return SHAPE.ip;
+  if (digits >= 4 && dashes >= 1 && isDashedDate(s)) return SHAPE.date;
+  if (digits > 0 && (dots > 0 || s.charCodeAt(0) === 118 || s.charCodeAt(0) === 86) && isVersion(s)) return SHAPE.version;
+  // 'sha256:ab12…' (a digest with its algorithm)
+  if (colons === 1 && lastColon > 0 && lastColon < 12 && length - lastColon > 32) {
+    let hex = true;
+    for (let i = lastColon + 1; i < length && hex; i++) hex = isHexDigit(s.charCodeAt(i));
+    if (hex) return SHAPE.prefixedId;
+  }
+  if (others > 0 || ats > 0 || colons > 0) return SHAPE.other;
+  const separated = dashes + unders > 0;
+  const isBase64Chars = dots === 0 && tildes === 0;
+  const hasBase64Marks = pluses + slashes + equals > 0;
+  if (hasBase64Marks) {
+    if (isBase64Chars && length >= 16 && innerEquals === 0 && digits > 0 && letters > 0) return SHAPE.base64;
+    return SHAPE.other;
+  }
+  // the counters of the whole segment are needed below; isPrefixedId rescans the tail
+  const wholeRandom = isRandom();
+  const wholeDigitOnlyParts = digitOnlyParts;
+  const wholeLongestDigitRun = longestDigitRun;
+  const wholeDigitRuns = digitRuns;
+  if (separated && lastSep > 0) {
+    if (isPrefixedId(s)) return SHAPE.prefixedId;
+    scan(s, 0, length);
+  }
+  if (separated && isBase64Chars && length >= 16 && wholeRandom) return SHAPE.base64;
+  if (!separated && dots === 0 && tildes === 0 && wholeRandom) return SHAPE.token;
+  if (letters + wide === 0) return SHAPE.other;
+  if (wholeDigitOnlyParts > 0 || wholeLongestDigitRun >= 4) return SHAPE.slug;
+  if (wholeDigitRuns > 2 || wholeRandom) return SHAPE.other;
+  return SHAPE.word;
+}
