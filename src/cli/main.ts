@@ -4,6 +4,7 @@ import { ApiwardenError } from '../errors.ts';
 import { hashPassword } from '../auth/password-hash.ts';
 import { registerAuditCommand } from './audit-command.ts';
 import { registerBansCommand } from './bans-command.ts';
+import { registerDiscoverCommand } from './discover-command.ts';
 import { registerKeysCommand } from './keys-command.ts';
 import { runCheck } from './check.ts';
 import { runDemo } from './demo-command.ts';
@@ -77,6 +78,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
   registerAuditCommand(program, { io, setExitCode: setExit });
   registerKeysCommand(program, io, setExit);
   registerBansCommand(program, io, setExit);
+  registerDiscoverCommand(program, io, setExit);
 
   program
     .command('hash-password')

@@ -78,7 +78,8 @@ describe('filterFindings and countBySeverity', () => {
 
 describe('renderText', () => {
   it('gives one line per finding, with control and bidi characters escaped', () => {
-    const lines = renderText([finding({ kind: 'shadow', severity: 'high', template: HOSTILE, evidence: { requests: 3 } })]);
+    // the title names the endpoint (spec-diff writes it so): the line shows the title, escaped
+    const lines = renderText([finding({ kind: 'shadow', severity: 'high', template: HOSTILE, title: `GET ${HOSTILE} is served but not documented`, evidence: { requests: 3 } })]);
     assert.equal(lines.length, 1);
     assert.match(lines[0]!, /^HIGH {5}shadow {3}GET \/v2\//);
     assert.match(lines[0]!, /\(3 requests\)/);

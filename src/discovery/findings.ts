@@ -197,7 +197,8 @@ export function renderText(findings: readonly Finding[], options: TextOptions = 
   for (const f of findings) {
     const requests = requestsOf(f);
     const count = requests > 0 ? ` (${requests} request${requests === 1 ? '' : 's'})` : '';
-    lines.push(`${SEVERITY_OR_UNKNOWN(f.severity).toUpperCase().padEnd(8)} ${escapeUnsafe(f.kind).padEnd(8)} ${escapeUnsafe(f.method)} ${escapeUnsafe(endpointOf(f))} - ${escapeUnsafe(f.title)}${count} [${escapeUnsafe(f.id)}]`);
+    // the title names the endpoint already
+    lines.push(`${SEVERITY_OR_UNKNOWN(f.severity).toUpperCase().padEnd(8)} ${escapeUnsafe(f.kind).padEnd(8)} ${escapeUnsafe(f.title)}${count} [${escapeUnsafe(f.id)}]`);
     if (options.isVerbose) {
       lines.push(`    ${escapeUnsafe(f.detail)}`);
       // JSON.stringify already escapes C0 controls inside strings; escapeUnsafe catches C1 and bidi.
