@@ -1,4 +1,4 @@
-import { curlLines, printInventory, runTour, startDemo } from '../demo/demo.ts';
+import { curlLines, printFindings, printInventory, runTour, startDemo } from '../demo/demo.ts';
 import type { Io } from './main.ts';
 
 /** `apiwarden demo`: the incident, reproduced on loopback, with the gateway in front. */
@@ -18,6 +18,7 @@ export async function runDemo(opts: { port: number; mode: string; exit: boolean 
   io.out('\nA guided tour: each request goes through the gateway.');
   await runTour(demo, io.out);
   await printInventory(demo, io.out);
+  await printFindings(demo, io.out);
   if (opts.exit) {
     await demo.close();
     return 0;

@@ -5,6 +5,7 @@ import { hashPassword } from '../auth/password-hash.ts';
 import { registerAuditCommand } from './audit-command.ts';
 import { registerBansCommand } from './bans-command.ts';
 import { registerDiscoverCommand } from './discover-command.ts';
+import { registerFindingsCommand } from './findings-command.ts';
 import { registerKeysCommand } from './keys-command.ts';
 import { runCheck } from './check.ts';
 import { runDemo } from './demo-command.ts';
@@ -79,6 +80,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
   registerKeysCommand(program, io, setExit);
   registerBansCommand(program, io, setExit);
   registerDiscoverCommand(program, io, setExit);
+  registerFindingsCommand(program, io, setExit);
 
   program
     .command('hash-password')

@@ -5,6 +5,10 @@ import { loadPolicy } from '../config/load.ts';
 import type { PolicyConfig } from '../config/types.ts';
 import type { GatewayEvent } from '../events/types.ts';
 import { formatInventory } from '../cli/inventory-format.ts';
+import { filterFindings, renderText } from '../discovery/findings.ts';
+import { diffInventory } from '../discovery/spec-diff.ts';
+import { loadDocument } from '../openapi/load.ts';
+import { loadOperationDetails, type OperationDetails } from '../openapi/responses.ts';
 import { startGatewayRuntime, type GatewayRuntime } from '../gateway/runtime.ts';
 import { DEMO, startDemoUpstream, type DemoUpstream } from './upstream.ts';
 
@@ -34,6 +38,8 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   const bearer = policy.auth.schemes.bearerAuth;
   if (bearer?.kind === 'jwt') policy.auth.schemes.bearerAuth = { ...bearer, jwksUri: upstream.jwksUri };
   if (options.mode) policy.mode = options.mode;
+  // a demo's handful of requests: inspect every body, so the findings show at once
+  policy.discovery = { ...policy.discovery, sampleRate: 1 };
   // the demo prints its own story; only problems go to the operational log
   const logger = pino({ base: null, level: 'warn' }, pino.destination(2));
   const runtime = await startGatewayRuntime(policy, { watchFiles: false, handleSignals: false, logger });
@@ -122,6 +128,22 @@ export async function printInventory(demo: RunningDemo, out: (line: string) => v
   await demo.runtime.recorder.flush();
   out('\nInventory recorded by the gateway:\n');
   out(formatInventory(await demo.runtime.store.listEndpoints()));
+}
+
+/** What the inventory shows against the documents, most severe first (the medium and above). */
+export async function printFindings(demo: RunningDemo, out: (line: string) => void): Promise<void> {
+  const discovery = demo.runtime.discovery;
+  if (!discovery) return;
+  const config = demo.runtime.config;
+  const files = [...new Set(config.upstreams.flatMap((u) => u.openapi))];
+  const current = await Promise.all(files.map((f) => loadDocument(f)));
+  const details = new Map<string, OperationDetails>();
+  for (const f of files) for (const [k, v] of await loadOperationDetails(f)) details.set(k, v);
+  const retiredPrefixes = config.upstreams.flatMap((u) => u.retired.map((r) => r.prefix));
+  const findings = filterFindings(diffInventory(discovery.inventory.endpoints(), { current, details }, { retiredPrefixes }), { minSeverity: 'medium' });
+  out('\nDiscovery: what the traffic shows against the documents (apiwarden findings -c <policy>):\n');
+  if (findings.length === 0) out('  no finding of medium severity or above');
+  for (const line of renderText(findings)) out(`  ${line}`);
 }
 
 export function curlLines(gatewayUrl: string, token: string): string[] {

@@ -107,6 +107,11 @@ auth:
     } finally {
       await store.close();
     }
+    // `apiwarden findings` reads the same snapshot against the policy's documents
+    const out: string[] = [];
+    const code = await main(['node', 'apiwarden', 'findings', '-c', gw.file, '--fail-on', 'critical', '--min-severity', 'high'], { out: (l) => out.push(l), err: () => {} });
+    assert.equal(code, 1);
+    assert.match(out.join("\n"), /CRITICAL exposure +GET (127\.0\.0\.1(:[0-9]+)?)?\/v2\/phones\/\{[A-Za-z]+\}\/status answers lookups by phone/);
   });
 });
 
