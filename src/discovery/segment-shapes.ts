@@ -112,43 +112,45 @@ export function isIdentifierShape(shape: SegmentShape, length: number): boolean 
 }
 
 // ---------------------------------------------------------------------------
-// the scan: counters over s[from, to), kept in module state (no allocation)
+// the scan: counters over s[from, to), kept in one reused object (no allocation)
 
-let len = 0;
-let digits = 0;
-let lower = 0;
-let upper = 0;
-/** letters outside ASCII ('ü', '東'): letters, but with no vowel statistics */
-let wide = 0;
-let vowels = 0;
-let hexLower = 0; // a-f
-let hexUpper = 0; // A-F
-let dashes = 0;
-let unders = 0;
-let dots = 0;
-let tildes = 0;
-let pluses = 0;
-let slashes = 0;
-let equals = 0;
-let ats = 0;
-let atPos = -1;
-let colons = 0;
-let lastColon = -1;
-let lastSep = -1; // last '-' or '_'
-let others = 0; // anything else: space, '(', ',', '*', …
-let digitRuns = 0;
-/** adjacent digit-letter changes ('a1b2' has 3): separators break them */
-let alternations = 0;
-let longestDigitRun = 0;
-/** a part between separators that is all digits ('load_15', 'my-post-123') */
-let digitOnlyParts = 0;
-let maxConsonants = 0;
-/** capital runs followed by exactly one lower-case letter and then no lower-case letter ('aBcD') */
-let oddCapitals = 0;
-/** equals signs anywhere but at the end (base64 padding is trailing) */
-let innerEquals = 0;
-/** digit runs with a letter on both sides ('bcc41kl') */
-let innerDigitRuns = 0;
+const stats = {
+  len: 0,
+  digits: 0,
+  lower: 0,
+  upper: 0,
+  /** letters outside ASCII ('ü', '東'): letters, but with no vowel statistics */
+  wide: 0,
+  vowels: 0,
+  hexLower: 0, // a-f
+  hexUpper: 0, // A-F
+  dashes: 0,
+  unders: 0,
+  dots: 0,
+  tildes: 0,
+  pluses: 0,
+  slashes: 0,
+  equals: 0,
+  ats: 0,
+  atPos: -1,
+  colons: 0,
+  lastColon: -1,
+  lastSep: -1, // last '-' or '_'
+  others: 0, // anything else: space, '(', ',', '*', …
+  digitRuns: 0,
+  /** adjacent digit-letter changes ('a1b2' has 3): separators break them */
+  alternations: 0,
+  longestDigitRun: 0,
+  /** a part between separators that is all digits ('load_15', 'my-post-123') */
+  digitOnlyParts: 0,
+  maxConsonants: 0,
+  /** capital runs followed by exactly one lower-case letter and then no lower-case letter ('aBcD') */
+  oddCapitals: 0,
+  /** equals signs anywhere but at the end (base64 padding is trailing) */
+  innerEquals: 0,
+  /** digit runs with a letter on both sides ('bcc41kl') */
+  innerDigitRuns: 0,
+};
 
 const C_DIGIT = 1;
 const C_LOWER = 2;
@@ -162,11 +164,36 @@ function isVowel(lowerCode: number): boolean {
 
 // hot path: one pass, counters only
 function scan(s: string, from: number, to: number): void {
-  len = to - from;
-  digits = lower = upper = wide = vowels = hexLower = hexUpper = 0;
-  dashes = unders = dots = tildes = pluses = slashes = equals = ats = colons = others = 0;
-  atPos = lastColon = lastSep = -1;
-  digitRuns = alternations = longestDigitRun = digitOnlyParts = maxConsonants = oddCapitals = innerEquals = innerDigitRuns = 0;
+  // counters in locals while scanning, published to `stats` at the end
+  const len = to - from;
+  let digits = 0,
+    lower = 0,
+    upper = 0,
+    wide = 0,
+    vowels = 0,
+    hexLower = 0,
+    hexUpper = 0,
+    dashes = 0,
+    unders = 0,
+    dots = 0,
+    tildes = 0,
+    pluses = 0,
+    slashes = 0,
+    equals = 0,
+    ats = 0,
+    atPos = -1,
+    colons = 0,
+    lastColon = -1,
+    lastSep = -1,
+    others = 0,
+    digitRuns = 0,
+    alternations = 0,
+    longestDigitRun = 0,
+    digitOnlyParts = 0,
+    maxConsonants = 0,
+    oddCapitals = 0,
+    innerEquals = 0,
+    innerDigitRuns = 0;
   let previous = C_OTHER;
   let beforeDigits = C_OTHER;
   let digitRun = 0;
@@ -262,34 +289,63 @@ function scan(s: string, from: number, to: number): void {
   }
   if (partLength > 0 && partDigits === partLength && partLength < len) digitOnlyParts++;
   if (lowersAfterCapital === 1 && upper + lower > 2) oddCapitals++;
+  stats.len = len;
+  stats.digits = digits;
+  stats.lower = lower;
+  stats.upper = upper;
+  stats.wide = wide;
+  stats.vowels = vowels;
+  stats.hexLower = hexLower;
+  stats.hexUpper = hexUpper;
+  stats.dashes = dashes;
+  stats.unders = unders;
+  stats.dots = dots;
+  stats.tildes = tildes;
+  stats.pluses = pluses;
+  stats.slashes = slashes;
+  stats.equals = equals;
+  stats.ats = ats;
+  stats.atPos = atPos;
+  stats.colons = colons;
+  stats.lastColon = lastColon;
+  stats.lastSep = lastSep;
+  stats.others = others;
+  stats.digitRuns = digitRuns;
+  stats.alternations = alternations;
+  stats.longestDigitRun = longestDigitRun;
+  stats.digitOnlyParts = digitOnlyParts;
+  stats.maxConsonants = maxConsonants;
+  stats.oddCapitals = oddCapitals;
+  stats.innerEquals = innerEquals;
+  stats.innerDigitRuns = innerDigitRuns;
 }
 
 /** letters and digits only */
 function isAlnumOnly(): boolean {
-  return digits + lower + upper === len;
+  return stats.digits + stats.lower + stats.upper === stats.len;
 }
 
 /** see the file comment: two signals of randomness make a generated identifier */
 function isRandom(): boolean {
-  const letters = lower + upper;
-  const alnum = letters + digits;
+  const letters = stats.lower + stats.upper;
+  const alnum = letters + stats.digits;
   if (alnum < 8) return false;
   let score = 0;
-  if (alternations >= 4) score += 2;
-  else if (alternations === 3) score += 1;
+  if (stats.alternations >= 4) score += 2;
+  else if (stats.alternations === 3) score += 1;
   // digits inside a run of letters ('bcc41kludub'): names put them at the end ('oauth2', 'ipv4')
-  if (innerDigitRuns > 0) score += 1;
+  if (stats.innerDigitRuns > 0) score += 1;
   // digits, several capitals and lower case all at once
-  if (digits > 0 && lower > 0 && letters >= 6 && (upper >= 3 || (upper > 0 && oddCapitals > 0))) score += 1;
-  if (upper > 0 && lower > 0) {
-    if (oddCapitals >= 2) score += 2;
-    else if (oddCapitals === 1) score += 1;
+  if (stats.digits > 0 && stats.lower > 0 && letters >= 6 && (stats.upper >= 3 || (stats.upper > 0 && stats.oddCapitals > 0))) score += 1;
+  if (stats.upper > 0 && stats.lower > 0) {
+    if (stats.oddCapitals >= 2) score += 2;
+    else if (stats.oddCapitals === 1) score += 1;
     // many capitals that are not a leading capital or an acronym: 'xKqPzR'
-    if (upper * 3 > letters && upper < letters - 1 && letters >= 8) score += 1;
+    if (stats.upper * 3 > letters && stats.upper < letters - 1 && letters >= 8) score += 1;
   }
   // few vowels and long consonant runs: 'xqzvkjwmtp'; one signal only, as
   // English has words like 'strengths' that show both
-  if (letters >= 8 && (vowels * 5 < letters || maxConsonants >= 5)) score += 1;
+  if (letters >= 8 && (stats.vowels * 5 < letters || stats.maxConsonants >= 5)) score += 1;
   return score >= 2;
 }
 
@@ -361,7 +417,7 @@ function isVersion(s: string): boolean {
 
 /** four dotted decimal octets, or an IPv6 literal (hex groups and colons, at least two colons) */
 function isIp(s: string): boolean {
-  if (dots === 3 && digits + 3 === len) {
+  if (stats.dots === 3 && stats.digits + 3 === stats.len) {
     let octet = 0;
     let width = 0;
     for (let i = 0; i <= s.length; i++) {
@@ -376,7 +432,7 @@ function isIp(s: string): boolean {
     }
     return true;
   }
-  if (colons >= 2 && len >= 3) {
+  if (stats.colons >= 2 && stats.len >= 3) {
     for (let i = 0; i < s.length; i++) {
       const c = s.charCodeAt(i);
       if (c !== 58 && c !== 46 && !isHexDigit(c)) return false;
@@ -399,7 +455,7 @@ function isUuid(s: string): boolean {
 /** Crockford base32 (no I, L, O, U), one case, first character 0-7 (48 bits of time) */
 function isUlid(s: string): boolean {
   if (s.charCodeAt(0) < 48 || s.charCodeAt(0) > 55) return false;
-  if (digits === 0 || (upper > 0 && lower > 0) || !isAlnumOnly()) return false;
+  if (stats.digits === 0 || (stats.upper > 0 && stats.lower > 0) || !isAlnumOnly()) return false;
   for (let i = 0; i < 26; i++) {
     const c = s.charCodeAt(i) | 32;
     if (c === 105 || c === 108 || c === 111 || c === 117) return false;
@@ -437,7 +493,7 @@ export function isFileExtension(extension: string): boolean {
  * with digits, or at least four digits.
  */
 function isPrefixedId(s: string): boolean {
-  const sep = lastSep;
+  const sep = stats.lastSep;
   if (sep <= 0 || sep > 24 || sep >= s.length - 4) return false;
   const head = s.charCodeAt(0);
   if (head < 97 || head > 122) return false;
@@ -447,10 +503,36 @@ function isPrefixedId(s: string): boolean {
   }
   scan(s, sep + 1, s.length);
   if (!isAlnumOnly()) return false;
-  if (digits === len) return len >= 4;
-  if (len < 8) return false;
-  if (digits > 0 && ((lower > 0 && upper === 0 && hexLower === lower) || (upper > 0 && lower === 0 && hexUpper === upper))) return true;
+  if (stats.digits === stats.len) return stats.len >= 4;
+  if (stats.len < 8) return false;
+  if (stats.digits > 0 && ((stats.lower > 0 && stats.upper === 0 && stats.hexLower === stats.lower) || (stats.upper > 0 && stats.lower === 0 && stats.hexUpper === stats.upper))) return true;
+  // after a 'prefix_', names go on in lower case ('payment_intents'): a long
+  // mixed-case tail is generated ('cus_UENRizaaMmykYC')
+  if (stats.len >= 10 && stats.upper >= 2 && stats.lower >= 2) return true;
   return isRandom();
+}
+
+/**
+ * The commonest prefixed form, without the full scan: a short lower-case
+ * prefix, '_' or '-', then ten or more letters and digits in both cases
+ * ('cus_9s6XKzkNRiz8i3'). Anything else goes through the scan.
+ */
+function isMixedCasePrefixedId(s: string): boolean {
+  let i = 1;
+  const n = Math.min(s.length, 25);
+  while (i < n && s.charCodeAt(i) >= 97 && s.charCodeAt(i) <= 122) i++;
+  const sep = s.charCodeAt(i);
+  if (sep !== 95 && sep !== 45) return false;
+  if (s.length - i - 1 < 10) return false;
+  let upper = 0;
+  let lower = 0;
+  for (let k = i + 1; k < s.length; k++) {
+    const c = s.charCodeAt(k);
+    if (c >= 65 && c <= 90) upper++;
+    else if (c >= 97 && c <= 122) lower++;
+    else if (c < 48 || c > 57) return false;
+  }
+  return upper >= 2 && lower >= 2;
 }
 
 // hot path: called for every segment that is not a known static child
@@ -458,18 +540,30 @@ function isPrefixedId(s: string): boolean {
 export function shapeCode(s: string): number {
   const length = s.length;
   if (length === 0) return SHAPE.empty;
+  // fast paths for the commonest identifiers, before the full scan
+  const first = s.charCodeAt(0);
+  if (first >= 48 && first <= 57) {
+    let i = 1;
+    while (i < length && s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57) i++;
+    if (i === length) {
+      if (length === 8 && isValidYmd(digitsAt(s, 0, 4), digitsAt(s, 4, 2), digitsAt(s, 6, 2))) return SHAPE.date;
+      return SHAPE.integer;
+    }
+  }
+  if (length === 36 && s.charCodeAt(8) === 45 && s.charCodeAt(13) === 45 && isUuid(s)) return SHAPE.uuid;
+  if (first >= 97 && first <= 122 && length >= 12 && isMixedCasePrefixedId(s)) return SHAPE.prefixedId;
   scan(s, 0, length);
-  const letters = lower + upper;
-  if (digits === length) {
+  const letters = stats.lower + stats.upper;
+  if (stats.digits === length) {
     if (length === 8 && isValidYmd(digitsAt(s, 0, 4), digitsAt(s, 4, 2), digitsAt(s, 6, 2))) return SHAPE.date;
     return SHAPE.integer;
   }
-  if (s.charCodeAt(0) === 43 && digits >= 7 && digits <= 15 && letters === 0 && ats === 0) return SHAPE.phone;
-  if (ats === 1 && atPos > 0 && others === 0 && dots > 0 && s.indexOf('.', atPos + 2) > 0) return SHAPE.email;
-  if (length === 36 && dashes === 4 && isUuid(s)) return SHAPE.uuid;
+  if (s.charCodeAt(0) === 43 && stats.digits >= 7 && stats.digits <= 15 && letters === 0 && stats.ats === 0) return SHAPE.phone;
+  if (stats.ats === 1 && stats.atPos > 0 && stats.others === 0 && stats.dots > 0 && s.indexOf('.', stats.atPos + 2) > 0) return SHAPE.email;
+  if (length === 36 && stats.dashes === 4 && isUuid(s)) return SHAPE.uuid;
   if (length === 26 && isUlid(s)) return SHAPE.ulid;
-  if (digits > 0 && letters > 0 && digits + letters === length) {
-    const isHex = (lower > 0 && upper === 0 && hexLower === lower) || (upper > 0 && lower === 0 && hexUpper === upper);
+  if (stats.digits > 0 && letters > 0 && stats.digits + letters === length) {
+    const isHex = (stats.lower > 0 && stats.upper === 0 && stats.hexLower === stats.lower) || (stats.upper > 0 && stats.lower === 0 && stats.hexUpper === stats.upper);
     if (isHex) {
       if (length === 32) return SHAPE.md5;
       if (length === 40) return SHAPE.sha1;
@@ -477,35 +571,35 @@ export function shapeCode(s: string): number {
       if (length >= 8) return SHAPE.hex;
     }
   }
-  if ((dots === 3 || colons >= 2) && isIp(s)) return SHAPE.ip;
-  if (digits >= 4 && dashes >= 1 && isDashedDate(s)) return SHAPE.date;
-  if (digits > 0 && (dots > 0 || s.charCodeAt(0) === 118 || s.charCodeAt(0) === 86) && isVersion(s)) return SHAPE.version;
+  if ((stats.dots === 3 || stats.colons >= 2) && isIp(s)) return SHAPE.ip;
+  if (stats.digits >= 4 && stats.dashes >= 1 && isDashedDate(s)) return SHAPE.date;
+  if (stats.digits > 0 && (stats.dots > 0 || s.charCodeAt(0) === 118 || s.charCodeAt(0) === 86) && isVersion(s)) return SHAPE.version;
   // 'sha256:ab12…' (a digest with its algorithm)
-  if (colons === 1 && lastColon > 0 && lastColon < 12 && length - lastColon > 32) {
+  if (stats.colons === 1 && stats.lastColon > 0 && stats.lastColon < 12 && length - stats.lastColon > 32) {
     let hex = true;
-    for (let i = lastColon + 1; i < length && hex; i++) hex = isHexDigit(s.charCodeAt(i));
+    for (let i = stats.lastColon + 1; i < length && hex; i++) hex = isHexDigit(s.charCodeAt(i));
     if (hex) return SHAPE.prefixedId;
   }
-  if (others > 0 || ats > 0 || colons > 0) return SHAPE.other;
-  const separated = dashes + unders > 0;
-  const isBase64Chars = dots === 0 && tildes === 0;
-  const hasBase64Marks = pluses + slashes + equals > 0;
+  if (stats.others > 0 || stats.ats > 0 || stats.colons > 0) return SHAPE.other;
+  const separated = stats.dashes + stats.unders > 0;
+  const isBase64Chars = stats.dots === 0 && stats.tildes === 0;
+  const hasBase64Marks = stats.pluses + stats.slashes + stats.equals > 0;
   if (hasBase64Marks) {
-    if (isBase64Chars && length >= 16 && innerEquals === 0 && digits > 0 && letters > 0) return SHAPE.base64;
+    if (isBase64Chars && length >= 16 && stats.innerEquals === 0 && (stats.digits > 0 || (stats.upper > 0 && stats.lower > 0))) return SHAPE.base64;
     return SHAPE.other;
   }
   // the counters of the whole segment are needed below; isPrefixedId rescans the tail
   const wholeRandom = isRandom();
-  const wholeDigitOnlyParts = digitOnlyParts;
-  const wholeLongestDigitRun = longestDigitRun;
-  const wholeDigitRuns = digitRuns;
-  if (separated && lastSep > 0) {
+  const wholeDigitOnlyParts = stats.digitOnlyParts;
+  const wholeLongestDigitRun = stats.longestDigitRun;
+  const wholeDigitRuns = stats.digitRuns;
+  if (separated && stats.lastSep > 0) {
     if (isPrefixedId(s)) return SHAPE.prefixedId;
     scan(s, 0, length);
   }
   if (separated && isBase64Chars && length >= 16 && wholeRandom) return SHAPE.base64;
-  if (!separated && dots === 0 && tildes === 0 && wholeRandom) return SHAPE.token;
-  if (letters + wide === 0) return SHAPE.other;
+  if (!separated && stats.dots === 0 && stats.tildes === 0 && wholeRandom) return SHAPE.token;
+  if (letters + stats.wide === 0) return SHAPE.other;
   if (wholeDigitOnlyParts > 0 || wholeLongestDigitRun >= 4) return SHAPE.slug;
   if (wholeDigitRuns > 2 || wholeRandom) return SHAPE.other;
   return SHAPE.word;

@@ -2,60 +2,102 @@
  * Path templates learned from concrete requests, with no OpenAPI document:
  * '/users/8123' and '/users/9001' become '/users/{userId}', '/users/me' stays.
  *
- * The model is a tree, one node per position: host labels right to left
- * ('com' → 'example' → 'api' → '{tenant}'), then a path root, then path
- * segments. A node has static children (a map from the segment as received)
- * and parameter children ('{}', or '{}.json' and 'report.{}' inside a
- * segment). A segment that matches a static child goes there (one map
- * lookup: the common case once the tree has learned). Otherwise its shape
- * (segment-shapes.ts) sorts it into a group:
+ * The model is a tree (templater-tree.ts), one node per position: host
+ * labels right to left ('com' → 'example' → 'api' → '{tenant}'), then a path
+ * root, then path segments. A node has static children (a map keyed by the
+ * segment as received) and parameter children ('{}', or '{}.json' and
+ * 'report.{}' inside a segment). A segment that matches a static child goes
+ * there: one map lookup, the common case once the tree has learned.
+ * Otherwise its shape (segment-shapes.ts) sorts it into a group:
  *   - identifiers (UUID, long integer, hash, e-mail, 'cus_…', tokens) go to
  *     the parameter at once;
  *   - short integers, dates and versions, and words become static children,
- *     with counters per group on the parent (templater-rules.ts says when a
- *     group of static children is really a parameter's values).
+ *     with counters per group on the parent; templater-rules.ts says when a
+ *     group of static children is really a parameter's values (how many
+ *     distinct values, how many seen only once, where the position is).
  * When a group turns, its static children are merged into the parameter,
  * subtrees and all, and later values of that group go straight there. That
- * bounds memory: ids never become nodes, and words become nodes only until
- * their position is seen to be a parameter (then, at most `maxChildren` per
- * node and `maxNodes` in all; past that, values go to the parameter).
+ * bounds memory: identifiers never become nodes, words only until their
+ * position turns, and past `maxChildren` per node or `maxNodes` in all new
+ * values go to the parameter.
  *
- * Splitting back: a parameter keeps, for the word values it absorbed, a
- * capped table of counts and, for recurring ones, where their requests go
- * next. A value whose requests mostly go where the other values rarely go
- * ('/users/me/settings' beside '/users/{id}/repos') is a static sibling that
- * was merged by mistake: it is split off as a static child again. History
- * stays with the parameter; the static child counts from then on.
+ * Structure, where counts cannot tell (checked after the request is walked):
+ *   - shared children: rarely seen words whose children are the same as
+ *     each other's ('/user/{login}/projectsV2') are one parameter's values,
+ *     and a word whose children are all the parameter's joins it;
+ *   - enum values: siblings with identical subtrees ('/packages/npm/{name}/versions'
+ *     and the same under 'maven', 'docker') become one parameter;
+ *   - at a merge, words far heavier than the rest, or with children no other
+ *     value has ('/codespaces/secrets/public-key'), stay static.
  *
- * Paths: split on '/', percent-decoded only to classify (static parts are
- * kept as received). A trailing empty segment is dropped ('/users/' is
+ * Splitting back (the merge was wrong): a parameter keeps a capped table of
+ * its word values' counts and, for recurring ones, where their next
+ * segment goes. A value split out becomes a static child again ("pinned":
+ * it stays), taking the children only it created:
+ *   - a few values recurring far more than the rest (a gap in the counts);
+ *   - a value whose requests go where the other values never go ('/users/me/settings');
+ *   - all of them, when the values turn out to be a small vocabulary that
+ *     keeps recurring (an RPC method list taken for identifiers early on),
+ *     unless the merge was confirmed by many more new values after it.
+ * Templates below the parameter that only the split value used are hidden
+ * until a request ends there again (their counts were its requests).
+ *
+ * Paths: segments between '/', percent-decoded only to classify (static
+ * parts are kept as received). A trailing '/' is dropped ('/users/' is
  * '/users': servers and routers treat them alike, and keeping both would
- * double endpoints); an empty segment inside the path ('/a//b') is kept
- * static. A path without a leading '/' is read as if it had one.
+ * double endpoints); an empty segment inside the path ('/a//b') is kept,
+ * static. A path without a leading '/' is read as if it had one. Hosts:
+ * the top-level and registrable labels ('example.com') are never templated,
+ * nor are IP addresses.
  */
-import type { LearnedParam, LearnedTemplate } from './types.ts';
-import { extensionStart, isFileExtension, isIdentifierCode, SEGMENT_SHAPES, SHAPE, shapeCode } from './segment-shapes.ts';
-import { DistinctCounter } from './templater-distinct.ts';
-import { paramName } from './templater-naming.ts';
+import { extensionStart, isFileExtension, SHAPE, shapeCode } from './segment-shapes.ts';
+import { describeNode, renderNode } from './templater-render.ts';
+import type { Rendered } from './templater-render.ts';
 import {
   CONTEXT_AFTER_PARAM,
   CONTEXT_HOST,
   CONTEXT_PLURAL,
   CONTEXT_SINGULAR,
   CONTEXT_TOP,
+  countOutliers,
   GROUP_ID,
   GROUP_NONE,
   GROUP_NUM,
   GROUP_TIME,
   GROUP_WORD,
+  heavyThreshold,
+  MERGE_ALL,
+  MERGE_BUT_HEAVY,
+  MERGE_NO,
   NOVEL_SHARE,
   PEEL_MIN_REQUESTS,
   shouldMergeIntegers,
   shouldMergeTimes,
   shouldMergeWords,
   shouldPeel,
+  minDistinctWords,
+  shouldSplitWords,
 } from './templater-rules.ts';
+import {
+  decodeSegment,
+  forEachChild,
+  groupOf,
+  isPlural,
+  joins,
+  KIND_PARAM,
+  KIND_PATH_ROOT,
+  KIND_ROOT,
+  KIND_STATIC,
+  SPLIT_CHECK_FROM,
+  structuralOutliers,
+  subtreeSignature,
+  TNode,
+  ZONE_HOST,
+  ZONE_PATH,
+} from './templater-tree.ts';
+import type { ParamInfo, ValueEntry } from './templater-tree.ts';
 import type { GroupCounts } from './templater-rules.ts';
+import type { LearnedTemplate } from './types.ts';
 
 export interface PathTemplaterOptions {
   /** most distinct static children kept under one node before it must become a parameter or '(other)' (memory bound), default 1000 */
@@ -85,173 +127,50 @@ export interface PathTemplater {
   stats(): TemplaterStats;
 }
 
-const KIND_ROOT = 0;
-const KIND_STATIC = 1;
-const KIND_PARAM = 2;
-const KIND_PATH_ROOT = 3;
-
-const ZONE_HOST = 0;
-const ZONE_PATH = 1;
-
-/** values a parameter counts exactly for splitting back; past it, the rarest are swept out */
-const VALUE_TABLE_MAX = 256;
+/** a sub-resource is the split value's own when the other values sent it less than this share of their requests */
+const TAINT_SHARE = 0.05;
 /** a value gets a next-step profile from its PROFILE_FROM-th request */
 const PROFILE_FROM = 3;
 /** next steps remembered per profiled value */
 const PROFILE_KEYS_MAX = 8;
-const EXAMPLES_MAX = 5;
-/** the host label name for a parameter in the leftmost label */
-const TENANT = 'tenant';
 /** the static key for hosts past maxChildren when hosts are not templated */
 const OTHER = '(other)';
 const HOST_CACHE_MAX = 4096;
-
-interface ValueEntry {
-  /** the value as received */
-  readonly raw: string;
-  count: number;
-  /** next step (a child of the parameter, or the parameter itself for "ended here") → requests */
-  profile: Map<TNode, number> | null;
-  profiled: number;
-  nextCheck: number;
-}
-
-class ParamInfo {
-  readonly distinct = new DistinctCounter();
-  readonly shapes = new Float64Array(SEGMENT_SHAPES.length);
-  /** observations with an identifier shape */
-  identifiers = 0;
-  observations = 0;
-  readonly examples: string[] = [];
-  /** word values only: the candidates for splitting back */
-  values: Map<string, ValueEntry> | null = null;
-  sweepFloor = 1;
-
-  record(raw: string, value: string, code: number, times: number): void {
-    this.distinct.add(value);
-    this.shapes[code] = (this.shapes[code] ?? 0) + times;
-    this.observations += times;
-    if (isIdentifierCode(code, value.length)) this.identifiers += times;
-    if (this.examples.length < EXAMPLES_MAX && !this.examples.includes(raw)) this.examples.push(raw);
-  }
-
-  /** counts a word value; the entry when it recurs enough to be profiled */
-  recordWord(raw: string, times: number): ValueEntry | null {
-    let values = this.values;
-    if (values === null) values = this.values = new Map();
-    let entry = values.get(raw);
-    if (entry === undefined) {
-      if (values.size >= VALUE_TABLE_MAX) this.#sweep(values);
-      entry = { raw, count: 0, profile: null, profiled: 0, nextCheck: PEEL_MIN_REQUESTS };
-      values.set(raw, entry);
-    }
-    entry.count += times;
-    return entry.count >= PROFILE_FROM ? entry : null;
-  }
-
-  /** lossy counting: drop the values seen at most `sweepFloor` times, raise the floor when too few go */
-  #sweep(values: Map<string, ValueEntry>): void {
-    let removed = 0;
-    for (const [raw, entry] of values) {
-      if (entry.count <= this.sweepFloor) {
-        values.delete(raw);
-        removed++;
-      }
-    }
-    if (removed < VALUE_TABLE_MAX / 4) this.sweepFloor++;
-  }
-
-  merge(other: ParamInfo): void {
-    this.distinct.merge(other.distinct);
-    for (let i = 0; i < this.shapes.length; i++) this.shapes[i] = (this.shapes[i] ?? 0) + (other.shapes[i] ?? 0);
-    this.identifiers += other.identifiers;
-    this.observations += other.observations;
-    for (const example of other.examples) {
-      if (this.examples.length >= EXAMPLES_MAX) break;
-      if (!this.examples.includes(example)) this.examples.push(example);
-    }
-    if (other.values !== null) for (const [raw, entry] of other.values) this.recordWord(raw, entry.count);
-  }
-}
-
-let nextNodeId = 1;
-
-class TNode {
-  readonly id = nextNodeId++;
-  parent: TNode | null;
-  /** the segment as received (static), or the pattern '{}', '{}.json', 'report.{}' (parameter) */
-  readonly key: string;
-  readonly kind: number;
-  readonly zone: number;
-  /** the group of a static child's shape (GROUP_*) */
-  group = GROUP_NONE;
-  /** split back from a parameter: never merged into it again */
-  isPinned = false;
-  count = 0;
-  ends = 0;
-  methods: Map<string, number> | null = null;
-  statics: Map<string, TNode> | null = null;
-  params: TNode[] | null = null;
-  /** groups (bit per GROUP_*) whose values go to the whole-segment parameter */
-  modes = 0;
-  /** [distinct, total, once, twice] per group, over the static children */
-  counters: Float64Array | null = null;
-  /** host nodes: where the path starts */
-  pathRoot: TNode | null = null;
-  /** parameters: the part of the segment around the value */
-  readonly prefix: string;
-  readonly suffix: string;
-  info: ParamInfo | null = null;
-  /** static children may not merge (hosts, when hosts are not templated) */
-  isLiteralOnly = false;
-  renderGeneration = -1;
-  renderedHost = '';
-  renderedTemplate = '';
-
-  constructor(parent: TNode | null, key: string, kind: number, zone: number, prefix = '', suffix = '') {
-    this.parent = parent;
-    this.key = key;
-    this.kind = kind;
-    this.zone = zone;
-    this.prefix = prefix;
-    this.suffix = suffix;
-    if (kind === KIND_PARAM) this.info = new ParamInfo();
-  }
-}
-
-function groupOf(code: number, value: string): number {
-  if (code === SHAPE.empty) return GROUP_NONE;
-  if (isIdentifierCode(code, value.length)) return GROUP_ID;
-  if (code === SHAPE.integer) return GROUP_NUM;
-  // a compact date ('20100401') is eight digits: as likely an id
-  if (code === SHAPE.date) return value.charCodeAt(4) === 45 ? GROUP_TIME : GROUP_ID;
-  if (code === SHAPE.version) return GROUP_TIME;
-  return GROUP_WORD;
-}
-
-function decodeSegment(raw: string): string {
-  if (raw.indexOf('%') < 0) return raw;
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    return raw;
-  }
-}
-
-/** 'users', 'payment_intents', 'categories': a collection, after which identifiers usually come */
-function isPlural(word: string): boolean {
-  const n = word.length;
-  if (n < 3) return false;
-  const last = word.charCodeAt(n - 1);
-  if (last !== 115) return false; // 's'
-  const before = word.charCodeAt(n - 2);
-  return before !== 115 && !(before === 117 && n > 3) && !(before === 105 && n > 3); // not 'ss', 'us', 'is'
-}
+/** gap test on a parameter's word values: leaders need this many requests, and this many values below them */
+const GAP_MIN_COUNT = 32;
+const GAP_MIN_BULK = 8;
+const GAP_RATIO = 4;
+/** or half the requests and twice the gap */
+const GAP_WIDE_MIN_COUNT = 16;
+const GAP_WIDE_RATIO = 8;
+/** gap test when merging (less traffic seen so far, so a wider gap) */
+const MERGE_GAP_MIN_COUNT = 16;
+const MERGE_GAP_MIN_BULK = 4;
+const MERGE_GAP_RATIO = 6;
+/** shared-child test: this many words seen at most LIGHT_MAX times, sharing their children */
+const SHARED_MIN = 4;
+const LIGHT_MAX = 3;
+/** shared-child checks queued by one request */
+const PENDING_MAX = 8;
+/** enum test: siblings with this many requests, this many alike, compared this deep */
+const ENUM_MIN_COUNT = 4;
+/** the test runs when a word's count reaches a power of two, up to this */
+const ENUM_MAX_COUNT = 1024;
+const ENUM_MIN_VALUES = 3;
+/** when the subtrees hold only parameters ('/route-stats/{actorType}/{actorId}'), more alike siblings are needed */
+const ENUM_MIN_VALUES_PARAMS_ONLY = 4;
+const ENUM_DEPTH = 3;
 
 function isIpLiteral(host: string): boolean {
   if (host.indexOf(':') >= 0 || host.charCodeAt(0) === 91) return true;
   const code = shapeCode(host);
   return code === SHAPE.ip;
+}
+
+/** where the segments of a path end: before one trailing '/' ('/users/' is '/users') */
+function pathEnd(path: string, start: number): number {
+  const n = path.length;
+  return n > start && path.charCodeAt(n - 1) === 47 ? n - 1 : n;
 }
 
 export function createPathTemplater(options: PathTemplaterOptions = {}): PathTemplater {
@@ -265,34 +184,48 @@ class Templater implements PathTemplater {
   readonly #root = new TNode(null, '', KIND_ROOT, ZONE_HOST);
   #nodes = 1;
   #params = 0;
+  #observations = 0;
   /** bumped whenever the tree changes shape (merge, split): cached renderings are stale */
   #generation = 0;
   readonly #hostLabels = new Map<string, readonly string[]>();
   /** set by #step: the word value entry of a parameter just stepped into, for its next-step profile */
   #lastEntry: ValueEntry | null = null;
+  /**
+   * Checks that change the tree's shape wait until the request is walked
+   * (the walk holds nodes they may move): a parameter whose word values to
+   * test, words that got a new child (shared-child test), a word whose
+   * subtree to compare with its siblings' (enum test).
+   */
+  #pendingWords: TNode | null = null;
+  readonly #pendingShared: TNode[] = [];
+  #pendingEnum: TNode | null = null;
+  /** the previous segment of the path being walked (the origin of nodes created under a parameter) */
+  #originRaw = '';
   readonly #counts: GroupCounts = { distinct: 0, total: 0, once: 0, twice: 0 };
 
   constructor(options: PathTemplaterOptions) {
     this.#maxChildren = Math.max(1, options.maxChildren ?? 1000);
     this.#maxNodes = Math.max(16, options.maxNodes ?? 200_000);
     this.#templateHosts = options.templateHosts ?? true;
-    if (!this.#templateHosts) this.#root.isLiteralOnly = true;
+    // top-level labels, IP addresses (and whole hosts when they are not templated) stay as they are
+    this.#root.isLiteralOnly = true;
   }
 
   stats(): TemplaterStats {
     let trackedValues = 0;
     const visit = (node: TNode): void => {
       if (node.info?.values) trackedValues += node.info.values.size;
-      this.#forEachChild(node, visit);
+      forEachChild(node, visit);
     };
     visit(this.#root);
     return { nodes: this.#nodes, params: this.#params, trackedValues };
   }
 
-  // hot path: one split of the path; map lookups for known segments
+  // hot path: a map lookup per known segment, a shape scan per new one
   observe(method: string, host: string, path: string): void {
     const root = this.#root;
     root.count++;
+    this.#observations++;
     let node = root;
     const labels = this.#labelsOf(host);
     for (let i = 0; i < labels.length; i++) node = this.#step(node, labels[i] as string, ZONE_HOST);
@@ -301,25 +234,52 @@ class Templater implements PathTemplater {
     if (pathRoot === null) pathRoot = node.pathRoot = this.#newNode(node, '', KIND_PATH_ROOT, ZONE_PATH);
     pathRoot.count++;
     node = pathRoot;
-    const parts = path.split('/');
-    const from = path.charCodeAt(0) === 47 ? 1 : 0;
-    let to = parts.length;
-    if (to > from && parts[to - 1] === '') to--;
     let pending: ValueEntry | null = null;
     let pendingParam: TNode | null = null;
-    for (let i = from; i < to; i++) {
-      const next = this.#step(node, parts[i] as string, ZONE_PATH);
-      if (pending !== null) this.#profile(pendingParam as TNode, pending, next);
-      pending = this.#lastEntry;
+    // segments by hand rather than path.split('/'): half the cost, no array
+    const start = path.charCodeAt(0) === 47 ? 1 : 0;
+    const end = pathEnd(path, start);
+    let previous = '';
+    for (let i = start; i < end || (i === end && i > start && path.charCodeAt(i - 1) === 47); ) {
+      let j = path.indexOf('/', i);
+      if (j < 0 || j > end) j = end;
+      const segment = path.slice(i, j);
+      this.#originRaw = previous;
+      const next = this.#step(node, segment, ZONE_PATH);
+      if (pending !== null && pending.count >= PROFILE_FROM) this.#profile(pendingParam as TNode, pending, next);
+      pending = this.#lastEntry as ValueEntry | null;
       pendingParam = next;
       this.#lastEntry = null;
       node = next;
+      previous = segment;
+      if (j >= end) break;
+      i = j + 1;
     }
-    if (pending !== null) this.#profile(pendingParam as TNode, pending, pendingParam as TNode);
+    if (pending !== null) {
+      pending.ends++;
+      pending.method = method;
+      if (pending.count >= PROFILE_FROM) this.#profile(pendingParam as TNode, pending, pendingParam as TNode);
+    }
     node.ends++;
+    node.seenAt = this.#observations;
     let methods = node.methods;
     if (methods === null) methods = node.methods = new Map();
     methods.set(method, (methods.get(method) ?? 0) + 1);
+    if (this.#pendingWords !== null || this.#pendingShared.length > 0 || this.#pendingEnum !== null) this.#runPending();
+  }
+
+  #runPending(): void {
+    const words = this.#pendingWords;
+    const enums = this.#pendingEnum;
+    this.#pendingWords = this.#pendingEnum = null;
+    if (words !== null && words.parent !== null) this.#checkWords(words);
+    // deepest first: a new word with a new child is checked before its parent
+    const shared = this.#pendingShared;
+    while (shared.length > 0) {
+      const word = shared.pop() as TNode;
+      if (word.parent !== null) this.#checkShared(word);
+    }
+    if (enums !== null && enums.parent !== null) this.#checkEnum(enums);
   }
 
   match(_method: string, host: string, path: string): { host: string; template: string } {
@@ -329,40 +289,44 @@ class Templater implements PathTemplater {
     const pathRoot: TNode | null = node === null ? null : node.pathRoot;
     if (pathRoot === null) return { host, template: path.charCodeAt(0) === 47 ? path : '/' + path };
     node = pathRoot;
-    const parts = path.split('/');
-    const from = path.charCodeAt(0) === 47 ? 1 : 0;
-    let to = parts.length;
-    if (to > from && parts[to - 1] === '') to--;
-    let i = from;
-    for (; i < to; i++) {
-      const next = this.#route(node, parts[i] as string);
-      if (next === null) break;
+    const start = path.charCodeAt(0) === 47 ? 1 : 0;
+    const end = pathEnd(path, start);
+    let i = start;
+    let isOnTree = true;
+    for (; i < end || (i === end && i > start && path.charCodeAt(i - 1) === 47); ) {
+      let j = path.indexOf('/', i);
+      if (j < 0 || j > end) j = end;
+      const next = this.#route(node, path.slice(i, j));
+      if (next === null) {
+        isOnTree = false;
+        break;
+      }
       node = next;
+      if (j >= end) break;
+      i = j + 1;
     }
-    this.#render(node);
-    if (i === to) return { host: node.renderedHost, template: node.renderedTemplate };
+    const rendered = this.#render(node);
+    if (isOnTree) return { host: rendered.host, template: rendered.template };
     // off the learned tree: the rest as received
-    let template = node.renderedTemplate === '/' ? '' : node.renderedTemplate;
-    for (; i < to; i++) template += '/' + parts[i];
-    return { host: node.renderedHost, template };
+    return { host: rendered.host, template: (rendered.template === '/' ? '' : rendered.template) + '/' + path.slice(i, end) };
   }
 
   templates(): LearnedTemplate[] {
     const out = new Map<string, LearnedTemplate>();
     const visit = (node: TNode): void => {
-      if (node.ends > 0) {
-        this.#render(node);
-        const key = node.renderedHost + ' ' + node.renderedTemplate;
+      if (node.ends > 0 && node.taintedAt < node.seenAt) {
+        const rendered = this.#render(node);
+        const key = rendered.host + ' ' + rendered.template;
         const existing = out.get(key);
         if (existing === undefined) {
-          out.set(key, this.#describe(node));
+          out.set(key, describeNode(node, rendered));
         } else {
           const methods = { ...existing.methods };
           for (const [method, n] of node.methods ?? []) methods[method] = (methods[method] ?? 0) + n;
           out.set(key, { ...existing, count: existing.count + node.ends, methods });
         }
       }
-      this.#forEachChild(node, visit);
+      forEachChild(node, visit);
     };
     visit(this.#root);
     return [...out.values()].sort((a, b) => b.count - a.count || (a.host + a.template < b.host + b.template ? -1 : 1));
@@ -408,10 +372,20 @@ class Templater implements PathTemplater {
     if ((statics !== null && statics.size >= this.#maxChildren) || this.#nodes >= this.#maxNodes) {
       return this.#toParam(parent, raw, value, code, group);
     }
+    if (group === GROUP_WORD && parent.params !== null) {
+      // an identifier the shape test missed, or a word the parameter absorbed (an enum value)
+      const p = this.#findParam(parent, '{}');
+      if (p !== null) {
+        const info = p.info as ParamInfo;
+        if (info.isIdentifierLike(value) || info.values?.has(raw) === true) return this.#toParam(parent, raw, value, code, group);
+      }
+    }
     const child = this.#addStatic(parent, raw, group, value);
     // it joined a 'report.{}' pattern with its siblings
     if (child.parent !== parent) return this.#paramFor(parent, raw, value, code);
-    if (group !== GROUP_NONE && this.#isDue(parent, group, zone)) {
+    const due = group === GROUP_NONE ? MERGE_NO : this.#isDue(parent, group, zone);
+    if (due !== MERGE_NO) {
+      if (due === MERGE_BUT_HEAVY) this.#pinHeavy(parent, group);
       this.#mergeGroup(parent, group);
       // the new child was merged: continue from where it went
       return parent.statics?.get(raw) ?? this.#paramFor(parent, raw, value, code);
@@ -431,7 +405,12 @@ class Templater implements PathTemplater {
     child = this.#newNode(parent, raw, KIND_STATIC, parent.kind === KIND_PATH_ROOT ? ZONE_PATH : parent.zone);
     child.group = group;
     child.count = 1;
+    // below a top-level label: registrable names ('example' in example.com) are not tenants
+    if (parent.kind === KIND_ROOT && this.#templateHosts) child.isLiteralOnly = true;
+    if (parent.kind === KIND_PARAM) child.origin = this.#originRaw;
     statics.set(raw, child);
+    // a word got a child: is it one of many values with the same children?
+    if (parent.kind === KIND_STATIC && parent.group === GROUP_WORD && this.#pendingShared.length < PENDING_MAX) this.#pendingShared.push(parent);
     const counters = this.#countersOf(parent);
     const base = group * 4;
     counters[base]!++;
@@ -453,6 +432,10 @@ class Templater implements PathTemplater {
     if (count > 3) {
       const counters = parent.counters;
       if (counters !== null) counters[child.group * 4 + 1]!++;
+      // at 4, 8, 16 … 1024: compare this word's subtree with its siblings' (enum test)
+      if (count <= ENUM_MAX_COUNT && (count & (count - 1)) === 0 && child.group === GROUP_WORD && (child.statics !== null || child.params !== null)) {
+        this.#pendingEnum = child;
+      }
       return;
     }
     const counters = this.#countersOf(parent);
@@ -468,19 +451,43 @@ class Templater implements PathTemplater {
     } else if (count === 3) counters[base + 3]!--;
   }
 
-  #isDue(parent: TNode, group: number, zone: number): boolean {
+  #isDue(parent: TNode, group: number, zone: number): number {
     const counters = parent.counters;
-    if (counters === null) return false;
+    if (counters === null) return MERGE_NO;
     const counts = this.#counts;
     const base = group * 4;
     counts.distinct = counters[base] ?? 0;
     counts.total = counters[base + 1] ?? 0;
     counts.once = counters[base + 2] ?? 0;
     counts.twice = counters[base + 3] ?? 0;
-    if (group === GROUP_NUM) return shouldMergeIntegers(counts);
-    if (group === GROUP_TIME) return shouldMergeTimes(counts);
-    if (group === GROUP_WORD) return shouldMergeWords(counts, this.#contextOf(parent, zone));
-    return false;
+    if (group === GROUP_WORD && parent.params !== null) {
+      // words that went into the parameter already (shared children, enum values) count too
+      const p = this.#findParam(parent, '{}');
+      if (p !== null) (p.info as ParamInfo).addWordCounts(counts);
+    }
+    if (group === GROUP_NUM) return shouldMergeIntegers(counts) ? MERGE_ALL : MERGE_NO;
+    if (group === GROUP_TIME) return shouldMergeTimes(counts) ? MERGE_ALL : MERGE_NO;
+    if (group === GROUP_WORD) return shouldMergeWords(counts, this.#contextOf(parent, zone), parent.wordFlips, () => this.#heavy(parent, group));
+    return MERGE_NO;
+  }
+
+  /** the static children of a group with heavyThreshold(total) requests or more */
+  #heavy(parent: TNode, group: number): { count: number; total: number } {
+    const threshold = heavyThreshold(parent.counters?.[group * 4 + 1] ?? 0);
+    let count = 0;
+    let total = 0;
+    for (const child of parent.statics?.values() ?? []) {
+      if (child.group === group && child.count >= threshold) {
+        count++;
+        total += child.count;
+      }
+    }
+    return { count, total };
+  }
+
+  #pinHeavy(parent: TNode, group: number): void {
+    const threshold = heavyThreshold(parent.counters?.[group * 4 + 1] ?? 0);
+    for (const child of parent.statics?.values() ?? []) if (child.group === group && child.count >= threshold) child.isPinned = true;
   }
 
   #contextOf(parent: TNode, zone: number): number {
@@ -488,7 +495,9 @@ class Templater implements PathTemplater {
     if (parent.kind === KIND_PATH_ROOT || parent.kind === KIND_ROOT) return CONTEXT_TOP;
     if (parent.kind === KIND_PARAM) return CONTEXT_AFTER_PARAM;
     if (parent.group === GROUP_TIME) return CONTEXT_TOP;
-    return isPlural(parent.key) ? CONTEXT_PLURAL : CONTEXT_SINGULAR;
+    if (isPlural(parent.key)) return CONTEXT_PLURAL;
+    // a first segment that is not a collection: a namespace ('/api/…', '/rest/…')
+    return parent.parent !== null && parent.parent.kind === KIND_PATH_ROOT ? CONTEXT_TOP : CONTEXT_SINGULAR;
   }
 
   /**
@@ -580,17 +589,22 @@ class Templater implements PathTemplater {
   #toParam(parent: TNode, raw: string, value: string, code: number, group: number): TNode {
     const p = this.#findParam(parent, '{}') ?? this.#addParam(parent, '{}', '', '');
     p.count++;
-    this.#record(p, raw, code, group, 1);
+    this.#record(p, raw, code, group, 1, value);
     // integers long enough to be ids make the short ones at this position ids too
     if (code === SHAPE.integer && group === GROUP_ID && (parent.modes & (1 << GROUP_NUM)) === 0) this.#mergeGroup(parent, GROUP_NUM);
     return p;
   }
 
-  #record(p: TNode, raw: string, code: number, group: number, times: number): void {
+  #record(p: TNode, raw: string, code: number, group: number, times: number, value = decodeSegment(raw)): void {
     const info = p.info as ParamInfo;
-    const value = raw.indexOf('%') >= 0 ? decodeSegment(raw) : raw;
     info.record(raw, value, code, times);
-    if (group === GROUP_WORD && p.zone === ZONE_PATH) this.#lastEntry = info.recordWord(raw, times);
+    if (group === GROUP_WORD && p.zone === ZONE_PATH && p.key === '{}') {
+      this.#lastEntry = info.recordWord(raw, times);
+      if (info.wordObservations >= info.nextSplitCheck) {
+        info.nextSplitCheck = Math.ceil(info.nextSplitCheck * 1.5);
+        this.#pendingWords = p;
+      }
+    }
   }
 
   /** where a recurring word value of parameter `p` went next; may split it back */
@@ -617,9 +631,145 @@ class Templater implements PathTemplater {
       const rest = (key === p ? p.ends : key.count) - n;
       if (rest < restTotal * NOVEL_SHARE) novel += n;
     }
-    if (!shouldPeel(entry.profiled, novel)) return;
+    if (shouldPeel(entry.profiled, novel)) this.#peel(p, entry);
+  }
+
+  /**
+   * A parameter's word values, each time their number grows by half: a few that
+   * recur far more than the rest (static siblings: split those back, the
+   * rest stays), or else a vocabulary after all (split them all back).
+   */
+  #checkWords(p: TNode): void {
+    const info = p.info as ParamInfo;
+    const values = info.values;
+    if (values === null || info.isEnum) return;
+    const entries = [...values.values()].sort((a, b) => b.count - a.count);
+    const counts = entries.map((e) => e.count);
+    const leading = Math.max(countOutliers(counts, GAP_MIN_COUNT, GAP_MIN_BULK, GAP_RATIO), countOutliers(counts, GAP_WIDE_MIN_COUNT, GAP_MIN_BULK, GAP_WIDE_RATIO));
+    if (leading > 0) {
+      for (let i = 0; i < leading; i++) this.#peel(p, entries[i] as ValueEntry);
+      return;
+    }
+    if (!info.hasSwept && !info.isConfirmed && shouldSplitWords(info.wordCounts())) this.#splitWords(p);
+  }
+
+  /**
+   * A word just got a new child. Values of a parameter share their children
+   * (every owner has 'issues' and 'pulls' below it), static words have their
+   * own ('/customers/{id}' beside '/charges/{id}/refunds'). So:
+   *   - a word whose children all exist under the node's parameter (one made
+   *     of words, not only integers beside a '/users/me') joins it;
+   *   - when rarely seen words, as many as a merge needs at this position,
+   *     have children that other such words have too, each of those children
+   *     shared by two of them on average, they are values of a parameter
+   *     ('/user/{login}/projectsV2', '/registry/{name}/garbage-collection'):
+   *     they merge, and the heavier words that match join them. Unlike the
+   *     counts, this holds when static siblings take most of the traffic.
+   */
+  #checkShared(word: TNode): void {
+    const parent = word.parent as TNode;
+    if (parent.isLiteralOnly || parent.statics === null) return;
+    const p = this.#findParam(parent, '{}');
+    // a word split back out (pinned) stays out
+    if (p !== null && !word.isPinned && (p.info as ParamInfo).wordObservations >= SHARED_MIN && joins(p, word)) {
+      this.#mergeLiterals(parent, [word]);
+      this.#evaluateWords(parent);
+      return;
+    }
+    const light: TNode[] = [];
+    const keys = new Map<string, number>();
+    for (const sibling of parent.statics.values()) {
+      if (sibling.group !== GROUP_WORD || sibling.isPinned || sibling.count > LIGHT_MAX || sibling.statics === null || sibling.statics.size === 0) continue;
+      light.push(sibling);
+      for (const key of sibling.statics.keys()) keys.set(key, (keys.get(key) ?? 0) + 1);
+    }
+    // the words whose every child is some other word's child too
+    const sharing: TNode[] = [];
+    let pairs = 0;
+    const shared = new Set<string>();
+    for (const sibling of light) {
+      let isSharing = true;
+      for (const key of (sibling.statics as Map<string, TNode>).keys()) if ((keys.get(key) ?? 0) < 2) isSharing = false;
+      if (!isSharing) continue;
+      sharing.push(sibling);
+      for (const key of (sibling.statics as Map<string, TNode>).keys()) shared.add(key);
+      pairs += (sibling.statics as Map<string, TNode>).size;
+    }
+    // as many as the counts would need here: structure replaces the share of new values, not their number
+    const needed = Math.max(SHARED_MIN, minDistinctWords(this.#contextOf(parent, parent.zone), parent.wordFlips));
+    if (sharing.length < needed || pairs < 2 * shared.size) return;
+    this.#mergeLiterals(parent, sharing);
+    const q = this.#findParam(parent, '{}');
+    if (q === null) return;
+    const heavier: TNode[] = [];
+    for (const sibling of parent.statics.values()) if (sibling.group === GROUP_WORD && !sibling.isPinned && joins(q, sibling)) heavier.push(sibling);
+    this.#mergeLiterals(parent, heavier);
+    this.#evaluateWords(parent);
+  }
+
+  /** after words went into the parameter another way: is the whole word group a parameter now? */
+  #evaluateWords(parent: TNode): void {
+    if ((parent.modes & (1 << GROUP_WORD)) !== 0 || parent.parent === null) return;
+    const due = this.#isDue(parent, GROUP_WORD, parent.zone);
+    if (due === MERGE_NO) return;
+    if (due === MERGE_BUT_HEAVY) this.#pinHeavy(parent, GROUP_WORD);
+    this.#mergeGroup(parent, GROUP_WORD);
+  }
+
+  /**
+   * Enum values: three or more word siblings, mostly not plural, whose
+   * subtrees are the same, down to three levels and with at least two
+   * static words in them ('/packages/npm/{name}/versions/{id}/restore' and
+   * the same under 'maven', 'docker' …), are values of one parameter; so are
+   * four or more with no endpoint of their own and only parameters below
+   * ('/route-stats/{actorType}/{actorId}'). Static siblings have subtrees of
+   * their own ('/customers/{id}/sources' beside '/charges/{id}/refunds'), or
+   * are plural collections with only an identifier below ('/account/persons/{id}').
+   */
+  #checkEnum(word: TNode): void {
+    const parent = word.parent as TNode;
+    if (parent.isLiteralOnly || parent.statics === null || isPlural(word.key)) return;
+    const words = new Set<string>();
+    const signature = subtreeSignature(word, ENUM_DEPTH, words);
+    // enough structure to tell: two static words below, or no endpoint of its own and only parameters below
+    const isParamsOnly = words.size < 2;
+    if (isParamsOnly && (word.ends > 0 || word.statics !== null)) return;
+    // a late enum value joins the values merged before it
+    const p = this.#findParam(parent, '{}');
+    if (p !== null && (p.info as ParamInfo).isEnum && subtreeSignature(p, ENUM_DEPTH, new Set()) === signature) {
+      this.#mergeLiterals(parent, [word]);
+      return;
+    }
+    const alike: TNode[] = [];
+    let plurals = 0;
+    for (const sibling of parent.statics.values()) {
+      // pinned words may be enum values split back for recurring: the signature test is stronger
+      if (sibling.group !== GROUP_WORD || sibling.count < ENUM_MIN_COUNT) continue;
+      // cheap tests first: the same numbers of children, and requests ending here or not
+      if ((sibling.ends > 0) !== (word.ends > 0) || (sibling.statics?.size ?? 0) !== (word.statics?.size ?? 0) || (sibling.params?.length ?? 0) !== (word.params?.length ?? 0)) continue;
+      if (sibling !== word && subtreeSignature(sibling, ENUM_DEPTH, new Set()) !== signature) continue;
+      alike.push(sibling);
+      if (isPlural(sibling.key)) plurals++;
+    }
+    if (alike.length < (isParamsOnly ? ENUM_MIN_VALUES_PARAMS_ONLY : ENUM_MIN_VALUES)) return;
+    // plural words before identifiers are collections ('/account/persons/{id}', '/account/capabilities/{id}'),
+    // enum values are mostly not ('npm', 'maven', 'installation', 'oauth_app')
+    if (plurals * 3 > alike.length) return;
+    this.#mergeLiterals(parent, alike);
+    const merged = this.#findParam(parent, '{}');
+    if (merged !== null) (merged.info as ParamInfo).isEnum = true;
+  }
+
+
+  /**
+   * A word value back to a static child (pinned: it stays), taking along
+   * the parameter's children that it created and that it alone could have
+   * used (no more requests than it had).
+   */
+  #peel(p: TNode, entry: ValueEntry): void {
     const parent = p.parent as TNode;
-    (p.info as ParamInfo).values?.delete(entry.raw);
+    const count = entry.count;
+    (p.info as ParamInfo).remove(entry.raw);
     let statics = parent.statics;
     if (statics === null) statics = parent.statics = new Map();
     if (statics.has(entry.raw)) return;
@@ -627,28 +777,135 @@ class Templater implements PathTemplater {
     child.group = GROUP_WORD;
     child.isPinned = true;
     statics.set(entry.raw, child);
+    if (p.statics !== null) {
+      const owned: TNode[] = [];
+      for (const grandchild of p.statics.values()) if (grandchild.origin === entry.raw && grandchild.count <= count) owned.push(grandchild);
+      for (const grandchild of owned) {
+        p.statics.delete(grandchild.key);
+        grandchild.origin = null;
+        this.#adopt(child, grandchild, false);
+        child.count += grandchild.count;
+      }
+      if (owned.length > 0) {
+        this.#recount(p);
+        this.#recount(child);
+      }
+    }
+    this.#taint(p, entry);
     this.#generation++;
+  }
+
+  /**
+   * The templates below a parameter that the value split out of it used
+   * and the other values did not: hidden until a request ends there again
+   * (they were that value's requests under the wrong template).
+   */
+  #taint(p: TNode, entry: ValueEntry): void {
+    const profile = entry.profile;
+    if (profile === null) return;
+    const restTotal = p.count - entry.count;
+    const stack: TNode[] = [];
+    for (const [key, n] of profile) {
+      // only where the value went and the others (nearly) did not: its own sub-resources
+      if (key !== p && key.parent === p && key.count - n < restTotal * TAINT_SHARE) stack.push(key);
+    }
+    while (stack.length > 0) {
+      const node = stack.pop() as TNode;
+      if (node.ends > 0) node.taintedAt = this.#observations;
+      forEachChild(node, (child) => stack.push(child));
+    }
+  }
+
+  /**
+   * The words a parameter absorbed are a vocabulary after all: they become
+   * static children again (with their counts; their subtrees start afresh),
+   * and the parameter goes unless identifiers use it too.
+   */
+  #splitWords(p: TNode): void {
+    const parent = p.parent as TNode;
+    const info = p.info as ParamInfo;
+    parent.modes &= ~(1 << GROUP_WORD);
+    parent.wordFlips++;
+    let statics = parent.statics;
+    if (statics === null) statics = parent.statics = new Map();
+    for (const entry of info.values?.values() ?? []) {
+      if (statics.has(entry.raw)) continue;
+      const child = this.#newNode(parent, entry.raw, KIND_STATIC, p.zone);
+      child.group = GROUP_WORD;
+      child.count = entry.count;
+      if (entry.ends > 0) {
+        child.ends = entry.ends;
+        child.methods = new Map([[entry.method, entry.ends]]);
+      }
+      statics.set(entry.raw, child);
+    }
+    info.values = null;
+    info.once = info.twice = 0;
+    info.wordObservations = 0;
+    info.nextSplitCheck = SPLIT_CHECK_FROM;
+    if (info.identifiers * 2 < info.observations) {
+      const params = parent.params as TNode[];
+      params.splice(params.indexOf(p), 1);
+      if (params.length === 0) parent.params = null;
+      this.#discard(p);
+    }
+    this.#recount(parent);
+    this.#generation++;
+  }
+
+  /** a subtree leaves the tree */
+  #discard(node: TNode): void {
+    const children: TNode[] = [];
+    forEachChild(node, (child) => children.push(child));
+    for (const child of children) this.#discard(child);
+    node.parent = null;
+    this.#nodes--;
+    if (node.kind === KIND_PARAM) this.#params--;
   }
 
   // ---------------------------------------------------------------------------
   // merging
 
-  /** every unpinned static child of `group` goes into the parameter; later ones go straight there */
+  /**
+   * Every unpinned static child of `group` goes into the parameter; later
+   * ones go straight there. Words that recur far more than the others stay
+   * (see countOutliers).
+   */
   #mergeGroup(parent: TNode, group: number): void {
     parent.modes |= 1 << group;
     this.#generation++;
+    if (group === GROUP_WORD) {
+      const p = this.#findParam(parent, '{}') ?? this.#addParam(parent, '{}', '', '');
+      (p.info as ParamInfo).minDistinct = minDistinctWords(this.#contextOf(parent, parent.zone), parent.wordFlips);
+    }
     const statics = parent.statics;
     if (statics === null) return;
     const moved: TNode[] = [];
     for (const child of statics.values()) if (child.group === group && !child.isPinned) moved.push(child);
-    if (moved.length === 0) return;
+    if (group === GROUP_WORD) {
+      moved.sort((a, b) => b.count - a.count);
+      const leading = countOutliers(moved.map((child) => child.count), MERGE_GAP_MIN_COUNT, MERGE_GAP_MIN_BULK, MERGE_GAP_RATIO);
+      for (const child of moved.splice(0, leading)) child.isPinned = true;
+      for (const child of structuralOutliers(moved)) {
+        child.isPinned = true;
+        moved.splice(moved.indexOf(child), 1);
+      }
+    }
+    this.#mergeLiterals(parent, moved);
+  }
+
+  /** these static children go into the parameter (no change of mode) */
+  #mergeLiterals(parent: TNode, literals: readonly TNode[]): void {
+    const statics = parent.statics;
+    if (statics === null || literals.length === 0) return;
+    this.#generation++;
     const touched = new Set<TNode>();
-    for (const child of moved) {
+    for (const child of literals) {
       statics.delete(child.key);
       const value = decodeSegment(child.key);
       const code = shapeCode(value);
       const p = this.#paramFor(parent, child.key, value, code);
-      this.#record(p, child.key, code, group, child.count);
+      this.#record(p, child.key, code, child.group, child.count);
       this.#mergeSubtree(p, child);
       touched.add(p);
     }
@@ -661,6 +918,8 @@ class Templater implements PathTemplater {
   #mergeSubtree(target: TNode, source: TNode): void {
     target.count += source.count;
     target.ends += source.ends;
+    if (source.seenAt > target.seenAt) target.seenAt = source.seenAt;
+    if (source.taintedAt > target.taintedAt) target.taintedAt = source.taintedAt;
     if (source.methods !== null) {
       let methods = target.methods;
       if (methods === null) methods = target.methods = new Map();
@@ -684,6 +943,7 @@ class Templater implements PathTemplater {
           this.#record(p, child.key, code, child.group, child.count);
           this.#mergeSubtree(p, child);
         } else {
+          if (target.kind === KIND_PARAM && source.kind === KIND_STATIC && child.origin === null) child.origin = source.key;
           this.#adopt(target, child, false);
         }
       }
@@ -740,18 +1000,16 @@ class Templater implements PathTemplater {
   #settle(node: TNode): void {
     if (node.statics !== null && !node.isLiteralOnly) {
       for (let group = GROUP_NUM; group <= GROUP_WORD; group++) {
-        if ((node.modes & (1 << group)) === 0 && this.#isDue(node, group, node.zone)) this.#mergeGroup(node, group);
+        if ((node.modes & (1 << group)) !== 0) continue;
+        const due = this.#isDue(node, group, node.zone);
+        if (due === MERGE_NO) continue;
+        if (due === MERGE_BUT_HEAVY) this.#pinHeavy(node, group);
+        this.#mergeGroup(node, group);
       }
     }
     const children: TNode[] = [];
-    this.#forEachChild(node, (child) => children.push(child));
+    forEachChild(node, (child) => children.push(child));
     for (const child of children) if (child.parent === node || node.pathRoot === child) this.#settle(child);
-  }
-
-  #forEachChild(node: TNode, fn: (child: TNode) => void): void {
-    if (node.pathRoot !== null) fn(node.pathRoot);
-    if (node.statics !== null) for (const child of node.statics.values()) fn(child);
-    if (node.params !== null) for (const child of node.params) fn(child);
   }
 
   // ---------------------------------------------------------------------------
@@ -767,101 +1025,23 @@ class Templater implements PathTemplater {
     const group = groupOf(code, value);
     const pattern = this.#patternParam(parent, raw, value, group, true);
     if (pattern !== null) return pattern;
-    if (group === GROUP_ID || (parent.modes & (1 << group)) !== 0) return this.#findParam(parent, '{}');
+    const p = this.#findParam(parent, '{}');
+    if (group === GROUP_ID || (parent.modes & (1 << group)) !== 0) return p;
+    if (group === GROUP_WORD && p !== null) {
+      const info = p.info as ParamInfo;
+      if (info.isIdentifierLike(value) || info.values?.has(raw) === true) return p;
+    }
+    // past the memory bounds, observe sent new values to the parameter
+    if ((parent.statics !== null && parent.statics.size >= this.#maxChildren) || this.#nodes >= this.#maxNodes) return p;
     return null;
   }
 
-  /** host and template of a node, cached until the tree changes shape */
-  #render(node: TNode): void {
-    if (node.renderGeneration === this.#generation) return;
-    const chain: TNode[] = [];
-    for (let n: TNode | null = node; n !== null && n.kind !== KIND_ROOT; n = n.parent) chain.push(n);
-    chain.reverse();
-    const used = new Set<string>();
-    const labels: string[] = [];
-    let template = '';
-    let previousStatic: string | null = null;
-    let ordinal = 0;
-    let hostParams = 0;
-    for (const n of chain) {
-      if (n.kind === KIND_PATH_ROOT) continue;
-      if (n.zone === ZONE_HOST) {
-        if (n.kind === KIND_PARAM) {
-          const name = hostParams === 0 ? TENANT : `host${hostParams + 1}`;
-          hostParams++;
-          used.add(name);
-          labels.push(n.prefix + '{' + name + '}' + n.suffix);
-        } else labels.push(n.key);
-        continue;
-      }
-      if (n.kind === KIND_PARAM) {
-        const name = paramName(previousStatic, ordinal, used);
-        used.add(name);
-        ordinal++;
-        template += '/' + n.prefix + '{' + name + '}' + n.suffix;
-        previousStatic = null;
-      } else {
-        template += '/' + n.key;
-        previousStatic = n.key;
-      }
+  /** host, template and parameter names of a node, cached until the tree changes shape */
+  #render(node: TNode): Rendered {
+    if (node.renderGeneration !== this.#generation || node.rendered === null) {
+      node.rendered = renderNode(node);
+      node.renderGeneration = this.#generation;
     }
-    node.renderedHost = labels.reverse().join('.');
-    node.renderedTemplate = template === '' ? '/' : template;
-    node.renderGeneration = this.#generation;
+    return node.rendered;
   }
-
-  #describe(node: TNode): LearnedTemplate {
-    const params: LearnedParam[] = [];
-    const chain: TNode[] = [];
-    for (let n: TNode | null = node; n !== null && n.kind !== KIND_ROOT; n = n.parent) chain.push(n);
-    chain.reverse();
-    const names = [...node.renderedTemplate.matchAll(/\{([^{}]+)\}/g)].map((m) => m[1] as string);
-    const hostNames = [...node.renderedHost.matchAll(/\{([^{}]+)\}/g)].map((m) => m[1] as string).reverse();
-    let segment = -1;
-    let label = 0;
-    let pathOrdinal = 0;
-    let hostOrdinal = 0;
-    let confidence = 1;
-    for (const n of chain) {
-      if (n.kind === KIND_PATH_ROOT) continue;
-      if (n.zone === ZONE_PATH) segment++;
-      else label++;
-      if (n.kind !== KIND_PARAM) continue;
-      const info = n.info as ParamInfo;
-      const shapes: Record<string, number> = {};
-      for (let i = 0; i < info.shapes.length; i++) if ((info.shapes[i] ?? 0) > 0) shapes[SEGMENT_SHAPES[i] as string] = info.shapes[i] as number;
-      const distinct = info.distinct.estimate();
-      const name = n.zone === ZONE_PATH ? (names[pathOrdinal++] ?? 'id') : (hostNames[hostOrdinal++] ?? TENANT);
-      params.push({
-        name,
-        // host labels have no path segment: -1 for the leftmost label, -2 for the next …
-        segment: n.zone === ZONE_PATH ? segment : -(this.#labelCount(chain) - label + 1),
-        distinct,
-        shapes,
-        examples: [...info.examples],
-      });
-      confidence = Math.min(confidence, paramConfidence(info, distinct));
-    }
-    const methods: Record<string, number> = {};
-    for (const [method, n] of node.methods ?? []) methods[method] = n;
-    return { host: node.renderedHost, template: node.renderedTemplate, count: node.ends, methods, params, confidence };
-  }
-
-  #labelCount(chain: readonly TNode[]): number {
-    let n = 0;
-    for (const node of chain) if (node.zone === ZONE_HOST && node.kind !== KIND_ROOT) n++;
-    return n;
-  }
-}
-
-/**
- * How sure a parameter is a parameter: values of identifier shapes count as
- * sure; word values as sure as their number makes it (8 distinct → 0.5,
- * 72 → 0.9, 792 → 0.99).
- */
-function paramConfidence(info: ParamInfo, distinct: number): number {
-  if (info.observations === 0) return 0.5;
-  const idShare = info.identifiers / info.observations;
-  const wordConfidence = distinct / (distinct + 8);
-  return Math.round((idShare * 0.99 + (1 - idShare) * wordConfidence) * 1000) / 1000;
 }

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  CONTEXT_PLURAL,
+  CONTEXT_TOP,
+  countOutliers,
+  MERGE_ALL,
+  MERGE_BUT_HEAVY,
+  MERGE_NO,
+  shouldMergeIntegers,
+  shouldMergeTimes,
+  shouldMergeWords,
+  shouldSplitWords,
+} from './templater-rules.ts';
+
+const noHeavy = () => ({ count: 0, total: 0 });
+
+describe('shouldMergeWords', () => {
+  it('merges values that nearly never repeat once enough are seen for the position', () => {
+    assert.equal(shouldMergeWords({ distinct: 6, total: 6, once: 6, twice: 0 }, CONTEXT_PLURAL, 0, noHeavy), MERGE_ALL);
+    assert.equal(shouldMergeWords({ distinct: 6, total: 6, once: 6, twice: 0 }, CONTEXT_TOP, 0, noHeavy), MERGE_NO);
+    assert.equal(shouldMergeWords({ distinct: 16, total: 16, once: 16, twice: 0 }, CONTEXT_TOP, 0, noHeavy), MERGE_ALL);
+  });
+  it('keeps a vocabulary that repeats', () => {
+    assert.equal(shouldMergeWords({ distinct: 60, total: 600, once: 5, twice: 5 }, CONTEXT_TOP, 0, noHeavy), MERGE_NO);
+    assert.equal(shouldMergeWords({ distinct: 20, total: 40, once: 12, twice: 4 }, CONTEXT_PLURAL, 0, noHeavy), MERGE_NO);
+  });
+  it('sets a few heavy static siblings aside (/invoices/upcoming beside ids)', () => {
+    const counts = { distinct: 21, total: 220, once: 20, twice: 0 };
+    assert.equal(shouldMergeWords(counts, CONTEXT_PLURAL, 0, () => ({ count: 1, total: 200 })), MERGE_BUT_HEAVY);
+  });
+  it('asks for more after each split back', () => {
+    const counts = { distinct: 10, total: 10, once: 10, twice: 0 };
+    assert.equal(shouldMergeWords(counts, CONTEXT_PLURAL, 0, noHeavy), MERGE_ALL);
+    assert.equal(shouldMergeWords(counts, CONTEXT_PLURAL, 1, noHeavy), MERGE_NO);
+  });
+});
+
+describe('integers, dates and versions', () => {
+  it('merges short integers from three rare ones, keeps one or two recurring', () => {
+    assert.equal(shouldMergeIntegers({ distinct: 3, total: 3, once: 3, twice: 0 }), true);
+    assert.equal(shouldMergeIntegers({ distinct: 2, total: 500, once: 0, twice: 0 }), false);
+  });
+  it('keeps a few versions or dates, merges many rare ones', () => {
+    assert.equal(shouldMergeTimes({ distinct: 3, total: 3, once: 3, twice: 0 }), false);
+    assert.equal(shouldMergeTimes({ distinct: 6, total: 7, once: 5, twice: 1 }), true);
+  });
+});
+
+describe('shouldSplitWords', () => {
+  it('splits words that turned out to recur, not a population still unfolding', () => {
+    assert.equal(shouldSplitWords({ distinct: 60, total: 3000, once: 10, twice: 5 }), true);
+    assert.equal(shouldSplitWords({ distinct: 200, total: 260, once: 150, twice: 40 }), false);
+  });
+});
+
+describe('countOutliers', () => {
+  it('finds the few values far above the rest', () => {
+    assert.equal(countOutliers([40, 1, 2, 1, 1, 2, 1, 1, 1, 2], 32, 8, 4), 1);
+    assert.equal(countOutliers([90, 80, 2, 1, 1, 2, 1, 1, 1, 2, 1], 32, 8, 4), 2);
+  });
+  it('finds none in a Zipf head, or when too few values lie below', () => {
+    assert.equal(countOutliers([64, 32, 21, 16, 13, 11, 9, 8, 7, 6, 6], 32, 8, 4), 0);
+    assert.equal(countOutliers([100, 1, 1], 32, 8, 4), 0);
+  });
+});

@@ -1,0 +1,390 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { createPathTemplater } from './templater.ts';
+import type { PathTemplater } from './templater.ts';
+
+/** a small seeded generator: the same traffic on every run */
+function generator(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const SYLLABLES = ['ka', 'lo', 'mi', 'ten', 'su', 'ra', 'vel', 'no', 'chi', 'pa', 'dor', 'en', 'li', 'ma', 'ro', 'sa', 'ti', 'ber', 'gan', 'hu', 'jo', 'kel', 'mon', 'nar'];
+
+/** pronounceable names ('kalomi', 'tensu-rano'): parameter values that look like words */
+function names(count: number, random: () => number): string[] {
+  const out = new Set<string>();
+  while (out.size < count) {
+    let name = '';
+    const parts = 2 + Math.floor(random() * 3);
+    for (let i = 0; i < parts; i++) name += SYLLABLES[Math.floor(random() * SYLLABLES.length)];
+    if (random() < 0.3) name += '-' + SYLLABLES[Math.floor(random() * SYLLABLES.length)] + SYLLABLES[Math.floor(random() * SYLLABLES.length)];
+    out.add(name);
+  }
+  return [...out];
+}
+
+/** '/users/{userId}' → '/users/{}' */
+function normal(template: string): string {
+  return template.replace(/\{[^{}]*\}/g, '{}');
+}
+
+function templateSet(templater: PathTemplater): Set<string> {
+  return new Set(templater.templates().map((t) => normal(t.template)));
+}
+
+/** index drawn with weights 1/k (Zipf): a few endpoints get most requests */
+function zipfIndex(n: number, random: () => number): number {
+  let total = 0;
+  for (let k = 1; k <= n; k++) total += 1 / k;
+  let u = random() * total;
+  for (let k = 1; k <= n; k++) {
+    u -= 1 / k;
+    if (u <= 0) return k - 1;
+  }
+  return n - 1;
+}
+
+describe('createPathTemplater: growing traffic', () => {
+  it('learns /users/{userId} beside /users/me, and /issues/{id} once short integers vary, at 1, 5, 50 and 500 requests', () => {
+    const random = generator(1);
+    const templater = createPathTemplater();
+    const requests: string[] = [];
+    for (let i = 0; i < 500; i++) {
+      if (i % 4 === 0) requests.push('/users/me');
+      else if (i % 4 === 1) requests.push(`/issues/${1 + Math.floor(random() * 99)}`);
+      else requests.push(`/users/${10_000 + Math.floor(random() * 90_000)}`);
+    }
+    const seen: Record<number, string[]> = {};
+    let fed = 0;
+    for (const upTo of [1, 5, 50, 500]) {
+      for (; fed < upTo; fed++) templater.observe('GET', 'api.example.com', requests[fed] as string);
+      seen[upTo] = [...templateSet(templater)].sort();
+    }
+    assert.deepEqual(seen[1], ['/users/me']);
+    // one short integer so far: it might be a version ('/2/tweets'), so it stays
+    assert.equal(seen[5]?.length, 3);
+    assert.match(seen[5]?.[0] ?? '', /^\/issues\/\d{1,2}$/);
+    assert.deepEqual(seen[5]?.slice(1), ['/users/me', '/users/{}']);
+    assert.deepEqual(seen[50], ['/issues/{}', '/users/me', '/users/{}']);
+    assert.deepEqual(seen[500], ['/issues/{}', '/users/me', '/users/{}']);
+    assert.equal(templater.match('GET', 'api.example.com', '/users/31337').template, '/users/{userId}');
+    assert.equal(templater.match('GET', 'api.example.com', '/users/me').template, '/users/me');
+  });
+
+  it('keeps /users/me static beside /users/{username} when the usernames are words, from its own sub-resources', () => {
+    const random = generator(2);
+    const users = names(3000, random);
+    const templater = createPathTemplater();
+    for (let i = 0; i < 2000; i++) {
+      const user = users[Math.floor(random() * users.length)] as string;
+      const roll = random();
+      if (roll < 0.15) templater.observe('GET', '', '/users/me');
+      else if (roll < 0.3) templater.observe('GET', '', '/users/me/settings');
+      else if (roll < 0.65) templater.observe('GET', '', `/users/${user}`);
+      else templater.observe('GET', '', `/users/${user}/repos`);
+    }
+    assert.deepEqual([...templateSet(templater)].sort(), ['/users/me', '/users/me/settings', '/users/{}', '/users/{}/repos']);
+  });
+});
+
+describe('createPathTemplater: RPC, collections, nested names', () => {
+  it('keeps ~170 Slack-style method names under /api static when each is called repeatedly', () => {
+    const random = generator(3);
+    const namespaces = ['chat', 'users', 'conversations', 'files', 'reactions', 'reminders', 'team', 'usergroups', 'views', 'admin.users', 'admin.conversations', 'apps', 'auth', 'bots', 'calls', 'dnd', 'emoji', 'pins', 'stars', 'search'];
+    const verbs = ['list', 'info', 'create', 'delete', 'update', 'postMessage', 'history', 'setTopic', 'invite', 'kick', 'archive', 'rename', 'add', 'remove', 'get', 'set', 'open', 'close', 'join', 'leave'];
+    const methods = new Set<string>();
+    while (methods.size < 170) methods.add(`${namespaces[Math.floor(random() * namespaces.length)]}.${verbs[Math.floor(random() * verbs.length)]}`);
+    const list = [...methods];
+    const templater = createPathTemplater();
+    const called = new Set<string>();
+    for (let i = 0; i < 20_000; i++) {
+      const method = list[zipfIndex(list.length, random)] as string;
+      called.add(method);
+      templater.observe('POST', 'slack.com', `/api/${method}`);
+      if (i === 1999) assert.ok([...templateSet(templater)].every((t) => !t.includes('{')), 'a parameter after 2,000 requests');
+    }
+    const templates = templateSet(templater);
+    assert.equal(templates.size, called.size);
+    for (const method of called) assert.ok(templates.has(`/api/${method}`), method);
+  });
+
+  it('keeps Stripe-style collections under /v1 static, with /v1/customers/{customerId} from prefixed ids', () => {
+    const random = generator(4);
+    const collections = ['customers', 'charges', 'invoices', 'payment_intents', 'payment_methods', 'refunds', 'subscriptions', 'products', 'prices', 'coupons', 'disputes', 'payouts', 'transfers', 'balance_transactions', 'setup_intents', 'sources', 'tokens', 'plans', 'events', 'files'];
+    const templater = createPathTemplater();
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+    for (let i = 0; i < 20_000; i++) {
+      const collection = collections[zipfIndex(collections.length, random)] as string;
+      let id = collection.slice(0, 3) + '_';
+      for (let k = 0; k < 14; k++) id += alphabet[Math.floor(random() * alphabet.length)];
+      const roll = random();
+      if (roll < 0.3) templater.observe('GET', 'api.stripe.com', `/v1/${collection}`);
+      else if (roll < 0.9) templater.observe('GET', 'api.stripe.com', `/v1/${collection}/${id}`);
+      else if (collection === 'invoices') templater.observe('GET', 'api.stripe.com', '/v1/invoices/upcoming');
+      else templater.observe('POST', 'api.stripe.com', `/v1/${collection}/${id}/cancel`);
+    }
+    const templates = templateSet(templater);
+    for (const t of templates) assert.ok(t.startsWith('/v1/') && !t.startsWith('/v1/{'), t);
+    assert.ok(templates.has('/v1/customers'));
+    assert.ok(templates.has('/v1/customers/{}'));
+    assert.ok(templates.has('/v1/invoices/upcoming'));
+    assert.equal(templater.match('GET', 'api.stripe.com', '/v1/customers/cus_9s6XKzkNRiz8i3').template, '/v1/customers/{customerId}');
+  });
+
+  it('learns GitHub-style /repos/{owner}/{repo}/issues/{number} from many owners and repositories', () => {
+    const random = generator(5);
+    const owners = names(5000, random);
+    const repos = names(5000, random);
+    const templater = createPathTemplater();
+    for (let i = 0; i < 5000; i++) {
+      const base = `/repos/${owners[Math.floor(random() * owners.length)]}/${repos[Math.floor(random() * repos.length)]}`;
+      const roll = random();
+      if (roll < 0.2) templater.observe('GET', '', base);
+      else if (roll < 0.4) templater.observe('GET', '', `${base}/issues`);
+      else if (roll < 0.7) templater.observe('GET', '', `${base}/issues/${1 + Math.floor(random() * 5000)}`);
+      else if (roll < 0.85) templater.observe('GET', '', `${base}/pulls/${1 + Math.floor(random() * 5000)}`);
+      else templater.observe('GET', '', `${base}/issues/${1 + Math.floor(random() * 5000)}/comments`);
+    }
+    assert.deepEqual([...templateSet(templater)].sort(), ['/repos/{}/{}', '/repos/{}/{}/issues', '/repos/{}/{}/issues/{}', '/repos/{}/{}/issues/{}/comments', '/repos/{}/{}/pulls/{}']);
+    assert.equal(templater.match('GET', '', '/repos/octocat/hello-world/issues/42').template, '/repos/{repoId}/{id}/issues/{issueId}');
+    assert.ok(templater.stats().nodes < 30, `${templater.stats().nodes} nodes`);
+  });
+});
+
+describe('createPathTemplater: splitting back', () => {
+  it('splits static words back out of a parameter when later traffic shows a few of them recurring with their own subtrees', () => {
+    const random = generator(6);
+    const early = names(40, random);
+    const templater = createPathTemplater();
+    // early on, /api/… looks like identifiers: each value once
+    for (const name of early) templater.observe('GET', '', `/api/${name}`);
+    assert.deepEqual([...templateSet(templater)], ['/api/{}']);
+    // then a small set of words, each heavily used, each with its own sub-resources
+    const words = ['alpha', 'bravo', 'charlie', 'delta', 'echo'];
+    for (let i = 0; i < 1000; i++) {
+      const k = i % words.length;
+      templater.observe('GET', '', `/api/${words[k]}/${['one', 'two', 'three', 'four', 'five'][k]}`);
+    }
+    const templates = templateSet(templater);
+    for (const [k, word] of words.entries()) assert.ok(templates.has(`/api/${word}/${['one', 'two', 'three', 'four', 'five'][k]}`), `${word} in ${[...templates].join(' ')}`);
+    assert.ok(![...templates].some((t) => t.startsWith('/api/{}/')), [...templates].join(' '));
+    assert.equal(templater.match('GET', '', '/api/alpha/one').template, '/api/alpha/one');
+  });
+
+  it('splits a whole vocabulary back when its words, taken for identifiers early, keep recurring', () => {
+    const random = generator(7);
+    const methods = names(60, random);
+    const templater = createPathTemplater();
+    // the first requests all differ: the position looks like a parameter
+    for (const method of methods.slice(0, 30)) templater.observe('POST', '', `/rpc/${method}`);
+    assert.ok(templateSet(templater).has('/rpc/{}'));
+    for (let i = 0; i < 6000; i++) templater.observe('POST', '', `/rpc/${methods[zipfIndex(methods.length, random)]}`);
+    const templates = templateSet(templater);
+    assert.ok(![...templates].some((t) => t.includes('{')), [...templates].slice(0, 5).join(' '));
+    assert.ok(templates.size >= 55, `${templates.size} templates`);
+  });
+});
+
+describe('createPathTemplater: hosts and segments', () => {
+  it('templates the leftmost host label when many tenants share the rest', () => {
+    const random = generator(8);
+    const tenants = names(400, random);
+    const templater = createPathTemplater();
+    for (let i = 0; i < 2000; i++) templater.observe('GET', `${tenants[Math.floor(random() * tenants.length)]}.api.example.com`, '/v1/items');
+    for (let i = 0; i < 50; i++) templater.observe('GET', 'status.example.org', '/health');
+    const seen = templater.templates().map((t) => `${t.host} ${t.template}`).sort();
+    assert.deepEqual(seen, ['status.example.org /health', '{tenant}.api.example.com /v1/items']);
+    const [tenant] = templater.templates().filter((t) => t.host.startsWith('{'));
+    assert.equal(tenant?.params[0]?.name, 'tenant');
+    assert.equal(tenant?.params[0]?.segment, -1);
+  });
+
+  it('keeps hosts as they are with templateHosts: false', () => {
+    const templater = createPathTemplater({ templateHosts: false });
+    for (let i = 0; i < 100; i++) templater.observe('GET', `t${i}x.api.example.com`, '/v1/items');
+    assert.equal(templater.templates().length, 100);
+    assert.equal(templater.match('GET', 't7x.api.example.com', '/v1/items').host, 't7x.api.example.com');
+  });
+
+  it('puts parameters inside a segment: {id}.json, report.{ext}', () => {
+    const templater = createPathTemplater();
+    for (let i = 0; i < 50; i++) {
+      const id = crypto.randomUUID();
+      templater.observe('GET', '', `/files/${id}.json`);
+      templater.observe('GET', '', `/files/${id}`);
+      templater.observe('GET', '', `/orders/${100_000 + i}.xml`);
+    }
+    for (const ext of ['json', 'csv', 'xml', 'pdf']) for (let i = 0; i < 5; i++) templater.observe('GET', '', `/exports/report.${ext}`);
+    assert.deepEqual([...templateSet(templater)].sort(), ['/exports/report.{}', '/files/{}', '/files/{}.json', '/orders/{}.xml']);
+    assert.equal(templater.match('GET', '', '/orders/123456.xml').template, '/orders/{orderId}.xml');
+    assert.equal(templater.match('GET', '', '/exports/report.csv').template, '/exports/report.{exportId}');
+  });
+
+  it('drops a trailing slash, keeps empty inner segments, and reads a path without a leading slash as if it had one', () => {
+    const templater = createPathTemplater();
+    templater.observe('GET', '', '/users/');
+    templater.observe('GET', '', '/users');
+    templater.observe('GET', '', '/a//b');
+    templater.observe('GET', '', '/');
+    templater.observe('GET', '', '');
+    assert.deepEqual([...templateSet(templater)].sort(), ['/', '/a//b', '/users']);
+    assert.equal(templater.templates().find((t) => t.template === '/users')?.count, 2);
+    assert.equal(templater.match('GET', '', 'users').template, '/users');
+  });
+
+  it('keeps static parts percent-encoded as received and classifies the decoded value', () => {
+    const templater = createPathTemplater();
+    templater.observe('GET', '', '/files/caf%C3%A9');
+    for (let i = 0; i < 20; i++) templater.observe('GET', '', `/people/${encodeURIComponent(`p${i}x@example.com`)}`);
+    assert.ok(templateSet(templater).has('/files/caf%C3%A9'));
+    assert.ok(templateSet(templater).has('/people/{}'));
+    const people = templater.templates().find((t) => t.template.startsWith('/people/'));
+    assert.deepEqual(Object.keys(people?.params[0]?.shapes ?? {}), ['email']);
+  });
+});
+
+describe('createPathTemplater: names and evidence', () => {
+  it('names parameters from the segment before them, never twice the same in one template', () => {
+    const templater = createPathTemplater();
+    for (let i = 0; i < 20; i++) {
+      templater.observe('GET', '', `/orders/${100_000 + i}`);
+      templater.observe('GET', '', `/categories/${100_000 + i}/items/${crypto.randomUUID()}`);
+      templater.observe('GET', '', `/payment_intents/pi_${'x'.repeat(4)}${100_000 + i}Abc`);
+      templater.observe('GET', '', `/users/${100_000 + i}/users/${200_000 + i}`);
+      templater.observe('GET', '', `/v2/${100_000 + i}`);
+    }
+    const templates = templater.templates().map((t) => t.template).sort();
+    assert.deepEqual(templates, [
+      '/categories/{categoryId}/items/{itemId}',
+      '/orders/{orderId}',
+      '/payment_intents/{paymentIntentId}',
+      '/users/{userId}/users/{param2}',
+      '/v2/{id}',
+    ]);
+  });
+
+  it('carries evidence: counts, methods, distinct values, shapes, a few examples, a confidence', () => {
+    const templater = createPathTemplater();
+    for (let i = 0; i < 300; i++) templater.observe(i % 3 === 0 ? 'DELETE' : 'GET', '', `/orders/${100_000 + (i % 150)}`);
+    templater.observe('GET', '', '/health');
+    const orders = templater.templates().find((t) => t.template === '/orders/{orderId}');
+    assert.ok(orders !== undefined);
+    assert.equal(orders.count, 300);
+    assert.deepEqual(orders.methods, { GET: 200, DELETE: 100 });
+    assert.equal(orders.params.length, 1);
+    const [param] = orders.params;
+    assert.equal(param?.segment, 1);
+    assert.ok(Math.abs((param?.distinct ?? 0) - 150) <= 15, `${param?.distinct} distinct`);
+    assert.deepEqual(param?.shapes, { integer: 300 });
+    assert.ok((param?.examples.length ?? 0) > 0 && (param?.examples.length ?? 0) <= 5);
+    assert.ok(orders.confidence > 0.9 && orders.confidence <= 1);
+    assert.equal(templater.templates().find((t) => t.template === '/health')?.confidence, 1);
+  });
+
+  it('is less sure of a parameter made of a few words than of one made of ids', () => {
+    const random = generator(9);
+    const templater = createPathTemplater();
+    for (const name of names(12, random)) templater.observe('GET', '', `/teams/${name}`);
+    for (let i = 0; i < 12; i++) templater.observe('GET', '', `/orders/${crypto.randomUUID()}`);
+    const teams = templater.templates().find((t) => t.template.startsWith('/teams/{'));
+    const orders = templater.templates().find((t) => t.template.startsWith('/orders/{'));
+    assert.ok(teams !== undefined && orders !== undefined);
+    assert.ok(teams.confidence < orders.confidence, `${teams.confidence} vs ${orders.confidence}`);
+  });
+});
+
+describe('createPathTemplater: memory', () => {
+  it('keeps the tree bounded over a million distinct ids and 200,000 distinct words', () => {
+    const random = generator(10);
+    const templater = createPathTemplater();
+    for (let i = 0; i < 1_000_000; i++) templater.observe('GET', 'api.example.com', `/items/${1_000_000 + i}/parts`);
+    const syllables = SYLLABLES;
+    for (let i = 0; i < 200_000; i++) {
+      let word = '';
+      for (let k = 0; k < 4; k++) word += syllables[Math.floor(random() * syllables.length)];
+      templater.observe('GET', 'api.example.com', `/tags/${word}${i}x/posts`);
+    }
+    const stats = templater.stats();
+    assert.ok(stats.nodes < 20, `${stats.nodes} nodes`);
+    assert.ok(stats.trackedValues <= 256 * stats.params, `${stats.trackedValues} tracked values`);
+    assert.deepEqual([...templateSet(templater)].sort(), ['/items/{}/parts', '/tags/{}/posts']);
+  });
+
+  it('caps the static children of one node (maxChildren) when nothing else merges them', () => {
+    const templater = createPathTemplater({ maxChildren: 50 });
+    // words that each recur: no statistics would call them identifiers
+    for (let round = 0; round < 3; round++) for (let i = 0; i < 300; i++) templater.observe('GET', '', `/w/word${String.fromCharCode(97 + (i % 26))}${String.fromCharCode(97 + Math.floor(i / 26))}`);
+    assert.ok(templater.stats().nodes < 60, `${templater.stats().nodes} nodes`);
+  });
+});
+
+/** does `template` (with its host) reproduce the request when its parameters take the request's values? */
+function reproduces(template: string, path: string): boolean {
+  let normalised = path.startsWith('/') ? path : '/' + path;
+  if (normalised.length > 1 && normalised.endsWith('/')) normalised = normalised.slice(0, -1);
+  const want = normalised.split('/');
+  const have = template.split('/');
+  if (want.length !== have.length) return false;
+  return have.every((part, i) => {
+    const segment = want[i] as string;
+    const open = part.indexOf('{');
+    if (open < 0) return part === segment;
+    const close = part.lastIndexOf('}');
+    const prefix = part.slice(0, open);
+    const suffix = part.slice(close + 1);
+    return segment.length > prefix.length + suffix.length && segment.startsWith(prefix) && segment.endsWith(suffix);
+  });
+}
+
+describe('createPathTemplater: every observed path matches its own template', () => {
+  const segment = fc.oneof(
+    fc.constantFrom('users', 'orders', 'v1', 'v2', 'api', 'me', 'search', 'items', 'files', 'chat.postMessage', '2010-04-01', 'report.json', 'report.csv', '', '%20x'),
+    fc.integer({ min: 0, max: 2_000_000 }).map(String),
+    fc.uuid(),
+    fc.stringMatching(/^[a-z]{2,10}$/),
+    fc.stringMatching(/^[a-z]{3}_[A-Za-z0-9]{10,16}$/),
+    fc.uuid().map((id) => `${id}.json`),
+  );
+  const path = fc.tuple(fc.array(segment, { minLength: 0, maxLength: 6 }), fc.boolean()).map(([parts, slash]) => '/' + parts.join('/') + (slash ? '/' : ''));
+  const host = fc.constantFrom('', 'api.example.com', 'a.api.example.com', 'b.api.example.com', '10.0.0.1');
+
+  it('holds for any traffic (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(host, path), { minLength: 1, maxLength: 120 }), fc.integer({ min: 1, max: 4 }), (traffic, repeat) => {
+        const templater = createPathTemplater({ maxChildren: 40 });
+        for (let r = 0; r < repeat; r++) for (const [h, p] of traffic) templater.observe('GET', h, p);
+        for (const [h, p] of traffic) {
+          const { template } = templater.match('GET', h, p);
+          if (!reproduces(template, p)) return false;
+        }
+        return true;
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('holds on traffic that makes the templater merge and split', () => {
+    const random = generator(11);
+    const words = names(500, random);
+    const statics = ['alpha', 'bravo', 'charlie'];
+    const templater = createPathTemplater();
+    const traffic: string[] = [];
+    for (let i = 0; i < 5000; i++) {
+      const roll = random();
+      if (roll < 0.3) traffic.push(`/x/${words[Math.floor(random() * words.length)]}/y/${Math.floor(random() * 100)}`);
+      else if (roll < 0.6) traffic.push(`/x/${statics[i % 3]}/${words[Math.floor(random() * 20)]}`);
+      else if (roll < 0.8) traffic.push(`/z/${words[zipfIndex(40, random)]}`);
+      else traffic.push(`/x/${crypto.randomUUID()}/y/${Math.floor(random() * 1e6)}`);
+    }
+    for (const p of traffic) templater.observe('GET', '', p);
+    for (const p of traffic) assert.ok(reproduces(templater.match('GET', '', p).template, p), `${p} → ${templater.match('GET', '', p).template}`);
+  });
+});
