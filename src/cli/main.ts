@@ -6,6 +6,7 @@ import { registerAuditCommand } from './audit-command.ts';
 import { registerBansCommand } from './bans-command.ts';
 import { registerDiscoverCommand } from './discover-command.ts';
 import { registerFindingsCommand } from './findings-command.ts';
+import { registerReplayCommand } from './replay-command.ts';
 import { registerKeysCommand } from './keys-command.ts';
 import { runCheck } from './check.ts';
 import { runDemo } from './demo-command.ts';
@@ -81,6 +82,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
   registerBansCommand(program, io, setExit);
   registerDiscoverCommand(program, io, setExit);
   registerFindingsCommand(program, io, setExit);
+  registerReplayCommand(program, io, setExit);
 
   program
     .command('hash-password')

@@ -1,3 +1,4 @@
+import { loadAlertsConfig } from '../alerts/config.ts';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -245,6 +246,8 @@ function minimalExpected(source: string): PolicyConfig {
     store: { sqlite: join(fixtures, '.apiwarden', 'apiwarden.db'), flushIntervalMs: 1000 },
     accessLog: { target: 'stdout' },
     discovery: { enabled: true, sampleRate: 0.05, maxBodyBytes: 16384, maxEndpoints: 20000, saveIntervalMs: 10000 },
+    detection: { enabled: true, ruleFiles: [], builtins: true, evaluateEveryMs: 1000, maxIdentities: 20000 },
+    alerts: loadAlertsConfig({}),
     rejectMatrixParams: true,
     forwardedHeaders: 'x-forwarded',
     rateLimits: {
@@ -335,6 +338,8 @@ describe('valid policy files', () => {
       store: { sqlite: join(fixtures, 'data', 'apiwarden.db'), flushIntervalMs: 250 },
       accessLog: { target: join(fixtures, 'logs', 'access.log') },
       discovery: { enabled: true, sampleRate: 0.05, maxBodyBytes: 16384, maxEndpoints: 20000, saveIntervalMs: 10000 },
+      detection: { enabled: true, ruleFiles: [], builtins: true, evaluateEveryMs: 1000, maxIdentities: 20000 },
+      alerts: loadAlertsConfig({}),
       rejectMatrixParams: false,
       forwardedHeaders: 'both',
       rateLimits: {

@@ -11,6 +11,7 @@ import { dirname, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { describeValue, didYouMean, fieldName, PolicyError, type PolicyProblem } from './policy-error.ts';
+import { parseAlerts } from '../alerts/config.ts';
 import { parseAuth } from './auth.ts';
 import { parseRateLimits } from './rate-limits.ts';
 import { policySchema } from './schema.ts';
@@ -263,6 +264,7 @@ class Compiler {
     const limits = asRecord(raw.limits);
     const store = asRecord(raw.store);
     const discovery = asRecord(raw.discovery);
+    const detection = asRecord(raw.detection);
     const accessLog = isText(raw.accessLog) ? raw.accessLog : 'stdout';
 
     const headersTimeoutMs = this.duration(['limits', 'headersTimeout'], limits.headersTimeout);
@@ -297,6 +299,14 @@ class Compiler {
         flushIntervalMs: this.duration(['store', 'flushInterval'], store.flushInterval),
       },
       accessLog: { target: accessLog === 'stdout' || accessLog === 'off' ? accessLog : this.file(accessLog) },
+      detection: {
+        enabled: detection.enabled as boolean,
+        ruleFiles: asList(detection.rules).map((f) => this.file(f)),
+        builtins: detection.builtins as boolean,
+        evaluateEveryMs: this.duration(['detection', 'evaluateEvery'], detection.evaluateEvery),
+        maxIdentities: detection.maxIdentities as number,
+      },
+      alerts: parseAlerts(raw.alerts, c),
       discovery: {
         enabled: discovery.enabled as boolean,
         sampleRate: discovery.sampleRate as number,

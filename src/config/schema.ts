@@ -427,6 +427,21 @@ export const policySchema = {
         saveInterval: { ...duration, default: '10s' },
       },
     },
+    detection: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        enabled: { type: 'boolean', default: true },
+        // files of detection rules: new rules, or built-ins tuned or disabled by name
+        rules: { type: 'array', items: path, default: [] },
+        builtins: { type: 'boolean', default: true },
+        evaluateEvery: { ...duration, default: '1s' },
+        maxIdentities: { type: 'integer', minimum: 100, maximum: 10000000, default: 20000 },
+      },
+    },
+    // checked field by field by src/alerts/config.ts (parseAlerts)
+    alerts: { type: 'object', default: {} },
     rateLimits,
     auth,
   },

@@ -3,6 +3,7 @@
  * against the policy file's folder, dates parsed. This is what `loadPolicy`
  * returns and what the gateway compiles into its plan.
  */
+import type { AlertsConfig } from '../alerts/config.ts';
 export type Mode = 'enforce' | 'monitor';
 
 export interface ListenerConfig {
@@ -98,6 +99,19 @@ export interface DiscoveryConfig {
   saveIntervalMs: number;
 }
 
+export interface DetectionConfig {
+  /** observe every request and run the detection rules */
+  enabled: boolean;
+  /** absolute paths of rule files (new rules, or built-ins tuned by name) */
+  ruleFiles: string[];
+  /** start from the built-in rules */
+  builtins: boolean;
+  /** ms between rule evaluations */
+  evaluateEveryMs: number;
+  /** identities tracked per kind (LRU beyond) */
+  maxIdentities: number;
+}
+
 export interface AccessLogConfig {
   /** 'stdout', 'off', or an absolute file path */
   target: string;
@@ -115,6 +129,8 @@ export interface PolicyConfig {
   store: StoreConfig;
   accessLog: AccessLogConfig;
   discovery: DiscoveryConfig;
+  detection: DetectionConfig;
+  alerts: AlertsConfig;
   /** refuse paths containing ';' (matrix parameters); default true */
   rejectMatrixParams: boolean;
   /** forwarded-for header style sent upstream */

@@ -22,6 +22,7 @@ import { AMBIGUOUS, readPart, type RequestFacts } from '../limiter/request-value
 import type { LimiterRuntime } from '../limiter/runtime.ts';
 import { banKeysOf, refusedByBan, type DeferredCount, type LimitVerdict } from '../limiter/stage.ts';
 import type { RouteMatch } from '../openapi/types.ts';
+import type { DetectionTap } from '../detect/runtime.ts';
 import type { DiscoveryTap, ResponseFacts, SampleCapture } from '../discovery/gateway-tap.ts';
 import { BodyMeter } from './body-meter.ts';
 import { classify, type CompiledUpstream, type GatewayPlan } from './plan.ts';
@@ -42,6 +43,8 @@ export interface GatewayOptions {
   limiter?: LimiterRuntime;
   /** inline discovery: every finished request is counted in the inventory, bodies sampled */
   discovery?: DiscoveryTap;
+  /** behaviour detection: every finished request is observed; fingerprint bans are checked */
+  detection?: DetectionTap;
 }
 
 export interface Gateway {
@@ -92,6 +95,8 @@ interface Exchange extends Watched {
   sample: SampleCapture | null;
   /** the response headers discovery reads (only with discovery on) */
   responseFacts: ResponseFacts | null;
+  /** path parameters of the matched operation (the values detection counts) */
+  params: Readonly<Record<string, string>> | null;
 }
 
 /** Where and how a classified request is forwarded. */
@@ -253,6 +258,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       identity: null,
       sample: options.discovery ? options.discovery.startSample() : null,
       responseFacts: null,
+      params: null,
     };
     watched.add(ex);
     res.once('close', () => finish(ex));
@@ -290,6 +296,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (c.match) {
       ex.template = c.match.operation.template;
       ex.operationId = c.match.operation.operationId;
+      ex.params = c.match.params;
     }
 
     if (upstream.mode === 'enforce') {
@@ -330,7 +337,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     let rules: readonly CompiledRule[] = NO_RULES;
     if (limiter && !current.limiter.allow.has(ex.clientIp)) {
       // hot path: no key array unless some ban exists (principal bans are checked again once known)
-      const ban = limiter.bans.size > 0 ? limiter.bans.find(banKeysOf(ex.clientIp, null, current.limiter.config.subnet), ex.time) : null;
+      const ban = limiter.bans.size > 0 ? limiter.bans.find(earlyBanKeys(ex, req, current), ex.time) : null;
       if (ban) {
         if (upstream.mode === 'enforce') {
           refuseLimited(ex, refusedByBan(ban, ex.time), hasBody(req));
@@ -486,6 +493,13 @@ export function createGateway(options: GatewayOptions): Gateway {
     refuse(ex, verdict.code, decision, { close, extraHeaders: verdict.headers });
   }
 
+  /** the ban keys known before access control: address, subnet, and the client fingerprint when detection bans by it */
+  function earlyBanKeys(ex: Exchange, req: IncomingMessage, current: GatewayPlan): string[] {
+    const keys = banKeysOf(ex.clientIp, null, current.limiter.config.subnet);
+    if (options.detection) keys.push(`fingerprint:${options.detection.fingerprintOf(req)}`);
+    return keys;
+  }
+
   function forward(ex: Exchange, current: GatewayPlan, pool: Pool, route: Route, buffered: Buffer | null): void {
     const { req, res } = ex;
     let body: BodyMeter | Buffer | null = buffered;
@@ -621,6 +635,13 @@ export function createGateway(options: GatewayOptions): Gateway {
       } catch (error) {
         // discovery never fails a request; the inventory is best effort
         log('warn', 'discovery failed on a request', { error: (error as Error).message });
+      }
+    }
+    if (options.detection) {
+      try {
+        options.detection.observe(event, req, ex.params);
+      } catch (error) {
+        log('warn', 'detection failed on a request', { error: (error as Error).message });
       }
     }
     if (ex.deferred && res.headersSent && ex.decision === 'forwarded') options.limiter?.stage.settle(ex.deferred, res.statusCode, Date.now());

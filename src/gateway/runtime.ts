@@ -1,10 +1,14 @@
 import { watch, type FSWatcher } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
 import pino from 'pino';
 import { loadPolicy } from '../config/load.ts';
 import type { PolicyConfig } from '../config/types.ts';
 import { createAccessLog } from '../events/access-log.ts';
 import { createEventBus, type EventBus } from '../events/bus.ts';
+import { alertManagerOptionsOf, createAlertManager, startAlertTicker, type AlertManager } from '../alerts/index.ts';
+import { createDetectionRuntime, type DetectionRuntime } from '../detect/runtime.ts';
+import { loadRules } from '../detect/rules.ts';
 import { createDiscoveryRuntime, type DiscoveryRuntime } from '../discovery/runtime.ts';
 import { createEventRecorder, type EventRecorder } from '../store/recorder.ts';
 import { createSqliteStore } from '../store/sqlite.ts';
@@ -40,6 +44,10 @@ export interface GatewayRuntime {
   readonly recorder: EventRecorder;
   /** the endpoint inventory and its saving (null when discovery.enabled is false) */
   readonly discovery: DiscoveryRuntime | null;
+  /** behaviour detection (null when detection.enabled is false) */
+  readonly detection: DetectionRuntime | null;
+  /** the alerts raised, their lifecycle and sinks */
+  readonly alerts: AlertManager;
   readonly addresses: readonly AddressInfo[];
   readonly config: PolicyConfig;
   reload(): Promise<ReloadResult>;
@@ -84,7 +92,22 @@ export async function startGatewayRuntime(policy: string | PolicyConfig, options
   const log = (level: 'info' | 'warn' | 'error', message: string, detail?: Record<string, unknown>): void => logger[level](detail ?? {}, message);
   const limiter = await createLimiterRuntime(config.rateLimits, log);
   const discovery = config.discovery.enabled ? await createDiscoveryRuntime(config.discovery, store, log) : null;
-  const gateway = createGateway({ plan, bus, log, limiter, ...(discovery ? { discovery: discovery.tap } : {}) });
+  const alerts = createAlertManager(alertManagerOptionsOf(config.alerts, { logger, baseDir: config.source === '<inline>' ? process.cwd() : dirname(config.source) }));
+  const alertTicker = startAlertTicker(alerts);
+  const detection = config.detection.enabled
+    ? createDetectionRuntime({
+      rules: await loadRules(config.detection.ruleFiles, { builtins: config.detection.builtins }),
+      // monitor mode reports and alerts, never refuses
+      isDryRun: config.mode === 'monitor',
+      maxIdentities: config.detection.maxIdentities,
+      evaluateEveryMs: config.detection.evaluateEveryMs,
+      limiter,
+      alerts,
+      templater: discovery?.inventory.templater ?? null,
+      log,
+    })
+    : null;
+  const gateway = createGateway({ plan, bus, log, limiter, ...(discovery ? { discovery: discovery.tap } : {}), ...(detection ? { detection: detection.tap } : {}) });
   const addresses = await gateway.listen();
 
   let reloading: Promise<ReloadResult> | null = null;
@@ -170,6 +193,9 @@ export async function startGatewayRuntime(policy: string | PolicyConfig, options
       await apiKeys.close();
       await recorder.close();
       await discovery?.close();
+      await detection?.close();
+      alertTicker.stop();
+      await alerts.close();
       await store.close();
       await accessLog.close();
     })();
@@ -185,6 +211,8 @@ export async function startGatewayRuntime(policy: string | PolicyConfig, options
     apiKeys,
     recorder,
     discovery,
+    detection,
+    alerts,
     addresses,
     get config() {
       return config;
