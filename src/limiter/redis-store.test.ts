@@ -154,6 +154,68 @@ describe('redis limiter store', { skip }, () => {
     }
   });
 
+  it('sends evaluations made in the same turn as one call, each decided as if alone and in order', async () => {
+    const own = new Redis({ host: '127.0.0.1', port: 6379 });
+    const sent: string[] = [];
+    const counted = own as unknown as { sendCommand: (command: { name: string }, ...rest: unknown[]) => unknown };
+    const original = counted.sendCommand;
+    counted.sendCommand = function (this: unknown, command, ...rest) {
+      sent.push(command.name);
+      return original.call(this, command, ...rest);
+    };
+    const store = makeStore(own);
+    try {
+      await store.evaluate({ banKeys: [], checks: [check('warm', 'ip=0', 'gcra')], escalations: [], now: T0 });
+      sent.length = 0;
+      await store.addBan({ key: 'ip:203.0.113.99', until: T0 + 60_000, level: 1, reason: 'test' });
+      sent.length = 0;
+      const limit5 = check('g', 'ip=batch', 'gcra', { limit: 5, burst: 5, periodMs: 60_000 });
+      const strict = check('s', 'ip=strict', 'gcra', { limit: 1, burst: 1, periodMs: 60_000 });
+      const escalation: BanEscalation = { checkIds: ['s'], banKey: 'ip:203.0.113.50', after: 1, withinMs: 60_000, durationsMs: [60_000], resetAfterMs: 60_000, reason: 'strict' };
+      const results = await Promise.all([
+        ...Array.from({ length: 8 }, () => store.evaluate({ banKeys: [], checks: [limit5], escalations: [], now: T0 })),
+        store.evaluate({ banKeys: ['ip:203.0.113.99'], checks: [limit5], escalations: [], now: T0 }),
+        store.evaluate({ banKeys: [], checks: [strict], escalations: [escalation], now: T0 }),
+        store.evaluate({ banKeys: [], checks: [strict], escalations: [escalation], now: T0 + 1 }),
+      ]);
+      assert.deepEqual(sent, ['fcall'], 'eleven evaluations, one command');
+      assert.deepEqual(results.slice(0, 8).map((r) => r.admitted), [true, true, true, true, true, false, false, false]);
+      assert.deepEqual(results.slice(0, 5).map((r) => r.results[0]!.remaining), [4, 3, 2, 1, 0]);
+      assert.equal(results[8]!.ban?.key, 'ip:203.0.113.99', 'a banned request in the batch is answered with its ban');
+      assert.equal(results[9]!.admitted, true);
+      assert.equal(results[10]!.admitted, false);
+      assert.deepEqual(results[10]!.newBans.map((b) => b.key), ['ip:203.0.113.50'], 'escalation runs per request in a batch');
+      // the same decisions as the memory store, sequentially
+      const memory = createMemoryLimiterStore();
+      for (let i = 0; i < 8; i++) assert.equal((await memory.evaluate({ banKeys: [], checks: [limit5], escalations: [], now: T0 })).admitted, results[i]!.admitted);
+    } finally {
+      counted.sendCommand = original;
+      await store.close();
+      own.disconnect();
+    }
+  });
+
+  it('fails every evaluation of a batch whose call fails, and recovers', async () => {
+    const own = new Redis({ host: '127.0.0.1', port: 6379 });
+    const store = makeStore(own);
+    try {
+      const c = check('g', 'ip=fail', 'gcra');
+      await store.evaluate({ banKeys: [], checks: [c], escalations: [], now: T0 });
+      // a window key of the wrong type (a hash) makes the script fail, for the whole call
+      const wrong = check('g', 'ip=bad', 'sliding');
+      await own.hset(`${store.prefix}{ip=bad}:g:s`, 'a', '1');
+      const settled = await Promise.allSettled([
+        store.evaluate({ banKeys: [], checks: [c], escalations: [], now: T0 }),
+        store.evaluate({ banKeys: [], checks: [wrong], escalations: [], now: T0 }),
+      ]);
+      assert.deepEqual(settled.map((r) => r.status), ['rejected', 'rejected']);
+      assert.equal((await store.evaluate({ banKeys: [], checks: [c], escalations: [], now: T0 })).admitted, true);
+    } finally {
+      await store.close();
+      own.disconnect();
+    }
+  });
+
   it('gives every key it writes an expiry', async () => {
     const store = makeStore(redis!);
     try {

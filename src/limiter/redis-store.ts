@@ -102,6 +102,12 @@ export interface RedisLimiterStoreOptions {
    * benchmarks.
    */
   useFunctions?: boolean;
+  /**
+   * most evaluations sent in one call (standalone Redis): evaluations that
+   * arrive in the same turn of the event loop are batched (default 64; 1 =
+   * never batch)
+   */
+  maxBatch?: number;
 }
 
 export interface RedisLimiterStore extends LimiterStore {
@@ -125,6 +131,8 @@ const MIN_BAN_INDEX_TTL_MS = 60 * 60 * 1000;
  *        nEscalations, then per escalation: banKey, after, withinMs, resetAfterMs, reason, force ('1' = counts as violated),
  *             nRefs, ref... (1-based positions of this call's checks whose id it lists), nDurations, duration...
  *             KEYS: violations key, level key
+ *     'b' a batch of evaluations: count, then per request: now, and the 'e' sections above
+ *        (reply: one 'e' reply per request, in order)
  *     'a' add ban: banKey, until, level, reason, ttlMs
  *     'x' remove ban: banKey
  *     'l' list bans: limit
@@ -467,58 +475,10 @@ local function loadPair(key)
   return value, expiresAt
 end
 
------------------------------------------------------------------- one call
-local function main(keys, argv)
-  KEYS, ARGV = keys, argv
-  now = tonumber(ARGV[1])
-  mode = ARGV[2]
-  exactMax = tonumber(ARGV[3])
-  argi = 5
-  keyi = 1
-  banIndex, banMeta = nil, nil
+------------------------------------------------------------------ one request
+-- the sections of one request, read at the cursors; returns its reply
+local function request()
   spentBases = nil
-  if ARGV[4] == '1' then
-    banIndex = KEYS[1]
-    banMeta = KEYS[2]
-    keyi = 3
-  end
-
-  if mode == 'a' then
-    local key, untilMs, level, reason, ttlMs = nextArg(), nextNum(), nextArg(), nextArg(), nextNum()
-    putBan(key, untilMs, level, reason, ttlMs)
-    return 1
-  elseif mode == 'x' then
-    local key = nextArg()
-    local removed = redis.call('ZREM', banIndex, key)
-    redis.call('HDEL', banMeta, key)
-    return removed
-  elseif mode == 'l' then
-    -- active bans, longest first; ties at the cut are all fetched (ascending key) so the
-    -- caller can order ties by key as the memory store does
-    local limit = nextNum()
-    pruneBans()
-    local rows = redis.call('ZREVRANGEBYSCORE', banIndex, '+inf', '(' .. fmt(now), 'WITHSCORES', 'LIMIT', 0, limit)
-    local seen = {}
-    local out = {}
-    local function push(key, score)
-      if seen[key] then return end
-      seen[key] = true
-      local level, reason = banMetaOf(key)
-      out[#out + 1] = key
-      out[#out + 1] = fmt(tonumber(score))
-      out[#out + 1] = level
-      out[#out + 1] = reason
-    end
-    for i = 1, #rows, 2 do push(rows[i], rows[i + 1]) end
-    if #rows == 2 * limit and limit > 0 then
-      local last = rows[#rows]
-      local ties = redis.call('ZRANGEBYSCORE', banIndex, last, last, 'WITHSCORES', 'LIMIT', 0, limit)
-      for i = 1, #ties, 2 do push(ties[i], ties[i + 1]) end
-    end
-    return out
-  end
-
-  ------------------------------------------------------------------ request sections
   -- hot path: ARGV is read in place (no helper calls), one table per check
   local nBanKeys = tonumber(ARGV[argi])
   local banFrom = argi + 1
@@ -667,6 +627,74 @@ local function main(keys, argv)
 
   return out
 end
+
+------------------------------------------------------------------ one call
+local function main(keys, argv)
+  KEYS, ARGV = keys, argv
+  now = tonumber(ARGV[1])
+  mode = ARGV[2]
+  exactMax = tonumber(ARGV[3])
+  argi = 5
+  keyi = 1
+  banIndex, banMeta = nil, nil
+  spentBases = nil
+  if ARGV[4] == '1' then
+    banIndex = KEYS[1]
+    banMeta = KEYS[2]
+    keyi = 3
+  end
+
+  if mode == 'a' then
+    local key, untilMs, level, reason, ttlMs = nextArg(), nextNum(), nextArg(), nextArg(), nextNum()
+    putBan(key, untilMs, level, reason, ttlMs)
+    return 1
+  elseif mode == 'x' then
+    local key = nextArg()
+    local removed = redis.call('ZREM', banIndex, key)
+    redis.call('HDEL', banMeta, key)
+    return removed
+  elseif mode == 'l' then
+    -- active bans, longest first; ties at the cut are all fetched (ascending key) so the
+    -- caller can order ties by key as the memory store does
+    local limit = nextNum()
+    pruneBans()
+    local rows = redis.call('ZREVRANGEBYSCORE', banIndex, '+inf', '(' .. fmt(now), 'WITHSCORES', 'LIMIT', 0, limit)
+    local seen = {}
+    local out = {}
+    local function push(key, score)
+      if seen[key] then return end
+      seen[key] = true
+      local level, reason = banMetaOf(key)
+      out[#out + 1] = key
+      out[#out + 1] = fmt(tonumber(score))
+      out[#out + 1] = level
+      out[#out + 1] = reason
+    end
+    for i = 1, #rows, 2 do push(rows[i], rows[i + 1]) end
+    if #rows == 2 * limit and limit > 0 then
+      local last = rows[#rows]
+      local ties = redis.call('ZRANGEBYSCORE', banIndex, last, last, 'WITHSCORES', 'LIMIT', 0, limit)
+      for i = 1, #ties, 2 do push(ties[i], ties[i + 1]) end
+    end
+    return out
+  end
+
+  -- a batch: requests that reached the client together, each with its own clock, decided in
+  -- turn (each atomically, as if sent alone) and answered as one array of replies
+  if mode == 'b' then
+    local count = tonumber(ARGV[argi])
+    argi = argi + 1
+    mode = 'e'
+    local replies = {}
+    for r = 1, count do
+      now = tonumber(ARGV[argi])
+      argi = argi + 1
+      replies[r] = request()
+    end
+    return replies
+  end
+  return request()
+end
 `;
 
 /**
@@ -717,6 +745,12 @@ interface SentEscalation {
   force: boolean;
 }
 
+interface PendingEvaluation {
+  request: EvaluateRequest;
+  resolve: (result: EvaluateResult) => void;
+  reject: (error: unknown) => void;
+}
+
 interface Reply {
   ban: Ban | null;
   admitted: boolean;
@@ -728,6 +762,8 @@ export function createRedisLimiterStore(options: RedisLimiterStoreOptions): Redi
   const redis = options.redis;
   const prefix = options.prefix ?? 'aw:';
   const exactMax = options.exactMax ?? 256;
+  const maxBatch = options.maxBatch ?? 64;
+  if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError(`maxBatch must be a positive integer, got ${maxBatch}`);
   if (/[{}]/.test(prefix)) throw new RangeError(`the Redis key prefix must not contain '{' or '}' (it would change the hash tag): ${JSON.stringify(prefix)}`);
   if (!Number.isInteger(exactMax) || exactMax < 1) throw new RangeError(`exactMax must be a positive integer, got ${exactMax}`);
 
@@ -856,7 +892,10 @@ export function createRedisLimiterStore(options: RedisLimiterStoreOptions): Redi
   }
 
   async function runRequest(call: ScriptCall, checks: readonly LimitCheck[]): Promise<Reply> {
-    const reply = await run(call);
+    return parseReply(await run(call), checks);
+  }
+
+  function parseReply(reply: unknown, checks: readonly LimitCheck[]): Reply {
     if (!Array.isArray(reply) || reply.length < 5) throw new Error('unexpected reply from the limiter script');
     // check results come as integers where they are integral, else as "%.17g" strings (Number reads both)
     const row = reply as Array<string | number>;
@@ -895,13 +934,73 @@ export function createRedisLimiterStore(options: RedisLimiterStoreOptions): Redi
   }
 
   // standalone: bans, every check and escalation in one call
-  async function evaluateStandalone(request: EvaluateRequest): Promise<EvaluateResult> {
-    const { banKeys, checks, escalations, now } = request;
-    const call = newCall(now, 'e', banKeys.length > 0 || escalations.length > 0);
-    pushRequest(call, banKeys, checks, escalations.map((escalation) => ({ escalation, refs: refsOf(escalation, checks), force: false })));
-    const reply = await runRequest(call, checks);
+  function resultOf(reply: Reply): EvaluateResult {
     if (reply.ban) return { ban: reply.ban, results: [], admitted: false, newBans: [], degraded: false };
     return { ban: null, results: reply.results, admitted: reply.admitted, newBans: reply.newBans, degraded: false };
+  }
+
+  function sentEscalations(request: EvaluateRequest): SentEscalation[] {
+    return request.escalations.map((escalation) => ({ escalation, refs: refsOf(escalation, request.checks), force: false }));
+  }
+
+  // Standalone: evaluations that reach the store together (in one turn of the event loop: the
+  // requests a burst of replies or of client data let through) go in ONE call, a batch whose
+  // requests the script decides in turn, each atomically as if sent alone. One round trip for
+  // many requests: Redis parses one command and Node writes and reads one, instead of one each.
+  // A lone evaluation goes as before. The cost of waiting is one process.nextTick.
+  let pending: PendingEvaluation[] = [];
+  let isFlushScheduled = false;
+
+  function evaluateStandalone(request: EvaluateRequest): Promise<EvaluateResult> {
+    return new Promise<EvaluateResult>((resolve, reject) => {
+      pending.push({ request, resolve, reject });
+      if (pending.length >= maxBatch) flush();
+      else if (!isFlushScheduled) {
+        isFlushScheduled = true;
+        process.nextTick(flush);
+      }
+    });
+  }
+
+  function flush(): void {
+    isFlushScheduled = false;
+    const batch = pending;
+    pending = [];
+    if (batch.length === 0) return;
+    if (batch.length === 1) {
+      const { request, resolve, reject } = batch[0]!;
+      const call = newCall(request.now, 'e', request.banKeys.length > 0 || request.escalations.length > 0);
+      pushRequest(call, request.banKeys, request.checks, sentEscalations(request));
+      runRequest(call, request.checks).then((reply) => resolve(resultOf(reply)), reject);
+      return;
+    }
+    const hasBanSlot = batch.some((p) => p.request.banKeys.length > 0 || p.request.escalations.length > 0);
+    const call = newCall(batch[0]!.request.now, 'b', hasBanSlot);
+    call.args.push(String(batch.length));
+    for (const { request } of batch) {
+      call.args.push(String(request.now));
+      pushRequest(call, request.banKeys, request.checks, sentEscalations(request));
+    }
+    run(call).then(
+      (replies) => {
+        if (!Array.isArray(replies) || replies.length !== batch.length) {
+          const error = new Error('unexpected reply from the limiter script (batch)');
+          for (const p of batch) p.reject(error);
+          return;
+        }
+        for (let i = 0; i < batch.length; i++) {
+          const p = batch[i]!;
+          try {
+            p.resolve(resultOf(parseReply(replies[i], p.request.checks)));
+          } catch (error) {
+            p.reject(error);
+          }
+        }
+      },
+      (error: unknown) => {
+        for (const p of batch) p.reject(error);
+      },
+    );
   }
 
   /** checks grouped by hash tag: each group is one slot, one call */
