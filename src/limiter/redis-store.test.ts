@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import { CONFORMANCE_T0, runLimiterConformance } from './conformance.ts';
 import { createMemoryLimiterStore } from './memory-store.ts';
 import { createRedisLimiterStore, LIMITER_FUNCTION, type RedisLimiterStore } from './redis-store.ts';
-import type { BanEscalation, LimitCheck } from './types.ts';
+import type { BanEscalation, EvaluateRequest, LimitCheck } from './types.ts';
 
 const T0 = CONFORMANCE_T0;
 
@@ -188,6 +188,46 @@ describe('redis limiter store', { skip }, () => {
       // the same decisions as the memory store, sequentially
       const memory = createMemoryLimiterStore();
       for (let i = 0; i < 8; i++) assert.equal((await memory.evaluate({ banKeys: [], checks: [limit5], escalations: [], now: T0 })).admitted, results[i]!.admitted);
+    } finally {
+      counted.sendCommand = original;
+      await store.close();
+      own.disconnect();
+    }
+  });
+
+  it('answers a refusal again from its local cache until it can end, then asks Redis', async () => {
+    const own = new Redis({ host: '127.0.0.1', port: 6379 });
+    const sent: string[] = [];
+    const counted = own as unknown as { sendCommand: (command: { name: string }, ...rest: unknown[]) => unknown };
+    const original = counted.sendCommand;
+    counted.sendCommand = function (this: unknown, command, ...rest) {
+      sent.push(command.name);
+      return original.call(this, command, ...rest);
+    };
+    const store = makeStore(own);
+    try {
+      const c = check('g', 'ip=flood', 'gcra', { limit: 2, burst: 2, periodMs: 1000 });
+      const ask = (now: number, extra: Partial<EvaluateRequest> = {}) => store.evaluate({ banKeys: [], checks: [c], escalations: [], now, ...extra });
+      assert.equal((await ask(T0)).admitted, true);
+      assert.equal((await ask(T0)).admitted, true);
+      const refused = await ask(T0);
+      assert.equal(refused.admitted, false);
+      assert.equal(refused.results[0]!.retryAfterMs, 500);
+      sent.length = 0;
+      // the same request before it can be admitted: answered here, the wait counted down
+      const again = await ask(T0 + 200);
+      assert.equal(again.admitted, false);
+      assert.equal(again.results[0]!.retryAfterMs, 300);
+      assert.deepEqual(sent, [], 'no command for a cached refusal');
+      // once it can end, Redis decides again (and admits)
+      assert.equal((await ask(T0 + 500)).admitted, true);
+      assert.deepEqual(sent, ['fcall']);
+      // a request with a ban escalation is never answered from the cache: its violation must be counted
+      assert.equal((await ask(T0 + 500)).admitted, false);
+      sent.length = 0;
+      const escalation: BanEscalation = { checkIds: ['g'], banKey: 'ip:flood', after: 99, withinMs: 60_000, durationsMs: [60_000], resetAfterMs: 60_000, reason: 'flood' };
+      await ask(T0 + 600, { escalations: [escalation] });
+      assert.deepEqual(sent, ['fcall']);
     } finally {
       counted.sendCommand = original;
       await store.close();

@@ -79,6 +79,7 @@
 import { createHash } from 'node:crypto';
 import { ReplyError } from 'ioredis';
 import type { Cluster, Redis } from 'ioredis';
+import { createRefusalCache } from './refusal-cache.ts';
 import type { Ban, BanEscalation, CheckResult, EvaluateRequest, EvaluateResult, LimitCheck, LimiterStore } from './types.ts';
 
 export interface RedisLimiterStoreOptions {
@@ -108,6 +109,12 @@ export interface RedisLimiterStoreOptions {
    * never batch)
    */
   maxBatch?: number;
+  /**
+   * refusals remembered locally until they can end (refusal-cache.ts): the
+   * same request is refused again without a call to Redis. Entries; 0 = off.
+   * Default 10,000.
+   */
+  refusalCacheEntries?: number;
 }
 
 export interface RedisLimiterStore extends LimiterStore {
@@ -763,6 +770,7 @@ export function createRedisLimiterStore(options: RedisLimiterStoreOptions): Redi
   const prefix = options.prefix ?? 'aw:';
   const exactMax = options.exactMax ?? 256;
   const maxBatch = options.maxBatch ?? 64;
+  const refusals = createRefusalCache(options.refusalCacheEntries ?? 10_000);
   if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError(`maxBatch must be a positive integer, got ${maxBatch}`);
   if (/[{}]/.test(prefix)) throw new RangeError(`the Redis key prefix must not contain '{' or '}' (it would change the hash tag): ${JSON.stringify(prefix)}`);
   if (!Number.isInteger(exactMax) || exactMax < 1) throw new RangeError(`exactMax must be a positive integer, got ${exactMax}`);
@@ -1072,7 +1080,11 @@ export function createRedisLimiterStore(options: RedisLimiterStoreOptions): Redi
       if (request.checks.length === 0 && request.banKeys.length === 0) {
         return { ban: null, results: [], admitted: true, newBans: [], degraded: false };
       }
-      return isCluster ? evaluateCluster(request) : evaluateStandalone(request);
+      const cached = refusals.find(request);
+      if (cached !== null) return cached;
+      const result = await (isCluster ? evaluateCluster(request) : evaluateStandalone(request));
+      refusals.remember(request, result);
+      return result;
     },
 
     async record(checks, now) {
