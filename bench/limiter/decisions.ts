@@ -85,7 +85,7 @@ const { createLimiterRedisClient, createResilientStore } = (await import(join(SR
 type Group = 'memory' | 'redis';
 type RuleSet = 'one' | 'three';
 type Regime = 'under' | 'over';
-type Impl = 'apiwarden' | 'apiwarden-sync' | 'apiwarden-gateway' | 'rlf' | 'rlf-seq';
+type Impl = 'apiwarden' | 'apiwarden-sync' | 'apiwarden-gateway' | 'rlf' | 'rlf-seq' | 'rlf-block';
 
 interface Case {
   id: string;
@@ -107,6 +107,8 @@ const IMPL_LABELS: Record<Group, Partial<Record<Impl, string>>> = {
     'apiwarden-gateway': 'apiwarden Redis store as the gateway calls it (breaker + 2 ban keys)',
     rlf: 'RLF RateLimiterRedis (three windows: RateLimiterUnion)',
     'rlf-seq': 'RLF, three RateLimiterRedis consumed in sequence',
+    // RLF's own local refusal: a key over its points is refused in memory until msBeforeNext
+    'rlf-block': 'RLF RateLimiterRedis with inMemoryBlockOnConsumed (its local refusal, like apiwarden\'s refusal cache)',
   },
 };
 
@@ -120,7 +122,7 @@ function allCases(): Case[] {
   for (const group of ['memory', 'redis'] as const) {
     for (const rule of ['one', 'three'] as const) {
       for (const regime of ['under', 'over'] as const) {
-        const impls: Impl[] = group === 'memory' ? ['apiwarden', 'apiwarden-sync', 'rlf'] : ['apiwarden', 'apiwarden-gateway', 'rlf'];
+        const impls: Impl[] = group === 'memory' ? ['apiwarden', 'apiwarden-sync', 'rlf'] : ['apiwarden', 'apiwarden-gateway', 'rlf', 'rlf-block'];
         if (rule === 'three') impls.push('rlf-seq');
         for (const impl of impls) cases.push({ id: `${group}.${rule}.${regime}.${impl}`, group, rule, regime, impl });
       }
@@ -312,8 +314,13 @@ async function runRedisCase(c: Case, n: number, ips: string[], awKeys: string[],
     client = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
     await ready(client);
     countCommands(client, sent);
-    const limiters = RLF_WINDOWS[c.rule].map((w, j) => new RateLimiterRedis({ storeClient: client, keyPrefix: `${prefix}w${j}`, ...w }));
-    decide = rlfDecide(limiters, c.impl, ips);
+    const isBlock = c.impl === 'rlf-block';
+    const limiters = RLF_WINDOWS[c.rule].map((w, j) => new RateLimiterRedis({
+      storeClient: client, keyPrefix: `${prefix}w${j}`, ...w,
+      // duration 0: blocked until the key's window ends (msBeforeNext), as exact as RLF gets
+      ...(isBlock ? { inMemoryBlockOnConsumed: w.points + 1, inMemoryBlockDuration: 0 } : {}),
+    }));
+    decide = rlfDecide(limiters, isBlock ? 'rlf' : c.impl, ips);
   }
   await ready(admin);
 
