@@ -8,8 +8,9 @@
  * patched copy can be measured against the current one.
  */
 
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { LearnedTemplate } from '../../src/discovery/types.ts';
 import { ROOT } from '../proxy/lib.ts';
@@ -27,12 +28,25 @@ export type CreatePathTemplater = (options?: { maxChildren?: number; templateHos
 
 export const TEMPLATER_SRC = resolve(ROOT, process.env.APIWARDEN_SRC ?? 'src');
 
-export async function loadTemplater(): Promise<{ create: CreatePathTemplater; source: string }> {
+export async function loadTemplater(): Promise<{ create: CreatePathTemplater; source: string; fingerprint: string }> {
   const file = join(TEMPLATER_SRC, 'discovery/templater.ts');
   if (!existsSync(file)) throw new Error(`${file} does not exist (set APIWARDEN_SRC to another copy of src/)`);
   const mod = (await import(pathToFileURL(file).href)) as { createPathTemplater?: unknown };
   if (typeof mod.createPathTemplater !== 'function') throw new Error(`${file} does not export createPathTemplater`);
-  return { create: mod.createPathTemplater as CreatePathTemplater, source: file };
+  return { create: mod.createPathTemplater as CreatePathTemplater, source: file, fingerprint: fingerprint(dirname(file)) };
+}
+
+/**
+ * A short hash of the templater's folder (its .ts files but the tests), so
+ * that a results file says which version of the code it measured: the
+ * templater changes more often than it is committed.
+ */
+function fingerprint(dir: string): string {
+  const hash = createHash('sha256');
+  for (const name of readdirSync(dir).filter((n) => n.endsWith('.ts') && !n.endsWith('.test.ts')).sort()) {
+    hash.update(name).update('\0').update(readFileSync(join(dir, name))).update('\0');
+  }
+  return hash.digest('hex').slice(0, 12);
 }
 
 export interface ApiwardenRun {

@@ -26,7 +26,7 @@ export function renderMarkdown(results: Results, svgFile: string | null): string
   const out: string[] = [];
   out.push('# Discovery accuracy: path templates learned from traffic alone', '');
   out.push(`${results.startedAt} · seed ${code(results.seed)} · Node ${results.node} · ${results.machine.cpus} × ${results.machine.model}`);
-  out.push(`templater: ${code(results.templater)} · har-to-openapi ${results.peers['har-to-openapi'].version} ${code(JSON.stringify(results.peers['har-to-openapi'].options))} · Optic: ${results.peers.optic.version ?? 'not run'} (${results.peers.optic.note})`);
+  out.push(`templater: ${code(results.templater)} (folder sha256 ${code(results.templaterFingerprint ?? '?')}) · har-to-openapi ${results.peers['har-to-openapi'].version} ${code(JSON.stringify(results.peers['har-to-openapi'].options))} · Optic: ${results.peers.optic.version ?? 'not run'} (${results.peers.optic.note})`);
   for (const [peer, settings] of Object.entries(results.peerSettings)) {
     out.push(`${peer}: at ${settings.levels.join(', ')} requests/endpoint, on at most the first ${int(settings.cap)} requests of the traffic, ${results.peerTimeoutS} s per run`);
   }

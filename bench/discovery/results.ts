@@ -61,6 +61,8 @@ export interface Results {
   machine: { cpus: number; model: string; kernel: string };
   node: string;
   templater: string;
+  /** sha256 (12 hex) of the templater's folder, tests left out */
+  templaterFingerprint: string;
   peers: { 'har-to-openapi': { version: string; options: Record<string, unknown> }; optic: { version: string | null; note: string } };
   documents: DocumentResult[];
   skipped: string[];

@@ -109,6 +109,7 @@ async function main(): Promise<void> {
     machine: machine(),
     node: process.version,
     templater: relative(ROOT, templater.source),
+    templaterFingerprint: templater.fingerprint,
     peers: {
       'har-to-openapi': { version: packageVersion('har-to-openapi'), options: { ...HAR_TO_OPENAPI_OPTIONS } },
       optic: {
