@@ -48,7 +48,7 @@ async function deleteKeys(client: Redis, prefix: string): Promise<number> {
 }
 
 /** a store on its own prefix whose close() deletes its keys */
-function makeStore(client: Redis, overrides: { exactMax?: number; useFunctions?: boolean } = {}): RedisLimiterStore & { prefix: string } {
+function makeStore(client: Redis, overrides: { exactMax?: number; useFunctions?: boolean; maxBatch?: number } = {}): RedisLimiterStore & { prefix: string } {
   const prefix = `awtest-${randomUUID().slice(0, 8)}:`;
   const store = createRedisLimiterStore({ redis: client, prefix, ...overrides });
   return {
@@ -64,6 +64,7 @@ function makeStore(client: Redis, overrides: { exactMax?: number; useFunctions?:
 runLimiterConformance('redis (standalone)', async () => makeStore(redis!), { skip });
 // the script form (Redis before 7.0, or FUNCTION refused by an ACL) must answer the same
 runLimiterConformance('redis (standalone, as a script)', async () => makeStore(redis!, { useFunctions: false }), { skip });
+runLimiterConformance('redis (standalone, batched)', async () => makeStore(redis!, { maxBatch: 64 }), { skip });
 
 function check(id: string, key: string, algorithm: LimitCheck['algorithm'], overrides: Partial<LimitCheck> = {}): LimitCheck {
   return { id, key, algorithm, limit: 5, periodMs: 1000, burst: 3, cost: 1, dryRun: false, onFailure: 'open', ...overrides };
@@ -163,7 +164,7 @@ describe('redis limiter store', { skip }, () => {
       sent.push(command.name);
       return original.call(this, command, ...rest);
     };
-    const store = makeStore(own);
+    const store = makeStore(own, { maxBatch: 64 });
     try {
       await store.evaluate({ banKeys: [], checks: [check('warm', 'ip=0', 'gcra')], escalations: [], now: T0 });
       sent.length = 0;
@@ -237,7 +238,7 @@ describe('redis limiter store', { skip }, () => {
 
   it('fails every evaluation of a batch whose call fails, and recovers', async () => {
     const own = new Redis({ host: '127.0.0.1', port: 6379 });
-    const store = makeStore(own);
+    const store = makeStore(own, { maxBatch: 64 });
     try {
       const c = check('g', 'ip=fail', 'gcra');
       await store.evaluate({ banKeys: [], checks: [c], escalations: [], now: T0 });
