@@ -36,7 +36,12 @@ const DEREFERENCE_TIMEOUT_MS = 60_000;
  * when the file cannot be read, parsed or resolved, or is not an OpenAPI /
  * Swagger document; the parser's error is kept as `cause`.
  */
-export async function loadDocument(file: string): Promise<LoadedDocument> {
+/**
+ * Reads, checks and dereferences a document: the resolved tree, for
+ * loadDocument and for readers of other parts of it (src/openapi/responses.ts).
+ * Fails like loadDocument.
+ */
+export async function readDereferenced(file: string): Promise<{ source: string; format: LoadedDocument['format']; doc: Record<string, unknown> }> {
   const source = resolve(file);
   try {
     const info = await stat(source);
@@ -70,6 +75,11 @@ export async function loadDocument(file: string): Promise<LoadedDocument> {
     throw invalidDocument(file, `cannot resolve a $ref: ${firstLine(err)}`, err);
   }
   if (!isRecord(doc)) throw invalidDocument(file, 'the resolved document is not an object');
+  return { source, format, doc };
+}
+
+export async function loadDocument(file: string): Promise<LoadedDocument> {
+  const { source, format, doc } = await readDereferenced(file);
 
   const warnings: string[] = [];
   const basePaths = format === 'swagger-2.0'

@@ -11,13 +11,8 @@
  * pass. It runs once per document, off the request path.
  */
 
-import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { dereference, parse } from '@readme/openapi-parser';
+import { readDereferenced } from './load.ts';
 import type { LoadedDocument, Operation } from './types.ts';
-import { ApiwardenError } from '../errors.ts';
-import { invalidDocument } from './errors.ts';
-import { detectFormat } from './format.ts';
 import { serversBasePaths, swaggerBasePath } from './base-paths.ts';
 import { collectOperations } from './operations.ts';
 import { breakCycles } from './acyclic.ts';
@@ -69,38 +64,13 @@ export function operationKey(method: string, template: string): string {
   return `${method.toUpperCase()} ${template}`;
 }
 
-const DEREFERENCE_TIMEOUT_MS = 60_000;
-
 /**
  * Loads a document and gives the details of each operation, keyed by
  * operationKey(method, template). Fails like loadDocument (ApiwardenError
  * OPENAPI_INVALID, the message starting with `file`).
  */
 export async function loadOperationDetails(file: string): Promise<Map<string, OperationDetails>> {
-  const source = resolve(file);
-  try {
-    const info = await stat(source);
-    if (!info.isFile()) throw invalidDocument(file, 'not a regular file');
-  } catch (err) {
-    if (err instanceof ApiwardenError) throw err;
-    throw invalidDocument(file, `cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`, err);
-  }
-  let raw: unknown;
-  try {
-    raw = await parse(source);
-  } catch (err) {
-    throw invalidDocument(file, `cannot parse the document: ${firstLine(err)}`, err);
-  }
-  const format = detectFormat(file, raw);
-  let doc: unknown;
-  try {
-    // The same options as load.ts: circular schemas become cyclic objects,
-    // cut below by breakCycles.
-    doc = await dereference(source, { dereference: { circular: true }, timeoutMs: DEREFERENCE_TIMEOUT_MS });
-  } catch (err) {
-    throw invalidDocument(file, `cannot resolve a $ref: ${firstLine(err)}`, err);
-  }
-  if (!isRecord(doc)) throw invalidDocument(file, 'the resolved document is not an object');
+  const { source, format, doc } = await readDereferenced(file);
   return operationDetailsOf(doc, format, { file, source });
 }
 
@@ -231,9 +201,4 @@ export function documentedResponseFor(details: OperationDetails, status: string)
   return details.responses.find((r) => r.status === range)
     ?? details.responses.find((r) => r.status === 'default')
     ?? null;
-}
-
-function firstLine(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  return message.split('\n', 1)[0] ?? message;
 }
