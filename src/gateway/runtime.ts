@@ -9,6 +9,7 @@ import { createEventBus, type EventBus } from '../events/bus.ts';
 import { alertManagerOptionsOf, createAlertManager, startAlertTicker, type AlertManager } from '../alerts/index.ts';
 import { createDetectionRuntime, type DetectionRuntime } from '../detect/runtime.ts';
 import { loadRules } from '../detect/rules.ts';
+import { startFindingAlerts } from '../discovery/finding-alerts.ts';
 import { createDiscoveryRuntime, type DiscoveryRuntime } from '../discovery/runtime.ts';
 import { createEventRecorder, type EventRecorder } from '../store/recorder.ts';
 import { createSqliteStore } from '../store/sqlite.ts';
@@ -107,6 +108,17 @@ export async function startGatewayRuntime(policy: string | PolicyConfig, options
       log,
     })
     : null;
+  // the inventory's exposures and answering shadow or zombie endpoints, as alerts (the documents of the start-up policy)
+  const findingAlerts = discovery
+    ? startFindingAlerts({
+      inventory: discovery.inventory,
+      alerts,
+      documents: [...new Set(config.upstreams.flatMap((u) => u.openapi))],
+      retiredPrefixes: [...new Set(config.upstreams.flatMap((u) => u.retired.map((r) => r.prefix)))],
+      everyMs: config.discovery.saveIntervalMs,
+      log,
+    })
+    : null;
   const gateway = createGateway({ plan, bus, log, limiter, ...(discovery ? { discovery: discovery.tap } : {}), ...(detection ? { detection: detection.tap } : {}) });
   const addresses = await gateway.listen();
 
@@ -194,6 +206,7 @@ export async function startGatewayRuntime(policy: string | PolicyConfig, options
       await recorder.close();
       await discovery?.close();
       await detection?.close();
+      findingAlerts?.stop();
       alertTicker.stop();
       await alerts.close();
       await store.close();

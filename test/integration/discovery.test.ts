@@ -7,6 +7,8 @@
  * file through `apiwarden discover`.
  */
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +21,7 @@ import { startDemoUpstream, DEMO, type DemoUpstream } from '../../src/demo/upstr
 import { loadDocument } from '../../src/openapi/load.ts';
 import { loadOperationDetails } from '../../src/openapi/responses.ts';
 import { createSqliteStore } from '../../src/store/sqlite.ts';
-import { startTestGateway, type TestGateway } from './helpers/gateway.ts';
+import { eventually, startTestGateway, type TestGateway } from './helpers/gateway.ts';
 
 const DEMO_DIR = fileURLToPath(new URL('../../examples/demo/', import.meta.url));
 const V2 = join(DEMO_DIR, 'openapi-v2.yaml');
@@ -36,9 +38,21 @@ describe('discovery through the demo API', () => {
   let upstream: DemoUpstream;
   let gw: TestGateway;
   let db: string;
+  let receiver: http.Server;
+  const alerts: string[] = [];
 
   before(async () => {
     upstream = await startDemoUpstream();
+    receiver = http.createServer((req, res) => {
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (c: string) => (body += c));
+      req.on('end', () => {
+        alerts.push(body);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     db = join(mkdtempSync(join(tmpdir(), 'apiwarden-discovery-')), 'apiwarden.db');
     gw = await startTestGateway(`
 mode: monitor
@@ -50,6 +64,9 @@ upstreams:
 store: { sqlite: '${db}', flushInterval: 50ms }
 accessLog: off
 discovery: { sampleRate: 1, saveInterval: 100ms }
+alerts:
+  groupWait: 0s
+  sinks: [{ type: webhook, url: 'http://127.0.0.1:${(receiver.address() as AddressInfo).port}/', secret: { value: test-secret } }]
 auth:
   schemes:
     bearerAuth:
@@ -60,6 +77,7 @@ auth:
   after(async () => {
     await gw?.close();
     await upstream?.close();
+    await new Promise<void>((resolve) => receiver?.close(() => resolve()));
   });
 
   it('learns the shadow lookup from traffic and reports it as a critical exposure', async () => {
@@ -94,6 +112,10 @@ auth:
     // no phone number in the clear anywhere in the findings
     assert.ok(!JSON.stringify(findings).includes(DEMO.knownPhone.slice(2)), 'evidence is masked');
     assert.ok(compileDocumentedRoutes(current).match('GET', '', '/v2/accounts/acc_1') !== null);
+    // the exposure also reaches the alert sinks, without a phone number in the clear
+    const alert = await eventually(() => alerts.find((a) => a.includes('discovery-exposure')), 5000);
+    assert.match(alert, /answers lookups by phone/);
+    assert.ok(!alert.includes(DEMO.knownPhone.slice(2)));
   });
 
   it('saves the inventory to the store, where a restart finds it', async () => {
