@@ -66,12 +66,14 @@ describe('SlidingDistinct', () => {
     }), { numRuns: 300 });
   });
 
-  it('estimates a large window within 20 % of a model (property)', () => {
+  it('estimates a large window within 30 % of a model (property)', () => {
+    // 256 registers: a standard error of 1.04/√256 ≈ 6.5 %, with a heavier tail here
+    // (the worst of 3,000 draws was 25.6 %); 20 % failed about one CI run in ten
     fc.assert(fc.property(fc.integer({ min: 200, max: 20_000 }), fc.integer({ min: 0, max: 1000 }), (n, offset) => {
       const d = new SlidingDistinct(5);
       for (let i = 0; i < n; i++) d.add(h(offset * 100_000 + i), Math.floor((5 * i) / n));
       const estimate = d.count(4);
-      assert.ok(Math.abs(estimate - n) / n < 0.2, `${estimate} for ${n}`);
+      assert.ok(Math.abs(estimate - n) / n < 0.3, `${estimate} for ${n}`);
     }), { numRuns: 40 });
   });
 });
