@@ -9,7 +9,8 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document } from 'yaml';
+import { isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
+import { locateYamlNode, type Positioned } from './yaml-locate.ts';
 import { describeValue, didYouMean, fieldName, PolicyError, type PolicyProblem } from './policy-error.ts';
 import { parseAlerts } from '../alerts/config.ts';
 import { parseAuth } from './auth.ts';
@@ -26,7 +27,6 @@ export { parseDuration, parseSize } from './values.ts';
 
 type Path = (string | number)[];
 /** What we need of a YAML node: where it starts. */
-type Positioned = { range?: readonly number[] | null };
 
 // Compiled once. useDefaults fills the schema's defaults into the parsed data.
 const validate = new Ajv({ allErrors: true, verbose: true, useDefaults: true, allowUnionTypes: true, strict: true })
@@ -86,24 +86,7 @@ class Checker {
 
   /** The YAML node written at `path` and its key, or the nearest written parent. */
   #locate(path: Path): { node: Positioned | null; key: Positioned | null; found: boolean } {
-    let node: unknown = this.#doc.contents;
-    let key: unknown = null;
-    for (const segment of path) {
-      if (isAlias(node)) node = node.resolve(this.#doc);
-      let next: unknown;
-      let nextKey: unknown = null;
-      if (isMap(node)) {
-        const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
-        next = pair?.value ?? pair?.key;
-        nextKey = pair?.key ?? null;
-      } else if (isSeq(node) && typeof segment === 'number') {
-        next = node.items[segment];
-      }
-      if (next === undefined || next === null) return { node: node as Positioned, key: key as Positioned, found: false };
-      node = next;
-      key = nextKey;
-    }
-    return { node: node as Positioned, key: key as Positioned, found: true };
+    return locateYamlNode(this.#doc, path);
   }
 }
 
