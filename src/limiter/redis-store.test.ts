@@ -47,6 +47,22 @@ async function deleteKeys(client: Redis, prefix: string): Promise<number> {
   return deleted;
 }
 
+/**
+ * The names of the commands a client sends, as it sends them: each is one
+ * round trip (MONITOR would see them too, but it is shared with whatever else
+ * runs on this Redis). The client is the test's own and is disconnected after.
+ */
+function countSent(client: Redis): string[] {
+  const sent: string[] = [];
+  const counted = client as unknown as { sendCommand: (command: { name: string }, ...rest: unknown[]) => unknown };
+  const original = counted.sendCommand;
+  counted.sendCommand = function (this: unknown, command, ...rest) {
+    sent.push(command.name);
+    return original.call(this, command, ...rest);
+  };
+  return sent;
+}
+
 /** a store on its own prefix whose close() deletes its keys */
 function makeStore(client: Redis, overrides: { exactMax?: number; useFunctions?: boolean; maxBatch?: number } = {}): RedisLimiterStore & { prefix: string } {
   const prefix = `awtest-${randomUUID().slice(0, 8)}:`;
@@ -76,13 +92,7 @@ describe('redis limiter store', { skip }, () => {
     // a client of its own whose commands are counted as they are sent: each is one round trip
     // (MONITOR would also see them, but it is shared with whatever else runs on this Redis)
     const own = new Redis({ host: '127.0.0.1', port: 6379 });
-    const sent: string[] = [];
-    const counted = own as unknown as { sendCommand: (command: { name: string }, ...rest: unknown[]) => unknown };
-    const original = counted.sendCommand;
-    counted.sendCommand = function (this: unknown, command, ...rest) {
-      sent.push(command.name);
-      return original.call(this, command, ...rest);
-    };
+    const sent = countSent(own);
     const ownStore = createRedisLimiterStore({ redis: own, prefix: store.prefix });
     try {
       const rules = ['ip=203.0.113.7', 'subnet=203.0.113.0%2F24', 'apikey=k1', 'principal=u1', 'path.phone=%2B15551234567'];
@@ -114,7 +124,6 @@ describe('redis limiter store', { skip }, () => {
       const row = String(await redis!.client('LIST', 'ID', String(id)));
       assert.match(row, /cmd=fcall/);
     } finally {
-      counted.sendCommand = original;
       own.disconnect();
       await store.close();
     }
@@ -157,13 +166,7 @@ describe('redis limiter store', { skip }, () => {
 
   it('sends evaluations made in the same turn as one call, each decided as if alone and in order', async () => {
     const own = new Redis({ host: '127.0.0.1', port: 6379 });
-    const sent: string[] = [];
-    const counted = own as unknown as { sendCommand: (command: { name: string }, ...rest: unknown[]) => unknown };
-    const original = counted.sendCommand;
-    counted.sendCommand = function (this: unknown, command, ...rest) {
-      sent.push(command.name);
-      return original.call(this, command, ...rest);
-    };
+    const sent = countSent(own);
     const store = makeStore(own, { maxBatch: 64 });
     try {
       await store.evaluate({ banKeys: [], checks: [check('warm', 'ip=0', 'gcra')], escalations: [], now: T0 });
@@ -190,7 +193,6 @@ describe('redis limiter store', { skip }, () => {
       const memory = createMemoryLimiterStore();
       for (let i = 0; i < 8; i++) assert.equal((await memory.evaluate({ banKeys: [], checks: [limit5], escalations: [], now: T0 })).admitted, results[i]!.admitted);
     } finally {
-      counted.sendCommand = original;
       await store.close();
       own.disconnect();
     }
@@ -198,13 +200,7 @@ describe('redis limiter store', { skip }, () => {
 
   it('answers a refusal again from its local cache until it can end, then asks Redis', async () => {
     const own = new Redis({ host: '127.0.0.1', port: 6379 });
-    const sent: string[] = [];
-    const counted = own as unknown as { sendCommand: (command: { name: string }, ...rest: unknown[]) => unknown };
-    const original = counted.sendCommand;
-    counted.sendCommand = function (this: unknown, command, ...rest) {
-      sent.push(command.name);
-      return original.call(this, command, ...rest);
-    };
+    const sent = countSent(own);
     const store = makeStore(own);
     try {
       const c = check('g', 'ip=flood', 'gcra', { limit: 2, burst: 2, periodMs: 1000 });
@@ -230,7 +226,6 @@ describe('redis limiter store', { skip }, () => {
       await ask(T0 + 600, { escalations: [escalation] });
       assert.deepEqual(sent, ['fcall']);
     } finally {
-      counted.sendCommand = original;
       await store.close();
       own.disconnect();
     }
