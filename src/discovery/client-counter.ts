@@ -10,24 +10,10 @@
  * 15 % of `apiwarden discover`'s time on a million-line log).
  */
 import { createHll, HLL_PRECISION, type Hll } from '../limiter/hll.ts';
+import { hash32 } from './templater-distinct.ts';
 
 /** clients kept exactly before switching to the sketch */
 const EXACT_MAX = 256;
-
-/** FNV-1a over UTF-16 code units from `seed`, then murmur3's fmix32 */
-function hash32(value: string, seed: number): number {
-  let h = seed;
-  for (let i = 0; i < value.length; i++) {
-    h ^= value.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /** the sketch's member encoding (hllHash's: `index << 6 | ρ`) from two 32-bit hashes */
 function sketchHash(value: string): number {

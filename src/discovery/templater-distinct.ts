@@ -19,9 +19,9 @@ const M = 1 << P;
 const ALPHA = 0.7213 / (1 + 1.079 / M);
 
 // hot path: no allocation
-/** FNV-1a over UTF-16 code units, then murmur3's fmix32 to spread the bits. */
-export function hash32(value: string): number {
-  let h = 0x811c9dc5;
+/** FNV-1a over UTF-16 code units (from `seed`, FNV's offset basis by default), then murmur3's fmix32 to spread the bits. */
+export function hash32(value: string, seed = 0x811c9dc5): number {
+  let h = seed;
   for (let i = 0; i < value.length; i++) {
     h ^= value.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
