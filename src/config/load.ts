@@ -14,9 +14,9 @@ import { locateYamlNode, type Positioned } from './yaml-locate.ts';
 import { describeValue, didYouMean, fieldName, PolicyError, type PolicyProblem } from './policy-error.ts';
 import { parseAlerts } from '../alerts/config.ts';
 import { parseAuth } from './auth.ts';
-import { parseRateLimits } from './rate-limits.ts';
+import { parseKeyPart, parseRateLimits } from './rate-limits.ts';
 import { policySchema } from './schema.ts';
-import type { ListenerConfig, Mode, PolicyConfig, RetiredPrefix, SunsetEntry, UpstreamConfig } from './types.ts';
+import type { ListenerConfig, LoginConfig, Mode, PolicyConfig, RetiredPrefix, SunsetEntry, UpstreamConfig } from './types.ts';
 import {
   canonicalIp, isIpAddress, parseCidr, parseDate, parseDuration, parseHostPattern, parseHttpUrl,
   parseOperationRef, parsePathPrefix, parseSize,
@@ -241,6 +241,19 @@ class Compiler {
     return isText(raw) ? resolve(this.#base, raw) : '';
   }
 
+  login(raw: Raw, index: number): LoginConfig {
+    const account = isText(raw.account)
+      ? this.#c.convert(['detection', 'logins', index, 'account'], () => {
+        const part = parseKeyPart(raw.account as string);
+        if (part.source !== 'body' && part.source !== 'query' && part.source !== 'header') {
+          throw new Error(`the account tried is read from the request: use body.<field>, query.<name> or header.<name>, not "${part.text}"`);
+        }
+        return part;
+      }, null)
+      : null;
+    return { operations: asList(raw.operations).filter(isText), account };
+  }
+
   policy(raw: Raw): PolicyConfig {
     const c = this.#c;
     const mode = raw.mode as Mode;
@@ -288,6 +301,8 @@ class Compiler {
         builtins: detection.builtins as boolean,
         evaluateEveryMs: this.duration(['detection', 'evaluateEvery'], detection.evaluateEvery),
         maxIdentities: detection.maxIdentities as number,
+        logins: asList(detection.logins).map((l, i) => this.login(asRecord(l), i)),
+        autoLogins: detection.autoLogins as boolean,
       },
       alerts: parseAlerts(raw.alerts, c),
       discovery: {

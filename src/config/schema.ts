@@ -438,6 +438,21 @@ export const policySchema = {
         builtins: { type: 'boolean', default: true },
         evaluateEvery: { ...duration, default: '1s' },
         maxIdentities: { type: 'integer', minimum: 100, maximum: 10000000, default: 20000 },
+        // login operations: their 401s count as failed logins, per account tried
+        logins: {
+          type: 'array',
+          default: [],
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['operations'],
+            properties: {
+              operations: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+              account: { type: 'string', minLength: 1 },
+            },
+          },
+        },
+        autoLogins: { type: 'boolean', default: true },
       },
     },
     // checked field by field by src/alerts/config.ts (parseAlerts)

@@ -110,6 +110,18 @@ export interface DetectionConfig {
   evaluateEveryMs: number;
   /** identities tracked per kind (LRU beyond) */
   maxIdentities: number;
+  /** login operations named in the policy: their 401s are failed logins, and the account tried is read */
+  logins: LoginConfig[];
+  /** also take POSTs that look like logins (src/detect/logins.ts) */
+  autoLogins: boolean;
+}
+
+/** A login operation and where its request names the account tried. */
+export interface LoginConfig {
+  /** operationIds, or "METHOD /path" for undocumented ones */
+  operations: string[];
+  /** body.<field>, query.<name> or header.<name>; null: read the usual fields (username, email, …) */
+  account: KeyPart | null;
 }
 
 export interface AccessLogConfig {

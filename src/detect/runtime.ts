@@ -15,19 +15,31 @@ import type { IncomingMessage } from 'node:http';
 import type { AlertManager } from '../alerts/lifecycle.ts';
 import type { PathTemplater } from '../discovery/templater.ts';
 import type { GatewayEvent } from '../events/types.ts';
+import type { LoginConfig } from '../config/types.ts';
+import type { RequestFacts } from '../limiter/request-values.ts';
 import type { LimiterRuntime } from '../limiter/runtime.ts';
 import { createDetector, type Detector } from './engine.ts';
 import { clientFingerprint } from './fingerprint.ts';
 import { fromGatewayEvent } from './from-gateway-event.ts';
+import { createLogins, type LoginSpec } from './logins.ts';
 import { startDetectorTimer } from './timer.ts';
 import type { RuleSet } from './rules.ts';
 import type { Decision } from './types.ts';
 
 export interface DetectionTap {
   /** after the answer: count the request */
-  observe(event: GatewayEvent, req: IncomingMessage, params: Readonly<Record<string, string>> | null): void;
+  observe(event: GatewayEvent, req: IncomingMessage, params: Readonly<Record<string, string>> | null, login: LoginAttempt | null): void;
   /** the fingerprint of a request (cached on the request while it is handled) */
   fingerprintOf(req: IncomingMessage): string;
+  /** is this request a login (so the gateway reads its body for the account tried)? */
+  loginOf(method: string, operationId: string | null, path: string | null): LoginSpec | null;
+  /** the account a login request tried */
+  accountOf(spec: LoginSpec, facts: RequestFacts): string | null;
+}
+
+/** A login request as the gateway saw it: the account it tried, when the request named one. */
+export interface LoginAttempt {
+  account: string | null;
 }
 
 export interface DetectionRuntime {
@@ -52,6 +64,11 @@ export interface DetectionRuntimeOptions {
   alerts: AlertManager | null;
   /** discovery's templater, to find the identifiers of undocumented requests */
   templater: PathTemplater | null;
+  /** login operations named in the policy, and whether to recognise others by name */
+  logins?: readonly LoginConfig[];
+  autoLogins?: boolean;
+  /** epoch ms (default Date.now): rules run at this clock's time */
+  clock?: () => number;
   log: Log;
 }
 
@@ -60,9 +77,10 @@ const MAX_DECISIONS_KEPT = 1000;
 const FINGERPRINT = Symbol('apiwarden.fingerprint');
 
 export function createDetectionRuntime(options: DetectionRuntimeOptions): DetectionRuntime {
-  const detector = createDetector({ rules: options.rules, maxIdentities: options.maxIdentities });
+  const detector = createDetector({ rules: options.rules, maxIdentities: options.maxIdentities, ...(options.clock ? { clock: options.clock } : {}) });
   const decisions: Decision[] = [];
   const { limiter, alerts, templater, log } = options;
+  const logins = createLogins(options.logins ?? [], options.autoLogins ?? true);
 
   function fingerprintOf(req: IncomingMessage): string {
     const cached = (req as unknown as Record<symbol, string | undefined>)[FINGERPRINT];
@@ -84,7 +102,12 @@ export function createDetectionRuntime(options: DetectionRuntimeOptions): Detect
     const enforce = !decision.dryRun && !options.isDryRun;
     log(enforce ? 'warn' : 'info', `detection: ${decision.reason}`, { rule: decision.rule, action: decision.action, identity: `${decision.identity.kind}:${decision.identity.value}`, until: new Date(decision.until).toISOString(), enforced: enforce });
     if (!enforce || limiter === null || decision.banKey === null) return;
-    // ban and block refuse the identity at the gateway for their duration; delay is reported (not yet enforced)
+    if (decision.action === 'delay') {
+      // held in the tarpit on each request until the decision ends (src/limiter/slowdowns.ts)
+      limiter.slowdowns.add({ key: decision.banKey, until: decision.until, delayMs: decision.delayMs, reason: `detect:${decision.rule}` });
+      return;
+    }
+    // ban and block refuse the identity at the gateway for their duration
     if (decision.action !== 'ban' && decision.action !== 'block') return;
     const ban = { key: decision.banKey, until: decision.until, level: decision.level, reason: `detect:${decision.rule}` };
     limiter.bans.add(ban);
@@ -105,7 +128,9 @@ export function createDetectionRuntime(options: DetectionRuntimeOptions): Detect
     decisions,
     tap: {
       fingerprintOf,
-      observe(event, req, params) {
+      loginOf: logins.loginOf,
+      accountOf: logins.accountOf,
+      observe(event, req, params, login) {
         if (event.class === 'rejected') return;
         let identifiers: string[] = [];
         let operation: string | null | undefined;
@@ -122,6 +147,7 @@ export function createDetectionRuntime(options: DetectionRuntimeOptions): Detect
           fingerprint: fingerprintOf(req),
           identifiers,
           ...(operation !== undefined ? { operation } : {}),
+          ...(login !== null ? { isLogin: true, account: login.account } : {}),
         }));
       },
     },

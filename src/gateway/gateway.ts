@@ -17,6 +17,8 @@ import { normaliseIp, subnetOf } from '../http/cidr.ts';
 import { resolveClientIp } from '../http/client-ip.ts';
 import { buildUpstreamHeaders, checkRequestHeaders, filterResponseHeaderObject, normaliseHost } from '../http/headers.ts';
 import { readBodyFields } from '../limiter/body-fields.ts';
+import type { Slowdown } from '../limiter/slowdowns.ts';
+import type { LoginSpec } from '../detect/logins.ts';
 import type { CompiledRule } from '../limiter/plan.ts';
 import { AMBIGUOUS, readPart, type RequestFacts } from '../limiter/request-values.ts';
 import type { LimiterRuntime } from '../limiter/runtime.ts';
@@ -45,6 +47,12 @@ export interface GatewayOptions {
   discovery?: DiscoveryTap;
   /** behaviour detection: every finished request is observed; fingerprint bans are checked */
   detection?: DetectionTap;
+  /**
+   * epoch ms of a request's arrival (events, limits, bans); default Date.now.
+   * A scenario bench runs the gateway on a faster clock so that hours of
+   * traffic pass in minutes; timeouts and latencies stay on the wall clock.
+   */
+  clock?: () => number;
 }
 
 export interface Gateway {
@@ -85,6 +93,11 @@ interface Exchange extends Watched {
   limitHeaders: string[] | null;
   /** count-by-outcome checks to spend once the status is known */
   deferred: DeferredCount[] | null;
+  /** detection decided to slow this client down (src/limiter/slowdowns.ts) */
+  slowdown: Slowdown | null;
+  /** a login request (detection reads the account it tried), or null */
+  login: LoginSpec | null;
+  account: string | null;
   /** body bytes read by the gateway itself (rules that read the body) */
   bufferedBytes: number;
   principal: string | null;
@@ -114,6 +127,7 @@ interface Route {
 export function createGateway(options: GatewayOptions): Gateway {
   const { bus } = options;
   const log = options.log ?? (() => {});
+  const clock = options.clock ?? Date.now;
   let plan = options.plan;
   const pools = createUpstreamPools();
   const watched = new Set<Exchange>();
@@ -192,7 +206,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     const peerIp = normaliseIp(socket.remoteAddress ?? '');
     publish({
       id: randomUUID(),
-      time: Date.now(),
+      time: clock(),
       clientIp: peerIp,
       clientSubnet: subnetOf(peerIp),
       peerIp,
@@ -233,7 +247,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       body: null,
       stalledSince: 0,
       startedAt: performance.now(),
-      time: Date.now(),
+      time: clock(),
       peerIp,
       clientIp: peerIp,
       host: '',
@@ -251,6 +265,9 @@ export function createGateway(options: GatewayOptions): Gateway {
       abort: null,
       limit: null,
       limitHeaders: null,
+      slowdown: null,
+      login: null,
+      account: null,
       deferred: null,
       bufferedBytes: 0,
       principal: null,
@@ -298,6 +315,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       ex.operationId = c.match.operation.operationId;
       ex.params = c.match.params;
     }
+    if (options.detection) ex.login = options.detection.loginOf(req.method ?? 'GET', ex.operationId, ex.path);
 
     if (upstream.mode === 'enforce') {
       if (c.class === 'shadow') {
@@ -345,9 +363,10 @@ export function createGateway(options: GatewayOptions): Gateway {
         }
         ex.limit = { ...refusedByBan(ban, ex.time).info!, action: 'dry-run' };
       }
+      if (limiter.slowdowns.size > 0 && upstream.mode === 'enforce') ex.slowdown = limiter.slowdowns.find(earlyBanKeys(ex, req, current), ex.time);
       if (current.limiter.hasRules) rules = current.limiter.rulesFor(upstream.name, c.class, operation, req.method ?? 'GET');
     }
-    if (isOpen && rules.length === 0) {
+    if (isOpen && rules.length === 0 && ex.slowdown === null && ex.login === null) {
       ex.auth = 'public';
       forward(ex, current, pools.get(upstream), route, null);
       return;
@@ -368,7 +387,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     let buffered: Buffer | null = null;
     let body: unknown;
     let bodyProblem = false;
-    if (hasBody(req) && (rules.some((r) => r.needsBody) || current.auth.needsBody(operation))) {
+    if (hasBody(req) && (rules.some((r) => r.needsBody) || current.auth.needsBody(operation) || ex.login !== null)) {
       const read = await readBody(req, Math.min(current.limiter.config.bodyInspectBytes, current.config.limits.bodyBytes));
       if (!read.ok) {
         if (read.reason === 'too-large') refuse(ex, 'BODY_TOO_LARGE', 'rejected', { close: true });
@@ -391,6 +410,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       principal: null,
       body,
     };
+    if (ex.login !== null && options.detection) ex.account = options.detection.accountOf(ex.login, facts);
 
     // --- access control
     if (isOpen) {
@@ -482,6 +502,26 @@ export function createGateway(options: GatewayOptions): Gateway {
             return;
           }
         }
+      }
+    }
+
+    // --- slowdowns decided by detection: on the address, subnet or fingerprint (seen early), or the principal
+    if (limiter && !isMonitor && limiter.slowdowns.size > 0 && facts.principal) {
+      const byPrincipal = limiter.slowdowns.find(banKeysOf(ex.clientIp, facts.principal, current.limiter.config.subnet), ex.time);
+      if (byPrincipal && (ex.slowdown === null || byPrincipal.delayMs > ex.slowdown.delayMs)) ex.slowdown = byPrincipal;
+    }
+    if (limiter && ex.slowdown !== null && !isMonitor) {
+      const slowdown = ex.slowdown;
+      const left = new AbortController();
+      res.once('close', () => left.abort());
+      const held = await limiter.tarpit.hold(ex.clientIp, slowdown.delayMs, left.signal);
+      if (res.destroyed) return;
+      const info = { rule: slowdown.reason, key: slowdown.key, remaining: 0, action: held ? 'delay' as const : 'reject' as const, delayMs: held ? slowdown.delayMs : 0 };
+      // a rate-limit rule's own refusal or delay is what the event already tells; else the slowdown is
+      if (ex.limit === null || ex.limit.action === 'pass') ex.limit = info;
+      if (!held) {
+        refuse(ex, 'TARPIT_FULL', 'limited', { close: hasBody(req) && buffered === null, extraHeaders: ['retry-after', String(Math.max(1, Math.ceil(slowdown.delayMs / 1000)))] });
+        return;
       }
     }
     forward(ex, current, pools.get(upstream), route, buffered);
@@ -639,12 +679,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
     if (options.detection) {
       try {
-        options.detection.observe(event, req, ex.params);
+        options.detection.observe(event, req, ex.params, ex.login !== null ? { account: ex.account } : null);
       } catch (error) {
         log('warn', 'detection failed on a request', { error: (error as Error).message });
       }
     }
-    if (ex.deferred && res.headersSent && ex.decision === 'forwarded') options.limiter?.stage.settle(ex.deferred, res.statusCode, Date.now());
+    if (ex.deferred && res.headersSent && ex.decision === 'forwarded') options.limiter?.stage.settle(ex.deferred, res.statusCode, clock());
   }
 
   return {

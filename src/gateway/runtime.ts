@@ -27,6 +27,11 @@ export interface RuntimeOptions {
   handleSignals?: boolean;
   /** operational log destination; default stderr */
   logger?: pino.Logger;
+  /**
+   * epoch ms for request times, limits, bans, detection and alerts; default
+   * Date.now. The scenario bench passes a faster clock (bench/scenarios).
+   */
+  clock?: () => number;
 }
 
 export interface ReloadResult {
@@ -93,7 +98,8 @@ export async function startGatewayRuntime(policy: string | PolicyConfig, options
   const log = (level: 'info' | 'warn' | 'error', message: string, detail?: Record<string, unknown>): void => logger[level](detail ?? {}, message);
   const limiter = await createLimiterRuntime(config.rateLimits, log);
   const discovery = config.discovery.enabled ? await createDiscoveryRuntime(config.discovery, store, log) : null;
-  const alerts = createAlertManager(alertManagerOptionsOf(config.alerts, { logger, baseDir: config.source === '<inline>' ? process.cwd() : dirname(config.source) }));
+  const clock = options.clock ?? Date.now;
+  const alerts = createAlertManager({ ...alertManagerOptionsOf(config.alerts, { logger, baseDir: config.source === '<inline>' ? process.cwd() : dirname(config.source) }), clock });
   const alertTicker = startAlertTicker(alerts);
   const detection = config.detection.enabled
     ? createDetectionRuntime({
@@ -105,6 +111,9 @@ export async function startGatewayRuntime(policy: string | PolicyConfig, options
       limiter,
       alerts,
       templater: discovery?.inventory.templater ?? null,
+      logins: config.detection.logins,
+      autoLogins: config.detection.autoLogins,
+      clock,
       log,
     })
     : null;
@@ -119,7 +128,7 @@ export async function startGatewayRuntime(policy: string | PolicyConfig, options
       log,
     })
     : null;
-  const gateway = createGateway({ plan, bus, log, limiter, ...(discovery ? { discovery: discovery.tap } : {}), ...(detection ? { detection: detection.tap } : {}) });
+  const gateway = createGateway({ plan, bus, log, limiter, clock, ...(discovery ? { discovery: discovery.tap } : {}), ...(detection ? { detection: detection.tap } : {}) });
   const addresses = await gateway.listen();
 
   let reloading: Promise<ReloadResult> | null = null;

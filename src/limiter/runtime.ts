@@ -7,6 +7,7 @@
  */
 import type { RateLimitsConfig } from '../config/types.ts';
 import { createBanMirror, type BanMirror } from './ban-mirror.ts';
+import { createSlowdowns, type Slowdowns } from './slowdowns.ts';
 import { createMemoryLimiterStore } from './memory-store.ts';
 import { createLimiterStage, type LimiterStage } from './stage.ts';
 import { createTarpit, type Tarpit } from './tarpit.ts';
@@ -16,6 +17,8 @@ export interface LimiterRuntime {
   readonly store: LimiterStore;
   readonly bans: BanMirror;
   readonly tarpit: Tarpit;
+  /** identities detection slows down (held in the tarpit) rather than refuses */
+  readonly slowdowns: Slowdowns;
   readonly stage: LimiterStage;
   close(): Promise<void>;
 }
@@ -55,6 +58,7 @@ export async function createLimiterRuntime(config: RateLimitsConfig, log: Limite
     store,
     bans,
     tarpit,
+    slowdowns: createSlowdowns(),
     stage,
     async close() {
       bans.stop();
