@@ -9,22 +9,47 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
  * deprecated v1 API and a forgotten v0 (zombies). The data is made up and
  * deterministic.
  */
-interface Account {
+export interface Account {
   id: string;
   phone: string;
   status: 'active' | 'locked';
   devices: number;
 }
 
-const ACCOUNTS: Account[] = Array.from({ length: 50 }, (_, i) => ({
-  id: `acc_${1001 + i}`,
-  // every fourth number of a block of 200 has an account, as real numbering plans are sparse
-  phone: `+1415555${String(1000 + i * 4).padStart(4, '0')}`,
-  status: i % 7 === 0 ? 'locked' : 'active',
-  devices: 1 + (i % 3),
-}));
+/** The i-th account: the first 50 are the demo's own (+1415555…), more are made for load (+1628…). */
+export function demoAccount(i: number): Account {
+  return {
+    id: `acc_${1001 + i}`,
+    // every fourth number of a block has an account, as real numbering plans are sparse
+    phone: i < 50 ? `+1415555${String(1000 + i * 4).padStart(4, '0')}` : `+1628${String(2_000_000 + i * 7).padStart(7, '0')}`,
+    status: i % 7 === 0 ? 'locked' : 'active',
+    devices: 1 + (i % 3),
+  };
+}
+
+const ACCOUNTS: Account[] = Array.from({ length: 50 }, (_, i) => demoAccount(i));
+/** accounts made for a bench (startDemoUpstream's `accounts`) join these, shared by the servers of one process */
 const BY_ID = new Map(ACCOUNTS.map((a) => [a.id, a]));
 const BY_PHONE = new Map(ACCOUNTS.map((a) => [a.phone, a]));
+
+const BY_EMAIL = new Map(ACCOUNTS.map((a) => [demoEmail(a), a]));
+
+function ensureAccounts(count: number): void {
+  for (let i = BY_ID.size; i < count; i++) {
+    const a = demoAccount(i);
+    BY_ID.set(a.id, a);
+    BY_PHONE.set(a.phone, a);
+    BY_EMAIL.set(demoEmail(a), a);
+  }
+}
+
+/** an account's sign-in e-mail and password (made up, deterministic: the scenario bench signs people in) */
+export function demoEmail(a: Account): string {
+  return `${a.id.replace('acc_', 'user')}@example.com`;
+}
+export function demoPassword(a: Account): string {
+  return `correct-horse-${a.id}`;
+}
 /** The demo's identity provider: tokens are signed with a key made at start-up, published as a JWKS. */
 export const DEMO_ISSUER = 'https://id.demo.apiwarden.test/';
 export const DEMO_AUDIENCE = 'demo-accounts-api';
@@ -62,8 +87,19 @@ function handle(req: http.IncomingMessage, res: http.ServerResponse, jwks: unkno
   }
 
   if (method === 'POST' && path === '/v2/sessions') {
-    req.resume();
-    req.on('end', () => json(res, 401, { error: 'invalid credentials' }));
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      let credentials: { email?: unknown; password?: unknown } = {};
+      try {
+        credentials = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof credentials;
+      } catch {
+        // a form or garbage: no account matches it
+      }
+      const account = typeof credentials.email === 'string' ? BY_EMAIL.get(credentials.email.toLowerCase()) : undefined;
+      if (account && credentials.password === demoPassword(account)) return json(res, 201, { session: `sess_${account.id}` });
+      json(res, 401, { error: 'invalid credentials' });
+    });
     return;
   }
 
@@ -98,20 +134,24 @@ export interface DemoUpstream {
   readonly jwksUri: string;
   /** a valid access token for the v2 API (one hour, scope accounts:read) */
   readonly token: string;
+  /** another token signed by the demo's identity provider, for subject `subject` */
+  mintToken(subject: string, ttlSeconds: number): Promise<string>;
   close(): Promise<void>;
 }
 
-export async function startDemoUpstream(port = 0, host = '127.0.0.1'): Promise<DemoUpstream> {
+export async function startDemoUpstream(port = 0, host = '127.0.0.1', options: { accounts?: number } = {}): Promise<DemoUpstream> {
+  ensureAccounts(options.accounts ?? 50);
   const { privateKey, publicKey } = await generateKeyPair('ES256');
   const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid: 'demo-1', alg: 'ES256', use: 'sig' }] };
-  const token = await new SignJWT({ scope: 'accounts:read' })
+  const mintToken = (subject: string, ttlSeconds: number): Promise<string> => new SignJWT({ scope: 'accounts:read' })
     .setProtectedHeader({ alg: 'ES256', kid: 'demo-1' })
     .setIssuer(DEMO_ISSUER)
     .setAudience(DEMO_AUDIENCE)
-    .setSubject('demo-user')
+    .setSubject(subject)
     .setIssuedAt()
-    .setExpirationTime('1h')
+    .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
     .sign(privateKey);
+  const token = await mintToken('demo-user', 3600);
   const server = http.createServer((req, res) => handle(req, res, jwks));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -123,6 +163,7 @@ export async function startDemoUpstream(port = 0, host = '127.0.0.1'): Promise<D
     port: address.port,
     jwksUri: `http://${host}:${address.port}${JWKS_PATH}`,
     token,
+    mintToken,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

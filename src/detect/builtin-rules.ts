@@ -172,6 +172,18 @@ rules:
     severity: medium
     decision: { action: ban, duration: [1h, 6h, 24h], mode: enforce }
 
+  # A limit or a ban holds the attack, but it is going on, and a person
+  # should know: credential stuffing refused by a login limit never reaches
+  # the failures the stuffing rule counts. People refused a few times stop.
+  - name: refused-persistently
+    description: a client keeps sending requests that rate limits or bans refuse
+    on: [ip, principal, apikey]
+    window: 10m
+    when:
+      limited: { min: 100 }
+    severity: medium
+    decision: { action: alert, duration: 1h }
+
   - name: shadow-zombie-use
     description: a client keeps calling undocumented (shadow) or retired (zombie) endpoints
     on: [ip, principal, apikey]

@@ -27,6 +27,8 @@ export const COUNTERS = [
   'rejected',
   /** requests to shadow or zombie endpoints */
   'shadowZombie',
+  /** requests the gateway refused by a rate limit or a ban */
+  'limited',
   'bytesOut',
   /** sensitive values returned */
   'sensitive',
@@ -49,7 +51,7 @@ export const COUNTER_COUNT = COUNTERS.length;
 export const C = Object.fromEntries(COUNTERS.map((name, i) => [name, i])) as { readonly [K in CounterName]: number };
 
 export type FeatureName =
-  | 'requests' | 'lookups' | 'misses' | 'hits' | 'authFailures' | 'logins' | 'unknownPaths' | 'rejected' | 'shadowZombie'
+  | 'requests' | 'lookups' | 'misses' | 'hits' | 'authFailures' | 'logins' | 'unknownPaths' | 'rejected' | 'shadowZombie' | 'limited'
   | 'bytesOut' | 'sensitive' | 'unauthSensitive'
   | 'missRatio' | 'hitRatio' | 'authFailureRatio' | 'unknownPathRatio' | 'shadowZombieShare' | 'sequentialRatio'
   | 'gapCv'
@@ -102,6 +104,7 @@ export const FEATURES: { readonly [K in FeatureName]: FeatureDef } = {
   unknownPaths: count('unknownPaths', '404 on paths that match no operation'),
   rejected: count('rejected', 'requests refused as malformed or ambiguous'),
   shadowZombie: count('shadowZombie', 'requests to shadow or zombie endpoints'),
+  limited: count('limited', 'requests refused by a rate limit or a ban'),
   bytesOut: volume('bytesOut', 'response bytes'),
   sensitive: volume('sensitive', 'sensitive values returned'),
   unauthSensitive: count('unauthSensitive', 'responses with sensitive values to requests without a principal'),
@@ -170,6 +173,7 @@ export function countEvent(event: DetectEvent, misses: MissPolicy, out: Float64A
   out[C.unknownPaths] = (cls === 'unknown' || cls === 'shadow') && status === 404 ? 1 : 0;
   out[C.rejected] = cls === 'rejected' ? 1 : 0;
   out[C.shadowZombie] = cls === 'shadow' || cls === 'zombie' ? 1 : 0;
+  out[C.limited] = event.isLimited === true ? 1 : 0;
   out[C.bytesOut] = event.bytesOut;
   out[C.sensitive] = event.sensitiveCount;
   out[C.unauthSensitive] = event.principal === null && event.sensitiveCount > 0 ? 1 : 0;

@@ -62,6 +62,7 @@ export function fromGatewayEvent(event: GatewayEvent, extras: DetectExtras): Det
     target: withoutQuery(event.path ?? event.rawPath),
   };
   if (extras.isMiss !== undefined) detect.isMiss = extras.isMiss;
+  if (event.decision === 'limited' || event.decision === 'banned') detect.isLimited = true;
   return detect;
 }
 

@@ -35,7 +35,7 @@ describe('built-in rules', () => {
     const { rules, settings } = builtinRules();
     assert.deepEqual(rules.map((r) => r.name), [
       'enumeration', 'distributed-enumeration', 'credential-stuffing', 'distributed-credential-stuffing', 'brute-force',
-      'scraping', 'scanning', 'shadow-zombie-use', 'unauthenticated-sensitive-data', 'data-volume', 'data-volume-operation',
+      'scraping', 'scanning', 'refused-persistently', 'shadow-zombie-use', 'unauthenticated-sensitive-data', 'data-volume', 'data-volume-operation',
     ]);
     for (const rule of rules) {
       assert.ok(rule.description.length > 20, rule.name);

@@ -49,6 +49,8 @@ export interface DetectEvent {
    * rule set decide (404 by default)
    */
   isMiss?: boolean;
+  /** optional: the gateway refused it by a rate limit or a ban (429) */
+  isLimited?: boolean;
   /** optional: the request target for alert examples (path, without query) */
   target?: string;
 }
