@@ -4,6 +4,7 @@ import {
   CONTEXT_PLURAL,
   CONTEXT_TOP,
   countOutliers,
+  isOwnEndpoint,
   MERGE_ALL,
   MERGE_BUT_HEAVY,
   MERGE_NO,
@@ -62,5 +63,17 @@ describe('countOutliers', () => {
   it('finds none in a Zipf head, or when too few values lie below', () => {
     assert.equal(countOutliers([64, 32, 21, 16, 13, 11, 9, 8, 7, 6, 6], 32, 8, 4), 0);
     assert.equal(countOutliers([100, 1, 1], 32, 8, 4), 0);
+  });
+});
+
+describe('isOwnEndpoint', () => {
+  it('takes a word that only ever ends with one method the other values rarely use', () => {
+    // 14 GETs ending at 'public-key', where the secret names send 7 % of their requests
+    assert.equal(isOwnEndpoint(14, 14, 0.07, 2 * 14 * Math.log(1 / 0.07)), true);
+  });
+  it('not a value keeping to a step the other values use a lot, nor one that spreads', () => {
+    assert.equal(isOwnEndpoint(48, 48, 0.67, 38), false);
+    assert.equal(isOwnEndpoint(20, 10, 0.05, 60), false);
+    assert.equal(isOwnEndpoint(8, 8, 0.01, 70), false);
   });
 });

@@ -92,8 +92,10 @@ export function shouldMergeWords(
   const minDistinct = minDistinctWords(context, flips);
   if (counts.distinct < minDistinct) return MERGE_NO;
   if (counts.once >= 0.85 * counts.total) return MERGE_ALL;
-  if (flips === 0 && counts.distinct >= 2 * minDistinct && counts.once >= 0.65 * counts.total) return MERGE_ALL;
-  if (flips === 0 && counts.distinct >= Math.max(48, 3 * minDistinct) && counts.once >= 0.55 * counts.total) return MERGE_ALL;
+  // skewed populations (b) below the top: at the top, a vocabulary used with a skew looks the same
+  const isSkewAllowed = flips === 0 && context !== CONTEXT_TOP;
+  if (isSkewAllowed && counts.distinct >= 2 * minDistinct && counts.once >= 0.65 * counts.total) return MERGE_ALL;
+  if (isSkewAllowed && counts.distinct >= Math.max(48, 3 * minDistinct) && counts.once >= 0.55 * counts.total) return MERGE_ALL;
   if (heavy === null || counts.distinct < 1.5 * minDistinct) return MERGE_NO;
   const h = heavy();
   if (h.count === 0) return MERGE_NO;
@@ -165,6 +167,32 @@ export const PEEL_MIN_REQUESTS = 12;
 
 export function shouldPeel(profiled: number, novel: number): boolean {
   return profiled >= PEEL_MIN_REQUESTS && novel * 2 >= profiled;
+}
+
+/**
+ * Is a word that a parameter absorbed a static endpoint of its own, by where
+ * its requests go? The values of a parameter are requested through the same
+ * endpoints in about the same proportions (each user's repos, followers,
+ * the GET, PATCH and DELETE of each); a static sibling is one endpoint, or a
+ * few, of its own: '/secrets/public-key' is only ever a GET that ends there,
+ * while the secret names beside it are read, written, deleted and listed.
+ * `divergence` is the G statistic (2 × the log-likelihood ratio) of the
+ * word's next steps (a sub-resource, or the method of a request that ended
+ * there) against the other values' shares; under "one more value" it
+ * follows a chi-square law with at most seven degrees of freedom, so
+ * OWN_ENDPOINT_G is out of reach by chance (p < 1e-4). The word must also
+ * keep to one next step (OWN_ENDPOINT_SHARE of its requests), end there
+ * (the caller checks), and that step must be a small part of the other
+ * values' requests (OWN_ENDPOINT_REST_SHARE): values of one position may
+ * come from different sets per endpoint (the teams one deletes are not the
+ * teams one lists), and then a value keeping to a common step is no sign.
+ */
+export const OWN_ENDPOINT_G = 30;
+export const OWN_ENDPOINT_SHARE = 0.8;
+export const OWN_ENDPOINT_REST_SHARE = 0.2;
+
+export function isOwnEndpoint(profiled: number, top: number, topRestShare: number, divergence: number): boolean {
+  return profiled >= PEEL_MIN_REQUESTS && top >= OWN_ENDPOINT_SHARE * profiled && topRestShare <= OWN_ENDPOINT_REST_SHARE && divergence >= OWN_ENDPOINT_G;
 }
 
 /**

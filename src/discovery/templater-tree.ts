@@ -31,8 +31,8 @@ export interface ValueEntry {
   /** requests that ended at this value, and the method of the last one (to restore it on a split) */
   ends: number;
   method: string;
-  /** next step (a child of the parameter, or the parameter itself for "ended here") → requests */
-  profile: Map<TNode, number> | null;
+  /** next step (a child of the parameter, or the method of a request that ended here) → requests */
+  profile: Map<TNode | string, number> | null;
   profiled: number;
   nextCheck: number;
 }
@@ -306,6 +306,19 @@ export function structuralOutliers(words: readonly TNode[]): TNode[] {
     for (const key of word.statics.keys()) owners.set(key, (owners.get(key) ?? 0) + 1);
   }
   if (withChildren < 3) return [];
+  // only where most values share their children: when each word has children of its own
+  // ('/repos/{owner}/{repo}': every owner its own repositories), none stands out
+  let sharing = 0;
+  for (const word of words) {
+    if (word.statics === null) continue;
+    for (const key of word.statics.keys()) {
+      if ((owners.get(key) ?? 0) > 1) {
+        sharing++;
+        break;
+      }
+    }
+  }
+  if (sharing < 2 || sharing * 2 < withChildren) return [];
   const out: TNode[] = [];
   for (const word of words) {
     if (word.count < 3 || word.statics === null || word.statics.size === 0) continue;
@@ -322,6 +335,41 @@ export function joins(p: TNode, word: TNode): boolean {
   if (statics === null || statics.size === 0) return false;
   for (const key of statics.keys()) if (p.statics?.has(key) !== true) return false;
   for (const param of word.params ?? []) if (!(p.params ?? []).some((q) => q.key === param.key)) return false;
+  return true;
+}
+
+/**
+ * Would every path below `word` route to a template below `p`, `depth`
+ * levels down? A static child is covered by the same static child, or by a
+ * parameter that takes its group of values ('/packages/docker/Green' under
+ * '/packages/{type}/{name}'); a parameter child by the same parameter.
+ * `word` must have a child: a leaf says nothing.
+ */
+export function covers(p: TNode, word: TNode, depth: number): boolean {
+  if (word.statics === null && word.params === null) return false;
+  return coversFrom(p, word, depth);
+}
+
+function coversFrom(p: TNode, word: TNode, depth: number): boolean {
+  if (depth === 0) return true;
+  if (word.ends > 0 && p.ends === 0) return false;
+  if (word.statics !== null) {
+    let q: TNode | null | undefined;
+    for (const child of word.statics.values()) {
+      const same = p.statics?.get(child.key);
+      if (same !== undefined) {
+        if (!coversFrom(same, child, depth - 1)) return false;
+        continue;
+      }
+      if (child.group !== GROUP_ID && (p.modes & (1 << child.group)) === 0) return false;
+      if (q === undefined) q = p.params?.find((param) => param.key === '{}') ?? null;
+      if (q === null || !coversFrom(q, child, depth - 1)) return false;
+    }
+  }
+  for (const param of word.params ?? []) {
+    const same = p.params?.find((other) => other.key === param.key);
+    if (same === undefined || !coversFrom(same, param, depth - 1)) return false;
+  }
   return true;
 }
 

@@ -388,3 +388,77 @@ describe('createPathTemplater: every observed path matches its own template', ()
     for (const p of traffic) assert.ok(reproduces(templater.match('GET', '', p).template, p), `${p} → ${templater.match('GET', '', p).template}`);
   });
 });
+
+describe('createPathTemplater: static siblings and skewed values', () => {
+  /** a value drawn with weight 1/(k+1) from a population (the head recurs) */
+  function skewed(population: readonly string[], random: () => number): string {
+    return population[zipfIndex(population.length, random)] as string;
+  }
+
+  it('merges the most requested value with the others, keeps a far heavier sibling static', () => {
+    const random = generator(21);
+    const population = names(2000, random);
+    const templater = createPathTemplater();
+    for (let i = 0; i < 400; i++) {
+      const roll = random();
+      if (roll < 0.3) templater.observe('GET', '', '/user/codespaces/secrets');
+      else {
+        const sub = ['', '/stop', '/start', '/machines', '/exports'][Math.floor(random() * 5)] as string;
+        templater.observe(random() < 0.5 ? 'GET' : 'DELETE', '', `/user/codespaces/${skewed(population, random)}${sub}`);
+      }
+    }
+    const set = templateSet(templater);
+    assert.ok(set.has('/user/codespaces/secrets'), [...set].join(' '));
+    const literal = [...set].filter((t) => t.startsWith('/user/codespaces/') && !t.startsWith('/user/codespaces/{}') && t !== '/user/codespaces/secrets');
+    assert.deepEqual(literal, []);
+    assert.equal(normal(templater.match('GET', '', `/user/codespaces/${population[0]}`).template), '/user/codespaces/{}');
+  });
+
+  it('keeps an RPC method list used with a skew literal at low traffic', () => {
+    const random = generator(22);
+    const namespaces = ['admin', 'apps', 'chat', 'conversations', 'files', 'users', 'team', 'reminders', 'usergroups', 'views'];
+    const verbs = ['list', 'info', 'create', 'delete', 'update', 'archive', 'invite', 'setName', 'getPermalink', 'history', 'members', 'kick', 'open', 'close', 'rename', 'approve', 'restrict'];
+    const methods = new Set<string>();
+    while (methods.size < 170) methods.add(`${namespaces[Math.floor(random() * namespaces.length)]}.${verbs[Math.floor(random() * verbs.length)]}`);
+    const list = [...methods];
+    const templater = createPathTemplater();
+    for (let i = 0; i < 340; i++) templater.observe('POST', '', `/api/${list[zipfIndex(list.length, random)]}`);
+    assert.ok(![...templateSet(templater)].includes('/api/{}'), [...templateSet(templater)].slice(0, 10).join(' '));
+  });
+
+  it('splits a leaf that is only ever one method out of the parameter it was merged into (/secrets/public-key)', () => {
+    const random = generator(23);
+    const population = names(3000, random).map((n) => n.toUpperCase().replace(/-/g, '_'));
+    const templater = createPathTemplater();
+    for (let i = 0; i < 3000; i++) {
+      const roll = random();
+      if (roll < 0.1) templater.observe('GET', '', '/orgs/acme/secrets/public-key');
+      else {
+        const method = ['GET', 'PUT', 'DELETE'][Math.floor(random() * 3)] as string;
+        const sub = random() < 0.5 ? '/repositories' : '';
+        templater.observe(method, '', `/orgs/acme/secrets/${skewed(population, random)}${sub}`);
+      }
+    }
+    assert.equal(templater.match('GET', '', '/orgs/acme/secrets/public-key').template, '/orgs/acme/secrets/public-key');
+    assert.equal(normal(templater.match('GET', '', `/orgs/acme/secrets/${population[0]}`).template), '/orgs/acme/secrets/{}');
+  });
+
+  it('lets a late enum value whose subtree fits the enum parameter join it, package names and all', () => {
+    const random = generator(24);
+    const packages = names(2000, random);
+    const types = ['npm', 'maven', 'nuget', 'container', 'pypi'];
+    const templater = createPathTemplater();
+    const paths: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const type = types[Math.floor(random() * types.length)] as string;
+      const tail = ['', '/versions', '/restore'][Math.floor(random() * 3)] as string;
+      paths.push(`/orgs/acme/packages/${type}/${skewed(packages, random)}${tail}`);
+    }
+    // a rarely used type, its names still literal below it when the others merge
+    for (let i = 0; i < 12; i++) paths.splice(Math.floor(random() * paths.length), 0, `/orgs/acme/packages/docker/${packages[100 + i]}${i % 2 === 0 ? '/versions' : ''}`);
+    for (const p of paths) templater.observe('GET', '', p);
+    const set = templateSet(templater);
+    assert.ok(set.has('/orgs/acme/packages/{}/{}/versions'), [...set].join(' '));
+    assert.deepEqual([...set].filter((t) => /packages\/(docker|npm|maven|nuget|container|pypi)/.test(t)), []);
+  });
+});

@@ -35,7 +35,9 @@
  * segment goes. A value split out becomes a static child again ("pinned":
  * it stays), taking the children only it created:
  *   - a few values recurring far more than the rest (a gap in the counts);
- *   - a value whose requests go where the other values never go ('/users/me/settings');
+ *   - a value whose requests go where the other values never go ('/users/me/settings'),
+ *     or that is one endpoint of its own: it ends there with one method that
+ *     is a small part of the other values' requests ('/secrets/public-key');
  *   - all of them, when the values turn out to be a small vocabulary that
  *     keeps recurring (an RPC method list taken for identifiers early on),
  *     unless the merge was confirmed by many more new values after it.
@@ -75,10 +77,12 @@ import {
   shouldMergeTimes,
   shouldMergeWords,
   shouldPeel,
+  isOwnEndpoint,
   minDistinctWords,
   shouldSplitWords,
 } from './templater-rules.ts';
 import {
+  covers,
   decodeSegment,
   forEachChild,
   groupOf,
@@ -147,6 +151,8 @@ const GAP_WIDE_RATIO = 8;
 const MERGE_GAP_MIN_COUNT = 16;
 const MERGE_GAP_MIN_BULK = 4;
 const MERGE_GAP_RATIO = 6;
+/** heavy children kept static at a merge: above a gap of this ratio to the next child */
+const HEAVY_GAP_RATIO = 3;
 /** shared-child test: this many words seen at most LIGHT_MAX times, sharing their children */
 const SHARED_MIN = 4;
 const LIGHT_MAX = 3;
@@ -258,7 +264,7 @@ class Templater implements PathTemplater {
     if (pending !== null) {
       pending.ends++;
       pending.method = method;
-      if (pending.count >= PROFILE_FROM) this.#profile(pendingParam as TNode, pending, pendingParam as TNode);
+      if (pending.count >= PROFILE_FROM) this.#profile(pendingParam as TNode, pending, method);
     }
     node.ends++;
     node.seenAt = this.#observations;
@@ -471,23 +477,43 @@ class Templater implements PathTemplater {
     return MERGE_NO;
   }
 
-  /** the static children of a group with heavyThreshold(total) requests or more */
-  #heavy(parent: TNode, group: number): { count: number; total: number } {
+  /**
+   * The heavy children of a group: with heavyThreshold(total) requests or
+   * more and, unless the position already holds a parameter of words, above
+   * the first gap of HEAVY_GAP_RATIO in the counts. With no parameter yet, a
+   * heavy child in a run of others nearly as heavy is the head of a
+   * vocabulary used with a skew (an RPC method list) as much as a static
+   * sibling beside values, so only a clear gap sets it aside.
+   */
+  #heavyChildren(parent: TNode, group: number, isPinning: boolean): TNode[] {
     const threshold = heavyThreshold(parent.counters?.[group * 4 + 1] ?? 0);
-    let count = 0;
-    let total = 0;
-    for (const child of parent.statics?.values() ?? []) {
-      if (child.group === group && child.count >= threshold) {
-        count++;
-        total += child.count;
-      }
-    }
-    return { count, total };
+    const children: TNode[] = [];
+    for (const child of parent.statics?.values() ?? []) if (child.group === group && !child.isPinned && child.count >= threshold) children.push(child);
+    const p = isPinning ? null : this.#findParam(parent, '{}');
+    if (p !== null && (p.info as ParamInfo).wordObservations > 0) return children;
+    // the heaviest of the others, at least 2: a gap above ones and twos is noise of small counts
+    let below = 2;
+    for (const child of parent.statics?.values() ?? []) if (child.group === group && !child.isPinned && child.count < threshold && child.count > below) below = child.count;
+    children.sort((a, b) => b.count - a.count);
+    const counts = children.map((child) => child.count);
+    counts.push(below);
+    return children.slice(0, countOutliers(counts, threshold, 1, HEAVY_GAP_RATIO));
   }
 
+  #heavy(parent: TNode, group: number): { count: number; total: number } {
+    let total = 0;
+    const heavy = this.#heavyChildren(parent, group, false);
+    for (const child of heavy) total += child.count;
+    return { count: heavy.length, total };
+  }
+
+  /**
+   * At a merge, the heavy children that stand clear of the rest (a gap)
+   * stay static; a heavy child in a run of others nearly as heavy is the
+   * head of a skewed population (the most requested user) and merges.
+   */
   #pinHeavy(parent: TNode, group: number): void {
-    const threshold = heavyThreshold(parent.counters?.[group * 4 + 1] ?? 0);
-    for (const child of parent.statics?.values() ?? []) if (child.group === group && child.count >= threshold) child.isPinned = true;
+    for (const child of this.#heavyChildren(parent, group, true)) child.isPinned = true;
   }
 
   #contextOf(parent: TNode, zone: number): number {
@@ -608,7 +634,7 @@ class Templater implements PathTemplater {
   }
 
   /** where a recurring word value of parameter `p` went next; may split it back */
-  #profile(p: TNode, entry: ValueEntry, next: TNode): void {
+  #profile(p: TNode, entry: ValueEntry, next: TNode | string): void {
     let profile = entry.profile;
     if (profile === null) profile = entry.profile = new Map();
     const seen = profile.get(next);
@@ -620,19 +646,30 @@ class Templater implements PathTemplater {
     const restTotal = p.count - entry.count;
     if (restTotal < 4 * PEEL_MIN_REQUESTS) return;
     let novel = 0;
+    let divergence = 0;
+    let top = 0;
+    let topRest = 0;
+    let isTopEnd = false;
     for (const [key, n] of profile) {
-      if (key !== p && key.parent !== p) {
+      if (typeof key !== 'string' && key.parent !== p) {
         // the parameter's children changed shape since: start again
         entry.profile = null;
         entry.profiled = 0;
         entry.nextCheck = PEEL_MIN_REQUESTS;
         return;
       }
-      const rest = (key === p ? p.ends : key.count) - n;
+      const rest = Math.max(0, (typeof key === 'string' ? (p.methods?.get(key) ?? 0) : key.count) - n);
       if (rest < restTotal * NOVEL_SHARE) novel += n;
+      divergence += n * Math.log(n / entry.profiled / ((rest + 0.5) / (restTotal + 1)));
+      if (n > top) {
+        top = n;
+        topRest = rest;
+        isTopEnd = typeof key === 'string';
+      }
     }
-    if (shouldPeel(entry.profiled, novel)) this.#peel(p, entry);
+    if (shouldPeel(entry.profiled, novel) || (isTopEnd && isOwnEndpoint(entry.profiled, top, topRest / restTotal, 2 * divergence))) this.#peel(p, entry);
   }
+
 
   /**
    * A parameter's word values, each time their number grows by half: a few that
@@ -671,7 +708,7 @@ class Templater implements PathTemplater {
     if (parent.isLiteralOnly || parent.statics === null) return;
     const p = this.#findParam(parent, '{}');
     // a word split back out (pinned) stays out
-    if (p !== null && !word.isPinned && (p.info as ParamInfo).wordObservations >= SHARED_MIN && joins(p, word)) {
+    if (p !== null && !word.isPinned && (((p.info as ParamInfo).wordObservations >= SHARED_MIN && joins(p, word)) || ((p.info as ParamInfo).isEnum && !isPlural(word.key) && covers(p, word, ENUM_DEPTH)))) {
       this.#mergeLiterals(parent, [word]);
       this.#evaluateWords(parent);
       return;
@@ -734,9 +771,9 @@ class Templater implements PathTemplater {
     // enough structure to tell: two static words below, or no endpoint of its own and only parameters below
     const isParamsOnly = words.size < 2;
     if (isParamsOnly && (word.ends > 0 || word.statics !== null)) return;
-    // a late enum value joins the values merged before it
+    // a late enum value joins the values merged before it: its subtree is one the parameter has
     const p = this.#findParam(parent, '{}');
-    if (p !== null && (p.info as ParamInfo).isEnum && subtreeSignature(p, ENUM_DEPTH, new Set()) === signature) {
+    if (p !== null && (p.info as ParamInfo).isEnum && covers(p, word, ENUM_DEPTH)) {
       this.#mergeLiterals(parent, [word]);
       return;
     }
@@ -755,9 +792,18 @@ class Templater implements PathTemplater {
     // plural words before identifiers are collections ('/account/persons/{id}', '/account/capabilities/{id}'),
     // enum values are mostly not ('npm', 'maven', 'installation', 'oauth_app')
     if (plurals * 3 > alike.length) return;
+    // and a plural among them is a collection beside them ('/summary-stats/users/{id}' beside '/summary-stats/{actorType}/{actorId}')
+    if (plurals > 0) {
+      for (let i = alike.length - 1; i >= 0; i--) if (isPlural((alike[i] as TNode).key)) alike.splice(i, 1);
+    }
     this.#mergeLiterals(parent, alike);
     const merged = this.#findParam(parent, '{}');
-    if (merged !== null) (merged.info as ParamInfo).isEnum = true;
+    if (merged === null) return;
+    (merged.info as ParamInfo).isEnum = true;
+    // siblings that were not alike yet (fewer requests, a sub-resource not seen yet) but fit in the parameter's subtree join it
+    const late: TNode[] = [];
+    for (const sibling of parent.statics?.values() ?? []) if (sibling.group === GROUP_WORD && !sibling.isPinned && !isPlural(sibling.key) && covers(merged, sibling, ENUM_DEPTH)) late.push(sibling);
+    this.#mergeLiterals(parent, late);
   }
 
 
@@ -807,7 +853,7 @@ class Templater implements PathTemplater {
     const stack: TNode[] = [];
     for (const [key, n] of profile) {
       // only where the value went and the others (nearly) did not: its own sub-resources
-      if (key !== p && key.parent === p && key.count - n < restTotal * TAINT_SHARE) stack.push(key);
+      if (typeof key !== 'string' && key.parent === p && key.count - n < restTotal * TAINT_SHARE) stack.push(key);
     }
     while (stack.length > 0) {
       const node = stack.pop() as TNode;
