@@ -2,7 +2,7 @@ import { curlLines, printFindings, printInventory, runTour, startDemo } from '..
 import type { Io } from './main.ts';
 
 /** `apiwarden demo`: the incident, reproduced on loopback, with the gateway in front. */
-export async function runDemo(opts: { port: number; mode: string; exit: boolean }, io: Io): Promise<number> {
+export async function runDemo(opts: { port: number; mode: string; exit: boolean; adminPort: number | null }, io: Io): Promise<number> {
   if (opts.mode !== 'enforce' && opts.mode !== 'monitor') {
     io.err('apiwarden: --mode must be enforce or monitor');
     return 2;
@@ -11,10 +11,15 @@ export async function runDemo(opts: { port: number; mode: string; exit: boolean 
     io.err('apiwarden: --port must be a port number');
     return 2;
   }
-  const demo = await startDemo({ port: opts.port, mode: opts.mode });
+  if (opts.adminPort !== null && (!Number.isInteger(opts.adminPort) || opts.adminPort < 0 || opts.adminPort > 65535)) {
+    io.err('apiwarden: --admin-port must be a port number');
+    return 2;
+  }
+  const demo = await startDemo({ port: opts.port, mode: opts.mode, adminPort: opts.exit ? null : opts.adminPort, ...(process.env.APIWARDEN_ADMIN_TOKEN ? { adminToken: process.env.APIWARDEN_ADMIN_TOKEN } : {}) });
   io.out(`apiwarden demo (${opts.mode} mode)`);
   io.out(`  demo API (upstream): ${demo.upstream.url}`);
   io.out(`  gateway:             ${demo.gatewayUrl}`);
+  if (demo.admin) io.out(`  console:             ${demo.admin.url}/  (admin token: ${demo.admin.token})`);
   io.out('\nA guided tour: each request goes through the gateway.');
   await runTour(demo, io.out);
   await printInventory(demo, io.out);

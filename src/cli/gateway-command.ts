@@ -41,7 +41,8 @@ export async function runGateway(file: string, options: { watch: boolean }, io: 
 
   // a single process, or one worker of the cluster; watching files in every
   // worker would reload N times, so workers reload on the SIGHUP the primary forwards
-  await startGatewayRuntime(config, { watchFiles: options.watch && cluster.isPrimary, handleSignals: true });
+  // the admin listener shows one process's state: in a cluster, the first worker's (docs/console.md)
+  await startGatewayRuntime(config, { watchFiles: options.watch && cluster.isPrimary, handleSignals: true, admin: cluster.isPrimary || cluster.worker?.id === 1 });
   return new Promise(() => {
     // serves until a signal stops the process
   });

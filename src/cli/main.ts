@@ -70,8 +70,10 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     .option('-p, --port <port>', 'gateway port on 127.0.0.1', '8080')
     .option('--mode <mode>', 'enforce or monitor', 'enforce')
     .option('--exit', 'exit after the guided tour instead of serving until Ctrl-C')
-    .action(async (opts: { port: string; mode: string; exit?: boolean }) => {
-      exitCode = await runDemo({ port: Number(opts.port), mode: opts.mode, exit: opts.exit ?? false }, io);
+    .option('--admin-port <port>', 'the console (admin API, metrics, dashboard) on 127.0.0.1; the token is printed (or APIWARDEN_ADMIN_TOKEN)', '9090')
+    .option('--no-admin', 'no console')
+    .action(async (opts: { port: string; mode: string; exit?: boolean; adminPort: string; admin: boolean }) => {
+      exitCode = await runDemo({ port: Number(opts.port), mode: opts.mode, exit: opts.exit ?? false, adminPort: opts.admin ? Number(opts.adminPort) : null }, io);
     });
 
   const setExit = (code: number): void => {

@@ -248,6 +248,7 @@ function minimalExpected(source: string): PolicyConfig {
     discovery: { enabled: true, sampleRate: 0.05, maxBodyBytes: 16384, maxEndpoints: 20000, saveIntervalMs: 10000 },
     detection: { enabled: true, ruleFiles: [], builtins: true, evaluateEveryMs: 1000, maxIdentities: 20000, logins: [], autoLogins: true },
     alerts: loadAlertsConfig({}),
+    admin: null,
     rejectMatrixParams: true,
     forwardedHeaders: 'x-forwarded',
     rateLimits: {
@@ -340,6 +341,7 @@ describe('valid policy files', () => {
       discovery: { enabled: true, sampleRate: 0.05, maxBodyBytes: 16384, maxEndpoints: 20000, saveIntervalMs: 10000 },
       detection: { enabled: true, ruleFiles: [], builtins: true, evaluateEveryMs: 1000, maxIdentities: 20000, logins: [], autoLogins: true },
       alerts: loadAlertsConfig({}),
+      admin: null,
       rejectMatrixParams: false,
       forwardedHeaders: 'both',
       rateLimits: {

@@ -16,7 +16,7 @@ import { parseAlerts } from '../alerts/config.ts';
 import { parseAuth } from './auth.ts';
 import { parseKeyPart, parseRateLimits } from './rate-limits.ts';
 import { policySchema } from './schema.ts';
-import type { ListenerConfig, LoginConfig, Mode, PolicyConfig, RetiredPrefix, SunsetEntry, UpstreamConfig } from './types.ts';
+import type { AdminConfig, ListenerConfig, LoginConfig, Mode, PolicyConfig, RetiredPrefix, SunsetEntry, UpstreamConfig } from './types.ts';
 import {
   canonicalIp, isIpAddress, parseCidr, parseDate, parseDuration, parseHostPattern, parseHttpUrl,
   parseOperationRef, parsePathPrefix, parseSize,
@@ -241,6 +241,20 @@ class Compiler {
     return isText(raw) ? resolve(this.#base, raw) : '';
   }
 
+  admin(raw: unknown): AdminConfig | null {
+    if (raw === undefined || raw === null) return null;
+    const admin = asRecord(raw);
+    const listen = asRecord(admin.listen);
+    const token = asRecord(admin.token);
+    if (!isText(token.env) && !isText(token.value)) this.#c.report(['admin', 'token'], "needs 'env' (the name of an environment variable holding the token) or 'value'");
+    if (isText(token.value) && token.value.length < 16) this.#c.report(['admin', 'token', 'value'], 'is too short to guard the console: use at least 16 characters (e.g. openssl rand -hex 24)');
+    return {
+      host: isText(listen.host) ? listen.host : '127.0.0.1',
+      port: typeof listen.port === 'number' ? listen.port : 9090,
+      token: { env: isText(token.env) ? token.env : null, value: isText(token.value) ? token.value : null },
+    };
+  }
+
   login(raw: Raw, index: number): LoginConfig {
     const account = isText(raw.account)
       ? this.#c.convert(['detection', 'logins', index, 'account'], () => {
@@ -305,6 +319,7 @@ class Compiler {
         autoLogins: detection.autoLogins as boolean,
       },
       alerts: parseAlerts(raw.alerts, c),
+      admin: this.admin(raw.admin),
       discovery: {
         enabled: discovery.enabled as boolean,
         sampleRate: discovery.sampleRate as number,

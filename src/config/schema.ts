@@ -457,6 +457,25 @@ export const policySchema = {
     },
     // checked field by field by src/alerts/config.ts (parseAlerts)
     alerts: { type: 'object', default: {} },
+    // the console: admin API, metrics and dashboard on their own listener
+    admin: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['token'],
+      properties: {
+        listen: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['port'],
+          properties: {
+            host: { type: 'string', default: '127.0.0.1', description: "an IP address or 'localhost' (loopback by default: the console is for operators)" },
+            port: { type: 'integer', minimum: 0, maximum: 65535 },
+          },
+          default: { host: '127.0.0.1', port: 9090 },
+        },
+        token: secretRef,
+      },
+    },
     rateLimits,
     auth,
   },

@@ -124,6 +124,15 @@ export interface LoginConfig {
   account: KeyPart | null;
 }
 
+/** The admin listener: the console's API, metrics and dashboard (src/admin). */
+export interface AdminConfig {
+  host: string;
+  /** 0 = a free port (tests) */
+  port: number;
+  /** the bearer token every API route requires */
+  token: SecretRef;
+}
+
 export interface AccessLogConfig {
   /** 'stdout', 'off', or an absolute file path */
   target: string;
@@ -143,6 +152,8 @@ export interface PolicyConfig {
   discovery: DiscoveryConfig;
   detection: DetectionConfig;
   alerts: AlertsConfig;
+  /** null: no admin listener */
+  admin: AdminConfig | null;
   /** refuse paths containing ';' (matrix parameters); default true */
   rejectMatrixParams: boolean;
   /** forwarded-for header style sent upstream */

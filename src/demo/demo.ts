@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
@@ -19,12 +20,18 @@ export interface DemoOptions {
   port: number;
   mode?: 'enforce' | 'monitor';
   out?: (line: string) => void;
+  /** the console's port on 127.0.0.1 (0 = any free port; null = no console) */
+  adminPort?: number | null;
+  /** the console's token (default: a random one, printed) */
+  adminToken?: string;
 }
 
 export interface RunningDemo {
   runtime: GatewayRuntime;
   upstream: DemoUpstream;
   gatewayUrl: string;
+  /** the console (admin listener) and its token, when started */
+  admin: { url: string; token: string } | null;
   close(): Promise<void>;
 }
 
@@ -40,6 +47,8 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   if (options.mode) policy.mode = options.mode;
   // a demo's handful of requests: inspect every body, so the findings show at once
   policy.discovery = { ...policy.discovery, sampleRate: 1 };
+  const adminToken = options.adminToken ?? randomBytes(18).toString('base64url');
+  if (options.adminPort !== null && options.adminPort !== undefined) policy.admin = { host: '127.0.0.1', port: options.adminPort, token: { env: null, value: adminToken } };
   // the demo prints its own story; only problems go to the operational log
   const logger = pino({ base: null, level: 'warn' }, pino.destination(2));
   const runtime = await startGatewayRuntime(policy, { watchFiles: false, handleSignals: false, logger });
@@ -48,6 +57,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     runtime,
     upstream,
     gatewayUrl: `http://127.0.0.1:${address.port}`,
+    admin: runtime.admin ? { url: runtime.admin.url, token: adminToken } : null,
     async close() {
       await runtime.close(2_000);
       await upstream.close();

@@ -49,6 +49,8 @@ export interface DetectionRuntime {
   readonly decisions: readonly Decision[];
   /** evaluate now (tests; the timer does it every second) */
   evaluate(now?: number): void;
+  /** told of every decision as it is made (the admin listener); returns an unsubscribe */
+  onDecision(listener: (decision: Decision) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -96,8 +98,17 @@ export function createDetectionRuntime(options: DetectionRuntimeOptions): Detect
     return { operation: `${event.method} ${learned.template}`, identifiers: valuesAtParams(learned.template, event.path) };
   }
 
+  let decisionListeners: readonly ((decision: Decision) => void)[] = [];
+
   function apply(decision: Decision): void {
     decisions.push(decision);
+    for (const listener of decisionListeners) {
+      try {
+        listener(decision);
+      } catch (error) {
+        log('warn', 'a decision listener failed', { error: String(error) });
+      }
+    }
     if (decisions.length > MAX_DECISIONS_KEPT) decisions.splice(0, decisions.length - MAX_DECISIONS_KEPT);
     const enforce = !decision.dryRun && !options.isDryRun;
     log(enforce ? 'warn' : 'info', `detection: ${decision.reason}`, { rule: decision.rule, action: decision.action, identity: `${decision.identity.kind}:${decision.identity.value}`, until: new Date(decision.until).toISOString(), enforced: enforce });
@@ -150,6 +161,12 @@ export function createDetectionRuntime(options: DetectionRuntimeOptions): Detect
           ...(login !== null ? { isLogin: true, account: login.account } : {}),
         }));
       },
+    },
+    onDecision(listener) {
+      decisionListeners = [...decisionListeners, listener];
+      return () => {
+        decisionListeners = decisionListeners.filter((l) => l !== listener);
+      };
     },
     evaluate(now) {
       const result = detector.evaluate(now);

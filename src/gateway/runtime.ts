@@ -2,6 +2,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import pino from 'pino';
+import { startAdminServer, type AdminServer } from '../admin/server.ts';
 import { loadPolicy } from '../config/load.ts';
 import type { PolicyConfig } from '../config/types.ts';
 import { createAccessLog } from '../events/access-log.ts';
@@ -32,6 +33,8 @@ export interface RuntimeOptions {
    * Date.now. The scenario bench passes a faster clock (bench/scenarios).
    */
   clock?: () => number;
+  /** start the admin listener when the policy has an `admin` section (default true; cluster workers but the first say false) */
+  admin?: boolean;
 }
 
 export interface ReloadResult {
@@ -52,6 +55,10 @@ export interface GatewayRuntime {
   readonly discovery: DiscoveryRuntime | null;
   /** behaviour detection (null when detection.enabled is false) */
   readonly detection: DetectionRuntime | null;
+  /** the admin listener (console API, metrics, dashboard), when the policy has one */
+  readonly admin: AdminServer | null;
+  /** the access log's written and dropped lines */
+  readonly accessLogStats: { readonly written: number; readonly dropped: number };
   /** the alerts raised, their lifecycle and sinks */
   readonly alerts: AlertManager;
   readonly addresses: readonly AddressInfo[];
@@ -208,6 +215,7 @@ export async function startGatewayRuntime(policy: string | PolicyConfig, options
       clearTimeout(debounce);
       for (const w of watchers) w.close();
       process.off('SIGHUP', onHup);
+      await admin?.close();
       limiter.tarpit.releaseAll();
       await gateway.close(graceMs);
       await limiter.close();
@@ -225,7 +233,7 @@ export async function startGatewayRuntime(policy: string | PolicyConfig, options
   }
 
   logger.info({ listeners: addresses.map((a) => `${a.address}:${a.port}`), mode: config.mode }, 'gateway listening');
-  return {
+  const runtime: GatewayRuntime = {
     gateway,
     bus,
     store,
@@ -236,10 +244,25 @@ export async function startGatewayRuntime(policy: string | PolicyConfig, options
     detection,
     alerts,
     addresses,
+    accessLogStats: accessLog.stats,
     get config() {
       return config;
     },
     reload,
     close,
+    get admin() {
+      return admin;
+    },
   };
+  // the console: on its own listener, started once the gateway it shows is up
+  let admin: AdminServer | null = null;
+  if (config.admin !== null && options.admin !== false) {
+    try {
+      admin = await startAdminServer(runtime, config.admin, log, clock);
+    } catch (error) {
+      await close(0);
+      throw error;
+    }
+  }
+  return runtime;
 }

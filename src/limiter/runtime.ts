@@ -9,7 +9,7 @@ import type { RateLimitsConfig } from '../config/types.ts';
 import { createBanMirror, type BanMirror } from './ban-mirror.ts';
 import { createSlowdowns, type Slowdowns } from './slowdowns.ts';
 import { createMemoryLimiterStore } from './memory-store.ts';
-import { createLimiterStage, type LimiterStage } from './stage.ts';
+import { createLimiterStage, type LimiterStage, type StoreTiming } from './stage.ts';
 import { createTarpit, type Tarpit } from './tarpit.ts';
 import type { LimiterStore } from './types.ts';
 
@@ -20,6 +20,8 @@ export interface LimiterRuntime {
   /** identities detection slows down (held in the tarpit) rather than refuses */
   readonly slowdowns: Slowdowns;
   readonly stage: LimiterStage;
+  /** set `observe` to be told each store call's duration (the admin listener's metrics) */
+  readonly storeTiming: StoreTiming;
   close(): Promise<void>;
 }
 
@@ -53,13 +55,15 @@ export async function createLimiterRuntime(config: RateLimitsConfig, log: Limite
   const bans = createBanMirror(store, { onError: (error) => log('warn', 'ban list refresh failed; keeping the last one', { error: String(error) }) });
   await bans.refresh();
   const tarpit = createTarpit(config.tarpit);
-  const stage = createLimiterStage(store, bans, (message, detail) => log('warn', message, detail));
+  const storeTiming: StoreTiming = { observe: null };
+  const stage = createLimiterStage(store, bans, (message, detail) => log('warn', message, detail), storeTiming);
   return {
     store,
     bans,
     tarpit,
     slowdowns: createSlowdowns(),
     stage,
+    storeTiming,
     async close() {
       bans.stop();
       tarpit.releaseAll();

@@ -91,7 +91,12 @@ export interface LimiterStage {
   settle(deferred: readonly DeferredCount[], status: number, now: number): void;
 }
 
-export function createLimiterStage(store: LimiterStore, bans: BanMirror, log: (message: string, detail: Record<string, unknown>) => void): LimiterStage {
+/** Told how long each store call took, and whether a failure policy answered instead of the store (metrics). */
+export interface StoreTiming {
+  observe: ((ms: number, isDegraded: boolean) => void) | null;
+}
+
+export function createLimiterStage(store: LimiterStore, bans: BanMirror, log: (message: string, detail: Record<string, unknown>) => void, timing: StoreTiming = { observe: null }): LimiterStage {
   function spend(checks: LimitCheck[], now: number): void {
     // never awaited by the request; a failure costs one uncounted request, which we log
     store.record(checks, now).catch((error: unknown) => log('limiter record failed', { error: String(error) }));
@@ -175,7 +180,9 @@ export function createLimiterStage(store: LimiterStore, bans: BanMirror, log: (m
       }
       if (checks.length === 0) return PASS;
 
+      const startedAt = timing.observe === null ? 0 : performance.now();
       const outcome = await store.evaluate({ banKeys: banKeysOf(facts.clientIp, facts.principal, subnet), checks, escalations, now });
+      if (timing.observe !== null) timing.observe(performance.now() - startedAt, outcome.degraded);
       for (const ban of outcome.newBans) bans.add(ban);
       if (outcome.ban) {
         bans.add(outcome.ban);
