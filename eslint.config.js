@@ -15,4 +15,14 @@ export default tseslint.config(
       'no-control-regex': 'off',
     },
   },
+  {
+    // the console's page: browser modules (src/admin/ui), type-checked by tsconfig.ui.json
+    files: ['src/admin/ui/**/*.js'],
+    languageOptions: {
+      globals: {
+        window: 'readonly', document: 'readonly', location: 'readonly', history: 'readonly', sessionStorage: 'readonly', fetch: 'readonly',
+        AbortController: 'readonly', AbortSignal: 'readonly', TextDecoder: 'readonly', URLSearchParams: 'readonly', Node: 'readonly', Element: 'readonly', HTMLElement: 'readonly',
+      },
+    },
+  },
 );

@@ -142,7 +142,6 @@ export function createDetectionRuntime(options: DetectionRuntimeOptions): Detect
       loginOf: logins.loginOf,
       accountOf: logins.accountOf,
       observe(event, req, params, login) {
-        if (event.class === 'rejected') return;
         let identifiers: string[] = [];
         let operation: string | null | undefined;
         if (params !== null) {

@@ -304,6 +304,20 @@ export function createGateway(options: GatewayOptions): Gateway {
     const c = classify(current, req.method ?? 'GET', host, target.path);
     ex.class = c.class;
     const upstream = c.upstream;
+    const limiter = options.limiter;
+    // a banned client is refused as banned wherever it goes: a scanner banned
+    // for unknown paths must not keep getting 404s that tell it what exists
+    const isLimitable = limiter !== undefined && !current.limiter.allow.has(ex.clientIp);
+    if (isLimitable && limiter.bans.size > 0) {
+      const ban = limiter.bans.find(earlyBanKeys(ex, req, current), ex.time);
+      if (ban) {
+        if ((upstream?.mode ?? current.config.mode) === 'enforce') {
+          refuseLimited(ex, refusedByBan(ban, ex.time), hasBody(req));
+          return;
+        }
+        ex.limit = { ...refusedByBan(ban, ex.time).info!, action: 'dry-run' };
+      }
+    }
     if (!upstream) {
       refuse(ex, 'NO_UPSTREAM', 'blocked', { close: hasBody(req) });
       return;
@@ -351,18 +365,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     // a retired prefix marked public stands in for the security requirement nothing under it can declare
     const isOpen = access.requirements === null && access.rules.length === 0 && (access.isPublic || (c.zombie?.isPublic ?? false));
 
-    const limiter = options.limiter;
     let rules: readonly CompiledRule[] = NO_RULES;
-    if (limiter && !current.limiter.allow.has(ex.clientIp)) {
-      // hot path: no key array unless some ban exists (principal bans are checked again once known)
-      const ban = limiter.bans.size > 0 ? limiter.bans.find(earlyBanKeys(ex, req, current), ex.time) : null;
-      if (ban) {
-        if (upstream.mode === 'enforce') {
-          refuseLimited(ex, refusedByBan(ban, ex.time), hasBody(req));
-          return;
-        }
-        ex.limit = { ...refusedByBan(ban, ex.time).info!, action: 'dry-run' };
-      }
+    if (isLimitable) {
+      // hot path: no key array unless some slowdown exists (principal bans are checked again once known)
       if (limiter.slowdowns.size > 0 && upstream.mode === 'enforce') ex.slowdown = limiter.slowdowns.find(earlyBanKeys(ex, req, current), ex.time);
       if (current.limiter.hasRules) rules = current.limiter.rulesFor(upstream.name, c.class, operation, req.method ?? 'GET');
     }
