@@ -5,10 +5,11 @@
  * an unban serves it again, an alert is acknowledged and resolved.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { compileErrors, validate } from '@readme/openapi-parser';
 import { DEMO, startDemoUpstream, type DemoUpstream } from '../../src/demo/upstream.ts';
 import { clientAddress, requestFrom } from './helpers/client.ts';
 import { eventually, startTestGateway, type TestGateway } from './helpers/gateway.ts';
@@ -168,5 +169,28 @@ admin:
     const doc = await (await api('/openapi.json')).json() as { openapi: string; paths: Record<string, unknown> };
     assert.equal(doc.openapi, '3.1.0');
     assert.ok('/api/v1/inventory' in doc.paths);
+    const result = await validate(structuredClone(doc) as never);
+    assert.ok(result.valid, compileErrors(result));
+  });
+
+  it('reloads the policy from its file, and keeps the running one when the file is broken', async () => {
+    const original = readFileSync(gw.file, 'utf8');
+    try {
+      writeFileSync(gw.file, original.replace('evaluateEvery: 100ms', 'evaluateEvery: 200ms'));
+      const ok = await api('/api/v1/reload', { method: 'POST' });
+      assert.equal(ok.status, 200);
+      assert.deepEqual(await ok.json(), { ok: true });
+      writeFileSync(gw.file, `${original}
+listeners: oops
+`);
+      const refused = await api('/api/v1/reload', { method: 'POST' });
+      assert.equal(refused.status, 409);
+      const body = await refused.json() as { ok: boolean; error: string };
+      assert.equal(body.ok, false);
+      assert.match(body.error, /listeners/);
+      assert.equal((await requestFrom(clientAddress(50), `${gw.url}/v2/phones/${encodeURIComponent(DEMO.knownPhone)}/status`)).status, 200, 'still serving on the old policy');
+    } finally {
+      writeFileSync(gw.file, original);
+    }
   });
 });
