@@ -339,6 +339,100 @@ export function runStoreConformance(name: string, create: () => Promise<Store> |
         assert.equal((await store.listInventory({ limit: 0 })).length, 0);
       }));
 
+    test('idempotent by event id: the same batch twice counts once', () =>
+      withStore(async (store) => {
+        const batch = [
+          makeTestEvent(),
+          makeTestEvent({ status: 500 }),
+          makeTestEvent({ template: null, path: '/debug', operationId: null, class: 'shadow' }),
+        ];
+        await store.recordEvents(batch);
+        const before = await store.listEndpoints();
+        await store.recordEvents(batch);
+        // a copy, as a redelivery over the wire would be
+        await store.recordEvents(batch.map((event) => ({ ...event })));
+        assert.deepEqual(await store.listEndpoints(), before);
+        assert.equal(find(before, '/users/{id}').total, 2);
+        assert.equal(find(before, '/users/{id}').status5xx, 1);
+        assert.equal(find(before, '/debug').total, 1);
+      }));
+
+    test('idempotent by event id: duplicates within one batch count once, the first one wins', () =>
+      withStore(async (store) => {
+        const first = makeTestEvent({ status: 201, time: T0 + 5 });
+        // the same id with other contents is still a repeat, not a new event
+        const repeat = { ...first, status: 503, class: 'zombie' as const, time: T0 + 9 };
+        await store.recordEvents([first, makeTestEvent({ time: T0 }), repeat, first, first]);
+        const [record] = await store.listEndpoints();
+        assert.ok(record);
+        assert.equal(record.total, 2);
+        assert.equal(record.status2xx, 2);
+        assert.equal(record.status5xx, 0);
+        assert.equal(record.zombie, 0);
+        assert.equal(record.lastSeen, T0 + 5);
+      }));
+
+    test('idempotent by event id: an event re-sent after other batches counts once', () =>
+      withStore(async (store) => {
+        const early = makeTestEvent({ id: 'redelivered-1', time: T0 });
+        await store.recordEvents([early, makeTestEvent()]);
+        for (let batch = 1; batch <= 5; batch += 1) {
+          await store.recordEvents([makeTestEvent({ time: T0 + batch * 1000 }), makeTestEvent({ time: T0 + batch * 1000 })]);
+        }
+        // redelivered in a batch of new events, once alone, and once after a
+        // batch that held only repeats
+        await store.recordEvents([makeTestEvent({ time: T0 + 9000 }), early]);
+        await store.recordEvents([early]);
+        await store.recordEvents([early, makeTestEvent({ time: T0 + 10_000 })]);
+        const [record] = await store.listEndpoints();
+        assert.equal(record?.total, 2 + 10 + 1 + 1);
+      }));
+
+    test('idempotent by event id: ids compare exactly, long and unusual ids included', () =>
+      withStore(async (store) => {
+        const ids = [
+          'A', 'a', 'a ', 'sha256:' + 'f'.repeat(64), 'x'.repeat(10_000), 'x'.repeat(10_001),
+          'nul\u0000one', 'nul\u0000two', 'lone\ud800', 'lone\udbff', 'lone\ufffd', 'ünï-🦀',
+        ];
+        const events = ids.map((id) => makeTestEvent({ id }));
+        await store.recordEvents(events);
+        await store.recordEvents(events);
+        assert.equal((await store.listEndpoints())[0]?.total, ids.length);
+      }));
+
+    test('idempotent by event id: a malformed event redelivered counts once', () =>
+      withStore(async (store) => {
+        const bad = { ...makeTestEvent(), time: Number.NaN, status: 'x', class: 'bogus' } as unknown as GatewayEvent;
+        await store.recordEvents([bad]);
+        await store.recordEvents([{ ...bad }, makeTestEvent()]);
+        const [record] = await store.listEndpoints();
+        assert.equal(record?.total, 2);
+      }));
+
+    test('an event without a usable id is counted each time it is seen', () =>
+      withStore(async (store) => {
+        const anonymous = [
+          { ...makeTestEvent(), id: undefined } as unknown as GatewayEvent,
+          makeTestEvent({ id: '' }),
+          { ...makeTestEvent(), id: 42 } as unknown as GatewayEvent,
+        ];
+        await store.recordEvents(anonymous);
+        await store.recordEvents(anonymous);
+        assert.equal((await store.listEndpoints())[0]?.total, 6);
+      }));
+
+    test('times that are fractional, huge or negative do not lose the batch', () =>
+      withStore(async (store) => {
+        await store.recordEvents([
+          makeTestEvent({ time: T0 + 0.5 }),
+          makeTestEvent({ time: 1e300 }),
+          makeTestEvent({ time: -1e300 }),
+          makeTestEvent({ time: Number.POSITIVE_INFINITY }),
+          makeTestEvent(),
+        ]);
+        assert.equal((await store.listEndpoints())[0]?.total, 5);
+      }));
+
     test('close is idempotent and later calls reject', async () => {
       const store = await create();
       await store.recordEvents([makeTestEvent()]);

@@ -46,10 +46,10 @@ describe('sqlite store', () => {
     await createSqliteStore(file).close();
     const db = new DatabaseSync(file);
     try {
-      assert.equal(SQLITE_SCHEMA_VERSION, 2);
+      assert.equal(SQLITE_SCHEMA_VERSION, 3);
       assert.deepEqual(
         db.prepare('SELECT version FROM schema_version ORDER BY version').all().map((r) => r.version),
-        [1, 2],
+        [1, 2, 3],
       );
       assert.equal(db.prepare('PRAGMA journal_mode').get()?.journal_mode, 'wal');
     } finally {
@@ -211,7 +211,7 @@ describe('sqlite store', () => {
     const script = `
       const { createSqliteStore } = await import(${JSON.stringify(storeUrl)});
       const store = createSqliteStore(${JSON.stringify(file)});
-      const base = { id: 'x', time: 0, clientIp: '', clientSubnet: '', peerIp: '', method: 'GET', host: 'h',
+      const base = { id: '', time: 0, clientIp: '', clientSubnet: '', peerIp: '', method: 'GET', host: 'h',
         rawPath: '/', path: '/', upstream: 'u', template: null, operationId: null, class: 'shadow',
         mode: 'monitor', decision: 'forwarded', code: null, status: 200, latencyMs: 0,
         upstreamLatencyMs: null, bytesIn: 0, bytesOut: 0, userAgent: null, limit: null, principal: null, auth: null };
@@ -219,7 +219,8 @@ describe('sqlite store', () => {
       await new Promise((resolve) => process.stdin.once('data', resolve));
       for (let b = 0; b < ${batches}; b += 1) {
         const events = [];
-        for (let i = 0; i < ${perBatch}; i += 1) events.push({ ...base, time: b * 1000 + i, path: '/p' + (i % 20) });
+        // distinct ids: the store counts an id once
+        for (let i = 0; i < ${perBatch}; i += 1) events.push({ ...base, id: process.pid + '-' + b + '-' + i, time: b * 1000 + i, path: '/p' + (i % 20) });
         await store.recordEvents(events);
       }
       await store.close();

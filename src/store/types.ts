@@ -41,12 +41,26 @@ export interface EndpointQuery {
 }
 
 /**
- * Persistence behind one interface: SQLite now, PostgreSQL later. Writes
- * come in batches; an implementation must keep counters exact under
- * repeated batches and must not throw for one bad event.
+ * Persistence behind one interface: SQLite (embedded) and PostgreSQL
+ * (scale-out). Writes come in batches; an implementation must keep counters
+ * exact under repeated batches and must not throw for one bad event.
  */
 export interface Store {
-  /** apply a batch of events to the endpoint counters (one transaction) */
+  /**
+   * Apply a batch of events to the endpoint counters (one transaction).
+   *
+   * Idempotent by `event.id`, so that a transport that redelivers
+   * (JetStream after a crash) cannot count an event twice: an event is
+   * skipped when an earlier event of the same batch had its id, or when an
+   * earlier batch recorded its id with the same event time (a redelivery
+   * is the same message; the time leads the key so that recording stays
+   * cheap, see idempotency.ts). The ids are recorded in the same
+   * transaction as the counters; a batch that fails records none. They are
+   * kept for a retention window (`dedupeRetentionMs`, default 7 days,
+   * counted back from the newest event time seen) and may be forgotten
+   * after it. An event without a usable id (not a non-empty string) is
+   * counted each time it is seen.
+   */
   recordEvents(events: readonly GatewayEvent[]): Promise<void>;
   listEndpoints(query?: EndpointQuery): Promise<EndpointRecord[]>;
   /** replace the discovery inventory with this snapshot (one transaction) */
