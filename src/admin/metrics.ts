@@ -105,6 +105,20 @@ export function createAdminMetrics(runtime: GatewayRuntime): AdminMetrics {
       this.set({ kind: 'delay' }, runtime.limiter.slowdowns.size);
     },
   });
+  new Counter({
+    name: 'apiwarden_limiter_store_errors_total',
+    help: 'Shared limiter store (Redis) calls that failed or timed out, and calls short-circuited by the open breaker.',
+    labelNames: ['kind'] as const, registers: [registry],
+    collect() {
+      // only the Redis store behind its breaker keeps these (src/limiter/resilient-store.ts); memory never fails
+      const store = runtime.limiter.store as { stats?: { failures: number; timeouts: number; shortCircuited: number } };
+      this.reset();
+      if (store.stats === undefined) return;
+      this.inc({ kind: 'error' }, store.stats.failures);
+      this.inc({ kind: 'timeout' }, store.stats.timeouts);
+      this.inc({ kind: 'short_circuited' }, store.stats.shortCircuited);
+    },
+  });
   new Gauge({
     name: 'apiwarden_tarpit_held', help: 'Requests held in the tarpit now.', registers: [registry],
     collect() {
