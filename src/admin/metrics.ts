@@ -134,6 +134,25 @@ export function createAdminMetrics(runtime: GatewayRuntime): AdminMetrics {
       this.inc({ consumer: 'access_log' }, runtime.accessLogStats.dropped);
     },
   });
+  new Counter({
+    name: 'apiwarden_bus_events_total', help: 'Events published to NATS JetStream (scale-out), by outcome: acked, spooled (to disk while NATS was away), drained (from the spool), dropped (past the spool bound).',
+    labelNames: ['outcome'] as const, registers: [registry],
+    collect() {
+      this.reset();
+      const p = runtime.publisher?.stats();
+      if (!p) return;
+      this.inc({ outcome: 'acked' }, p.acked);
+      this.inc({ outcome: 'spooled' }, p.spooled);
+      this.inc({ outcome: 'drained' }, p.drained);
+      this.inc({ outcome: 'dropped' }, p.dropped);
+    },
+  });
+  new Gauge({
+    name: 'apiwarden_bus_spool_bytes', help: 'Bytes of events spooled on disk, waiting for NATS.', registers: [registry],
+    collect() {
+      this.set(runtime.publisher?.stats().spoolBytes ?? 0);
+    },
+  });
   new Gauge({
     name: 'apiwarden_inventory_endpoints', help: 'Endpoints held by the inline inventory.', registers: [registry],
     collect() {

@@ -10,6 +10,8 @@ import { registerReplayCommand } from './replay-command.ts';
 import { registerKeysCommand } from './keys-command.ts';
 import { runCheck } from './check.ts';
 import { runDemo } from './demo-command.ts';
+import { registerMigrateCommand } from './migrate-command.ts';
+import { runAnalyser } from './analyser-command.ts';
 import { runGateway } from './gateway-command.ts';
 import { runInventory } from './inventory-command.ts';
 
@@ -42,6 +44,14 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     .option('--no-watch', 'do not reload when the policy or documents change (SIGHUP still reloads)')
     .action(async (opts: { config: string; watch: boolean }) => {
       exitCode = await runGateway(opts.config, { watch: opts.watch }, io);
+    });
+
+  program
+    .command('analyser')
+    .description("consume the gateways' events from NATS (bus.nats), write them to the store and run discovery and detection (scale-out)")
+    .requiredOption('-c, --config <file>', 'policy file (apiwarden.yaml)')
+    .action(async (opts: { config: string }) => {
+      exitCode = await runAnalyser(opts.config, io);
     });
 
   program
@@ -85,6 +95,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
   registerDiscoverCommand(program, io, setExit);
   registerFindingsCommand(program, io, setExit);
   registerReplayCommand(program, io, setExit);
+  registerMigrateCommand(program, io, setExit);
 
   program
     .command('hash-password')

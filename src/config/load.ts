@@ -16,7 +16,7 @@ import { parseAlerts } from '../alerts/config.ts';
 import { parseAuth } from './auth.ts';
 import { parseKeyPart, parseRateLimits } from './rate-limits.ts';
 import { policySchema } from './schema.ts';
-import type { AdminConfig, ListenerConfig, LoginConfig, Mode, PolicyConfig, RetiredPrefix, SunsetEntry, UpstreamConfig } from './types.ts';
+import type { AdminConfig, BusConfig, ListenerConfig, LoginConfig, StoreConfig, Mode, PolicyConfig, RetiredPrefix, SunsetEntry, UpstreamConfig } from './types.ts';
 import {
   canonicalIp, isIpAddress, parseCidr, parseDate, parseDuration, parseHostPattern, parseHttpUrl,
   parseOperationRef, parsePathPrefix, parseSize,
@@ -241,6 +241,35 @@ class Compiler {
     return isText(raw) ? resolve(this.#base, raw) : '';
   }
 
+  postgres(raw: unknown): StoreConfig['postgres'] {
+    if (raw === undefined || raw === null) return null;
+    const pg = asRecord(raw);
+    const url = asRecord(pg.url);
+    if (!isText(url.env) && !isText(url.value)) this.#c.report(['store', 'postgres', 'url'], "needs 'env' (the name of an environment variable holding the URL, which may carry a password) or 'value'");
+    return {
+      url: { env: isText(url.env) ? url.env : null, value: isText(url.value) ? url.value : null },
+      schema: pg.schema as string,
+      poolSize: pg.poolSize as number,
+    };
+  }
+
+  bus(raw: unknown): BusConfig {
+    const bus = asRecord(raw);
+    if (bus.nats === undefined || bus.nats === null) return { nats: null };
+    const nats = asRecord(bus.nats);
+    const spool = asRecord(nats.spool);
+    return {
+      nats: {
+        servers: asList(nats.servers).filter(isText),
+        stream: nats.stream as string,
+        subject: nats.subject as string,
+        decisions: nats.decisions as string,
+        durable: nats.durable as string,
+        spool: { dir: this.file(spool.dir), maxBytes: this.size(['bus', 'nats', 'spool', 'maxBytes'], spool.maxBytes) },
+      },
+    };
+  }
+
   admin(raw: unknown): AdminConfig | null {
     if (raw === undefined || raw === null) return null;
     const admin = asRecord(raw);
@@ -306,6 +335,7 @@ class Compiler {
       },
       store: {
         sqlite: store.sqlite === ':memory:' ? ':memory:' : this.file(store.sqlite),
+        postgres: this.postgres(store.postgres),
         flushIntervalMs: this.duration(['store', 'flushInterval'], store.flushInterval),
       },
       accessLog: { target: accessLog === 'stdout' || accessLog === 'off' ? accessLog : this.file(accessLog) },
@@ -320,6 +350,7 @@ class Compiler {
       },
       alerts: parseAlerts(raw.alerts, c),
       admin: this.admin(raw.admin),
+      bus: this.bus(raw.bus),
       discovery: {
         enabled: discovery.enabled as boolean,
         sampleRate: discovery.sampleRate as number,

@@ -411,6 +411,45 @@ export const policySchema = {
       properties: {
         sqlite: { ...path, default: '.apiwarden/apiwarden.db' },
         flushInterval: { ...duration, default: '1s' },
+        // scale-out: inventory, counters and findings in PostgreSQL (the analysers write it)
+        postgres: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['url'],
+          properties: {
+            url: secretRef,
+            schema: { type: 'string', pattern: '^[a-z_][a-z0-9_]{0,62}$', default: 'apiwarden' },
+            poolSize: { type: 'integer', minimum: 2, maximum: 100, default: 4 },
+          },
+        },
+      },
+    },
+    // scale-out: gateways publish their events to NATS JetStream; analysers consume them
+    bus: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        nats: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            servers: { type: 'array', minItems: 1, items: { type: 'string' }, default: ['nats://127.0.0.1:4222'] },
+            stream: { type: 'string', pattern: '^[A-Za-z0-9_-]+$', default: 'APIWARDEN_EVENTS' },
+            subject: { type: 'string', minLength: 1, default: 'apiwarden.events' },
+            decisions: { type: 'string', minLength: 1, default: 'apiwarden.decisions' },
+            durable: { type: 'string', pattern: '^[A-Za-z0-9_-]+$', default: 'apiwarden-analysers' },
+            spool: {
+              type: 'object',
+              additionalProperties: false,
+              default: {},
+              properties: {
+                dir: { ...path, default: '.apiwarden/spool' },
+                maxBytes: { ...size, default: '256mb' },
+              },
+            },
+          },
+        },
       },
     },
     accessLog: { type: 'string', minLength: 1, default: 'stdout', description: "'stdout', 'off' or a file path" },

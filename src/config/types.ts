@@ -84,6 +84,22 @@ export interface StoreConfig {
   sqlite: string;
   /** ms between batched writes */
   flushIntervalMs: number;
+  /** PostgreSQL instead of SQLite for events and the inventory (scale-out); null: SQLite */
+  postgres: { url: SecretRef; schema: string; poolSize: number } | null;
+}
+
+/** Where events go besides this process: NATS JetStream (scale-out), or nowhere (null: embedded). */
+export interface BusConfig {
+  nats: {
+    servers: string[];
+    stream: string;
+    subject: string;
+    /** the plain subject decisions are published on, for every gateway */
+    decisions: string;
+    /** the analysers' durable consumer (a consumer group) */
+    durable: string;
+    spool: { dir: string; maxBytes: number };
+  } | null;
 }
 
 export interface DiscoveryConfig {
@@ -154,6 +170,7 @@ export interface PolicyConfig {
   alerts: AlertsConfig;
   /** null: no admin listener */
   admin: AdminConfig | null;
+  bus: BusConfig;
   /** refuse paths containing ';' (matrix parameters); default true */
   rejectMatrixParams: boolean;
   /** forwarded-for header style sent upstream */

@@ -78,6 +78,22 @@ export interface GatewayEvent {
   principal: string | null;
   /** how access control decided (see docs/events.md), or null when it did not run */
   auth: AccessOutcome | null;
+  /**
+   * What an analyser in another process needs and the request alone told
+   * (set only when the gateway publishes its events to NATS): the client
+   * fingerprint, the values looked up (path parameters), a login's account,
+   * and the kind of credential offered.
+   */
+  extras?: EventExtras;
+}
+
+export interface EventExtras {
+  fingerprint: string;
+  identifiers: string[];
+  /** a login request: the account it tried (null when it named none) */
+  login: { account: string | null } | null;
+  /** 'none', 'apikey', 'bearer', 'basic', 'cookie', 'mtls', 'hmac', 'other' */
+  credential: string | null;
 }
 
 /** What the limiter decided, on the event (see docs/events.md). */

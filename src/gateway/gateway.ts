@@ -53,6 +53,19 @@ export interface GatewayOptions {
    * traffic pass in minutes; timeouts and latencies stay on the wall clock.
    */
   clock?: () => number;
+  /**
+   * Scale-out: the gateway runs no detection itself but tells the analysers
+   * what only it knows (fingerprint, values, login account, credential) on
+   * each event (GatewayEvent.extras), and reads logins for their accounts.
+   */
+  enrich?: EventEnricher;
+}
+
+export interface EventEnricher {
+  fingerprintOf(req: IncomingMessage): string;
+  loginOf(method: string, operationId: string | null, path: string | null): LoginSpec | null;
+  accountOf(spec: LoginSpec, facts: RequestFacts): string | null;
+  credentialOf(req: IncomingMessage, query: string): string | null;
 }
 
 export interface Gateway {
@@ -329,7 +342,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       ex.operationId = c.match.operation.operationId;
       ex.params = c.match.params;
     }
-    if (options.detection) ex.login = options.detection.loginOf(req.method ?? 'GET', ex.operationId, ex.path);
+    const logins = options.detection ?? options.enrich;
+    if (logins) ex.login = logins.loginOf(req.method ?? 'GET', ex.operationId, ex.path);
 
     if (upstream.mode === 'enforce') {
       if (c.class === 'shadow') {
@@ -415,7 +429,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       principal: null,
       body,
     };
-    if (ex.login !== null && options.detection) ex.account = options.detection.accountOf(ex.login, facts);
+    if (ex.login !== null) ex.account = (options.detection ?? options.enrich)?.accountOf(ex.login, facts) ?? null;
 
     // --- access control
     if (isOpen) {
@@ -541,7 +555,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   /** the ban keys known before access control: address, subnet, and the client fingerprint when detection bans by it */
   function earlyBanKeys(ex: Exchange, req: IncomingMessage, current: GatewayPlan): string[] {
     const keys = banKeysOf(ex.clientIp, null, current.limiter.config.subnet);
-    if (options.detection) keys.push(`fingerprint:${options.detection.fingerprintOf(req)}`);
+    const fingerprints = options.detection ?? options.enrich;
+    if (fingerprints) keys.push(`fingerprint:${fingerprints.fingerprintOf(req)}`);
     return keys;
   }
 
@@ -673,6 +688,15 @@ export function createGateway(options: GatewayOptions): Gateway {
       principal: ex.principal,
       auth: ex.auth,
     };
+    if (options.enrich) {
+      const q = rawUrl.indexOf('?');
+      event.extras = {
+        fingerprint: options.enrich.fingerprintOf(req),
+        identifiers: ex.params !== null ? Object.values(ex.params) : [],
+        login: ex.login !== null ? { account: ex.account } : null,
+        credential: options.enrich.credentialOf(req, q < 0 ? '' : rawUrl.slice(q + 1)),
+      };
+    }
     publish(event);
     if (options.discovery) {
       try {

@@ -13,7 +13,10 @@ import { loadRules } from '../detect/rules.ts';
 import { startFindingAlerts } from '../discovery/finding-alerts.ts';
 import { createDiscoveryRuntime, type DiscoveryRuntime } from '../discovery/runtime.ts';
 import { createEventRecorder, type EventRecorder } from '../store/recorder.ts';
-import { createSqliteStore } from '../store/sqlite.ts';
+import { openStore } from '../store/open.ts';
+import { startScaleOut } from './scale-out.ts';
+import type { NatsPublisher } from '../bus/nats-publisher.ts';
+import { createEventEnricher } from './event-enricher.ts';
 import type { Store } from '../store/types.ts';
 import { createLimiterRuntime, type LimiterRuntime } from '../limiter/runtime.ts';
 import { createSqliteApiKeyStore, type ApiKeyStore } from '../auth/api-key-store.ts';
@@ -55,6 +58,8 @@ export interface GatewayRuntime {
   readonly discovery: DiscoveryRuntime | null;
   /** behaviour detection (null when detection.enabled is false) */
   readonly detection: DetectionRuntime | null;
+  /** scale-out (bus.nats): the event publisher and its spool, else null */
+  readonly publisher: NatsPublisher | null;
   /** the admin listener (console API, metrics, dashboard), when the policy has one */
   readonly admin: AdminServer | null;
   /** the access log's written and dropped lines */
@@ -90,13 +95,15 @@ export async function startGatewayRuntime(policy: string | PolicyConfig, options
   for (const w of plan.warnings) logger.warn(w);
 
   const bus = createEventBus((error) => logger.error({ err: error }, 'event subscriber failed'));
-  const store = createSqliteStore(config.store.sqlite);
+  const store = await openStore(config.store, { applicationName: 'apiwarden-gateway', onBackgroundError: (error) => logger.warn({ err: error }, 'store background task failed') });
   const recorder = createEventRecorder(store, {
     flushIntervalMs: config.store.flushIntervalMs,
     // a store failure never fails a request: it is logged here and counted in recorder.stats
     onError: (error) => logger.error({ err: error }, 'store write failed; events of this batch were dropped'),
   });
-  bus.subscribe(recorder.listener);
+  // scale-out: the analysers record, discover and detect from the published events
+  const nats = config.bus.nats;
+  if (nats === null) bus.subscribe(recorder.listener);
   const accessLog = createAccessLog(config.accessLog.target, {
     onError: (error) => logger.error({ err: error }, 'access log write failed'),
   });
@@ -104,11 +111,11 @@ export async function startGatewayRuntime(policy: string | PolicyConfig, options
 
   const log = (level: 'info' | 'warn' | 'error', message: string, detail?: Record<string, unknown>): void => logger[level](detail ?? {}, message);
   const limiter = await createLimiterRuntime(config.rateLimits, log);
-  const discovery = config.discovery.enabled ? await createDiscoveryRuntime(config.discovery, store, log) : null;
+  const discovery = config.discovery.enabled && nats === null ? await createDiscoveryRuntime(config.discovery, store, log) : null;
   const clock = options.clock ?? Date.now;
   const alerts = createAlertManager({ ...alertManagerOptionsOf(config.alerts, { logger, baseDir: config.source === '<inline>' ? process.cwd() : dirname(config.source) }), clock });
   const alertTicker = startAlertTicker(alerts);
-  const detection = config.detection.enabled
+  const detection = config.detection.enabled && nats === null
     ? createDetectionRuntime({
       rules: await loadRules(config.detection.ruleFiles, { builtins: config.detection.builtins }),
       // monitor mode reports and alerts, never refuses
@@ -135,7 +142,13 @@ export async function startGatewayRuntime(policy: string | PolicyConfig, options
       log,
     })
     : null;
-  const gateway = createGateway({ plan, bus, log, limiter, clock, ...(discovery ? { discovery: discovery.tap } : {}), ...(detection ? { detection: detection.tap } : {}) });
+  const scaleOut = nats !== null ? await startScaleOut(nats, config, bus, limiter, log) : null;
+  const gateway = createGateway({
+    plan, bus, log, limiter, clock,
+    ...(discovery ? { discovery: discovery.tap } : {}),
+    ...(detection ? { detection: detection.tap } : {}),
+    ...(scaleOut ? { enrich: createEventEnricher(config.detection.logins, config.detection.autoLogins) } : {}),
+  });
   const addresses = await gateway.listen();
 
   let reloading: Promise<ReloadResult> | null = null;
@@ -216,8 +229,10 @@ export async function startGatewayRuntime(policy: string | PolicyConfig, options
       for (const w of watchers) w.close();
       process.off('SIGHUP', onHup);
       await admin?.close();
+      // after the gateway: its last events are published (or spooled) before the publisher closes
       limiter.tarpit.releaseAll();
       await gateway.close(graceMs);
+      await scaleOut?.close();
       await limiter.close();
       await apiKeys.close();
       await recorder.close();
@@ -245,6 +260,7 @@ export async function startGatewayRuntime(policy: string | PolicyConfig, options
     alerts,
     addresses,
     accessLogStats: accessLog.stats,
+    publisher: scaleOut?.publisher ?? null,
     get config() {
       return config;
     },
