@@ -18,6 +18,7 @@ import { dirname } from 'node:path';
 import type pino from 'pino';
 import { alertManagerOptionsOf, createAlertManager, startAlertTicker } from '../alerts/index.ts';
 import type { AlertManager } from '../alerts/lifecycle.ts';
+import { startAlertPersistence } from '../alerts/persist.ts';
 import { createDecisionChannel } from '../bus/decisions.ts';
 import { createNatsConsumer, type NatsConsumer } from '../bus/nats-consumer.ts';
 import { loadPolicy } from '../config/load.ts';
@@ -78,6 +79,7 @@ export async function startAnalyser(policy: string | PolicyConfig, options: Anal
   const discovery = config.discovery.enabled ? await createDiscoveryRuntime(config.discovery, store, log) : null;
   const alerts = createAlertManager({ ...alertManagerOptionsOf(config.alerts, { logger, baseDir: config.source === '<inline>' ? process.cwd() : dirname(config.source) }), clock });
   const alertTicker = startAlertTicker(alerts);
+  const alertStore = startAlertPersistence(alerts, store, config.discovery.saveIntervalMs, log);
   const channel = await createDecisionChannel({ servers: nats.servers, subject: nats.decisions, log: busLog, name: 'apiwarden-analyser-decisions' });
   const detection = config.detection.enabled
     ? createDetectionRuntime({
@@ -178,6 +180,7 @@ export async function startAnalyser(policy: string | PolicyConfig, options: Anal
         await discovery?.close();
         await detection?.close();
         alertTicker.stop();
+        await alertStore.stop();
         await alerts.close();
         await channel.close();
         await limiter.close();

@@ -32,19 +32,24 @@ export async function createDiscoveryRuntime(config: DiscoveryConfig, store: Sto
   let lastSaved = -1;
   let saving: Promise<void> | null = null;
 
+  async function write(): Promise<void> {
+    try {
+      const requests = inventory.stats().requests;
+      if (requests === lastSaved) return;
+      await store.saveInventory(inventory.endpoints());
+      lastSaved = requests;
+    } catch (error) {
+      log('error', 'inventory save failed; the next save retries', { error: (error as Error).message });
+    }
+  }
+
   function save(): Promise<void> {
-    saving ??= (async () => {
-      try {
-        const requests = inventory.stats().requests;
-        if (requests === lastSaved) return;
-        await store.saveInventory(inventory.endpoints());
-        lastSaved = requests;
-      } catch (error) {
-        log('error', 'inventory save failed; the next save retries', { error: (error as Error).message });
-      } finally {
-        saving = null;
-      }
-    })();
+    // `.finally` on the promise, not inside write(): a write that returns
+    // without awaiting (nothing new) would clear `saving` before it is
+    // assigned, and every later save would wait on that settled promise
+    saving ??= write().finally(() => {
+      saving = null;
+    });
     return saving;
   }
 

@@ -14,6 +14,7 @@ import { startFindingAlerts } from '../discovery/finding-alerts.ts';
 import { createDiscoveryRuntime, type DiscoveryRuntime } from '../discovery/runtime.ts';
 import { createEventRecorder, type EventRecorder } from '../store/recorder.ts';
 import { openStore } from '../store/open.ts';
+import { startAlertPersistence } from '../alerts/persist.ts';
 import { startScaleOut } from './scale-out.ts';
 import type { NatsPublisher } from '../bus/nats-publisher.ts';
 import { createEventEnricher } from './event-enricher.ts';
@@ -115,6 +116,8 @@ export async function startGatewayRuntime(policy: string | PolicyConfig, options
   const clock = options.clock ?? Date.now;
   const alerts = createAlertManager({ ...alertManagerOptionsOf(config.alerts, { logger, baseDir: config.source === '<inline>' ? process.cwd() : dirname(config.source) }), clock });
   const alertTicker = startAlertTicker(alerts);
+  // embedded: this process keeps the alerts in its store (scale-out: the analysers do)
+  const alertStore = nats === null ? startAlertPersistence(alerts, store, config.discovery.saveIntervalMs, log) : null;
   const detection = config.detection.enabled && nats === null
     ? createDetectionRuntime({
       rules: await loadRules(config.detection.ruleFiles, { builtins: config.detection.builtins }),
@@ -240,6 +243,7 @@ export async function startGatewayRuntime(policy: string | PolicyConfig, options
       await detection?.close();
       findingAlerts?.stop();
       alertTicker.stop();
+      await alertStore?.stop();
       await alerts.close();
       await store.close();
       await accessLog.close();

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
+import type { Alert } from '../alerts/types.ts';
 import type { GatewayEvent } from '../events/types.ts';
 import type { InventoryEndpoint } from '../discovery/types.ts';
 import type { EndpointRecord, Store } from './types.ts';
@@ -431,6 +432,25 @@ export function runStoreConformance(name: string, create: () => Promise<Store> |
           makeTestEvent(),
         ]);
         assert.equal((await store.listEndpoints())[0]?.total, 5);
+      }));
+
+    test('alerts are saved by fingerprint, the newest state kept whoever saves last, newest start first', () =>
+      withStore(async (store) => {
+        const alert = (fingerprint: string, startsAt: number, lastSeenAt: number, status: 'firing' | 'resolved'): Alert => ({
+          fingerprint, rule: 'enumeration', status, severity: 'high', summary: 'walks numbers', groupLabels: { identity: 'ip:203.0.113.7' },
+          labels: { identity: 'ip:203.0.113.7', rule: 'enumeration' }, startsAt, lastSeenAt, endsAt: status === 'resolved' ? lastSeenAt : null, count: 3,
+          acknowledgedAt: null, acknowledgedBy: null, resolvedBy: null, evidence: { topIdentities: [], counts: { requests: 40 }, exampleRequests: [] },
+        });
+        assert.deepEqual(await store.listAlerts(), []);
+        await store.saveAlerts([alert('a1', T0, T0 + 10, 'firing'), alert('b2', T0 + 5, T0 + 6, 'firing')]);
+        await store.saveAlerts([alert('a1', T0, T0 + 60, 'resolved')]);
+        // an analyser that saw less saves after: the newer state stays
+        await store.saveAlerts([alert('a1', T0, T0 + 20, 'firing')]);
+        const listed = await store.listAlerts();
+        assert.deepEqual(listed.map((a) => [a.fingerprint, a.status, a.lastSeenAt]), [['b2', 'firing', T0 + 6], ['a1', 'resolved', T0 + 60]]);
+        assert.deepEqual(listed[1], alert('a1', T0, T0 + 60, 'resolved'));
+        assert.equal((await store.listAlerts({ limit: 1 })).length, 1);
+        await store.saveAlerts([]);
       }));
 
     test('close is idempotent and later calls reject', async () => {

@@ -163,7 +163,7 @@ describe('sqlite store: the id table', () => {
     await store.close();
     // back to what an apiwarden without the id table left behind
     const db = new DatabaseSync(file);
-    db.exec('DROP TABLE recorded_events; DELETE FROM schema_version WHERE version = 3');
+    db.exec('DROP TABLE recorded_events; DROP TABLE alerts; DELETE FROM schema_version WHERE version >= 3');
     db.close();
     store = createSqliteStore(file);
     await store.recordEvents([makeTestEvent()]);

@@ -48,10 +48,10 @@ describe('migration files', () => {
     return path;
   }
 
-  test('the shipped files run 1, 2, … and the first creates the three tables', async () => {
+  test('the shipped files run 1, 2, 3, … and the first creates the three tables', async () => {
     const migrations = await loadPostgresMigrations();
-    assert.deepEqual(migrations.map((m) => [m.version, m.name]), [[1, '0001_initial'], [2, '0002_storage_tuning']]);
-    assert.equal(await latestPostgresVersion(), 2);
+    assert.deepEqual(migrations.map((m) => [m.version, m.name]), [[1, '0001_initial'], [2, '0002_storage_tuning'], [3, '0003_alerts']]);
+    assert.equal(await latestPostgresVersion(), 3);
     for (const table of ['endpoints', 'inventory', 'recorded_events']) assert.match(migrations[0]!.sql, new RegExp(`CREATE TABLE ${table} \\(`));
   });
 
@@ -110,10 +110,10 @@ if (unreachable !== null) {
       const schema = freshSchema();
       assert.equal(await postgresSchemaVersion(URL_, schema), 0);
       const result = await migratePostgres(URL_, schema);
-      assert.deepEqual(result, { from: 0, to: 2, applied: ['0001_initial', '0002_storage_tuning'] });
-      assert.deepEqual(await tables(schema), ['endpoints', 'inventory', 'recorded_events', 'schema_migrations']);
-      assert.deepEqual(await applied(schema), [[1, '0001_initial'], [2, '0002_storage_tuning']]);
-      assert.equal(await postgresSchemaVersion(URL_, schema), 2);
+      assert.deepEqual(result, { from: 0, to: 3, applied: ['0001_initial', '0002_storage_tuning', '0003_alerts'] });
+      assert.deepEqual(await tables(schema), ['alerts', 'endpoints', 'inventory', 'recorded_events', 'schema_migrations']);
+      assert.deepEqual(await applied(schema), [[1, '0001_initial'], [2, '0002_storage_tuning'], [3, '0003_alerts']]);
+      assert.equal(await postgresSchemaVersion(URL_, schema), 3);
       // nothing leaked into the default schema
       assert.equal((await admin.query("SELECT 1 FROM pg_tables WHERE schemaname = 'public' AND tablename = 'recorded_events'")).rowCount, 0);
       // 0002 ran on the tables 0001 made
@@ -129,7 +129,7 @@ if (unreachable !== null) {
       const before = await applied(schema);
       const pool = new pg.Pool({ connectionString: URL_, max: 1 });
       try {
-        assert.deepEqual(await migratePostgres(pool, schema), { from: 2, to: 2, applied: [] });
+        assert.deepEqual(await migratePostgres(pool, schema), { from: 3, to: 3, applied: [] });
       } finally {
         await pool.end();
       }
@@ -140,41 +140,41 @@ if (unreachable !== null) {
       const schema = freshSchema();
       const all = await loadPostgresMigrations();
       assert.deepEqual(await migratePostgres(URL_, schema, { migrations: all.slice(0, 1) }), { from: 0, to: 1, applied: ['0001_initial'] });
-      assert.deepEqual(await migratePostgres(URL_, schema), { from: 1, to: 2, applied: ['0002_storage_tuning'] });
+      assert.deepEqual(await migratePostgres(URL_, schema), { from: 1, to: 3, applied: ['0002_storage_tuning', '0003_alerts'] });
     });
 
     test('concurrent migrators end at the same version, each file applied once', async () => {
       const schema = freshSchema();
       const results = await Promise.all(Array.from({ length: 6 }, () => migratePostgres(URL_, schema)));
-      for (const result of results) assert.equal(result.to, 2);
+      for (const result of results) assert.equal(result.to, 3);
       const appliedNames = results.flatMap((r) => r.applied).sort();
-      assert.deepEqual(appliedNames, ['0001_initial', '0002_storage_tuning']);
+      assert.deepEqual(appliedNames, ['0001_initial', '0002_storage_tuning', '0003_alerts']);
       // exactly one run found the empty schema; the others waited for it
       assert.equal(results.filter((r) => r.from === 0).length, 1);
-      assert.deepEqual(await applied(schema), [[1, '0001_initial'], [2, '0002_storage_tuning']]);
+      assert.deepEqual(await applied(schema), [[1, '0001_initial'], [2, '0002_storage_tuning'], [3, '0003_alerts']]);
     });
 
     test('analysers starting at once on a new schema all open', async () => {
       const schema = freshSchema();
       const stores = await Promise.all(Array.from({ length: 4 }, () => createPostgresStore({ url: URL_, schema, poolSize: 1 })));
-      assert.deepEqual(await Promise.all(stores.map((s) => s.migrate())), [2, 2, 2, 2]);
+      assert.deepEqual(await Promise.all(stores.map((s) => s.migrate())), [3, 3, 3, 3]);
       await Promise.all(stores.map((s) => s.close()));
-      assert.deepEqual(await applied(schema), [[1, '0001_initial'], [2, '0002_storage_tuning']]);
+      assert.deepEqual(await applied(schema), [[1, '0001_initial'], [2, '0002_storage_tuning'], [3, '0003_alerts']]);
     });
 
     test('a database newer than the code is refused, by the runner and by the store', async () => {
       const schema = freshSchema();
       await migratePostgres(URL_, schema);
-      await admin.query(`INSERT INTO ${schema}.schema_migrations (version, name) VALUES (3, '0003_from_the_future')`);
+      await admin.query(`INSERT INTO ${schema}.schema_migrations (version, name) VALUES (4, '0004_from_the_future')`);
       await assert.rejects(migratePostgres(URL_, schema), (error: Error & { code?: string }) => {
         assert.equal(error.code, 'STORE_SCHEMA_TOO_NEW');
-        assert.match(error.message, /version 3, newer than this apiwarden knows \(2\)/);
+        assert.match(error.message, /version 4, newer than this apiwarden knows \(3\)/);
         return true;
       });
       await assert.rejects(createPostgresStore({ url: URL_, schema }), { code: 'STORE_SCHEMA_TOO_NEW' });
       await assert.rejects(createPostgresStore({ url: URL_, schema, migrate: false }), { code: 'STORE_SCHEMA_TOO_NEW' });
       // and nothing was touched
-      assert.deepEqual((await applied(schema)).map(([v]) => v), [1, 2, 3]);
+      assert.deepEqual((await applied(schema)).map(([v]) => v), [1, 2, 3, 4]);
     });
 
     test('a store that must not migrate refuses an old schema and opens a current one', async () => {

@@ -1,3 +1,4 @@
+import type { Alert } from '../alerts/types.ts';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { InventoryEndpoint } from '../discovery/types.ts';
@@ -510,6 +511,41 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       assertOpen();
       checkLimit(query.limit);
       const { rows } = await pool.query<{ record: InventoryEndpoint }>({ ...listInventory, values: [query.limit ?? null] });
+      return rows.map((row) => row.record);
+    },
+
+    async saveAlerts(alerts: readonly Alert[]) {
+      assertOpen();
+      if (alerts.length === 0) return;
+      const columns: unknown[][] = Array.from({ length: 7 }, () => []);
+      for (const a of alerts) {
+        [pgText(a.fingerprint), pgText(a.rule), a.status, a.severity, pgInteger(a.startsAt), pgInteger(a.lastSeenAt), toJsonb(a)].forEach((v, i) => (columns[i] as unknown[]).push(v));
+      }
+      try {
+        await pool.query({
+          name: 'apiwarden_save_alerts',
+          // the newest state wins, whichever analyser saves it
+          text: `INSERT INTO ${q}.alerts (fingerprint, rule, status, severity, starts_at, last_seen_at, record)
+            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::jsonb[])
+            ON CONFLICT (fingerprint) DO UPDATE SET
+              rule = excluded.rule, status = excluded.status, severity = excluded.severity, starts_at = excluded.starts_at,
+              last_seen_at = excluded.last_seen_at, record = excluded.record
+            WHERE excluded.last_seen_at >= ${q}.alerts.last_seen_at`,
+          values: columns,
+        });
+      } catch (error) {
+        throw new ApiwardenError('STORE_WRITE_FAILED', `cannot save ${alerts.length} alerts: ${messageOf(error)}`, { cause: error });
+      }
+    },
+
+    async listAlerts(query: { limit?: number } = {}) {
+      assertOpen();
+      checkLimit(query.limit);
+      const { rows } = await pool.query<{ record: Alert }>({
+        name: 'apiwarden_list_alerts',
+        text: `SELECT record FROM ${q}.alerts ORDER BY starts_at DESC, fingerprint LIMIT $1::bigint`,
+        values: [query.limit ?? null],
+      });
       return rows.map((row) => row.record);
     },
 

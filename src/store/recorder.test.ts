@@ -40,6 +40,10 @@ function fakeStore(behaviour: (batch: readonly GatewayEvent[], call: number) => 
     async listInventory() {
       return [];
     },
+    async saveAlerts() {},
+    async listAlerts() {
+      return [];
+    },
     async close() {},
   };
   return fake;
@@ -149,6 +153,10 @@ describe('event recorder', () => {
       },
       async saveInventory() {},
       async listInventory() {
+        return [];
+      },
+      async saveAlerts() {},
+      async listAlerts() {
         return [];
       },
       async close() {},

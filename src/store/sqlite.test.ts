@@ -46,10 +46,10 @@ describe('sqlite store', () => {
     await createSqliteStore(file).close();
     const db = new DatabaseSync(file);
     try {
-      assert.equal(SQLITE_SCHEMA_VERSION, 3);
+      assert.equal(SQLITE_SCHEMA_VERSION, 4);
       assert.deepEqual(
         db.prepare('SELECT version FROM schema_version ORDER BY version').all().map((r) => r.version),
-        [1, 2, 3],
+        [1, 2, 3, 4],
       );
       assert.equal(db.prepare('PRAGMA journal_mode').get()?.journal_mode, 'wal');
     } finally {

@@ -7,6 +7,7 @@ import type { GatewayEvent, RequestClass } from '../events/types.ts';
 import { aggregateEvents, foldIntoOther } from './aggregate.ts';
 import type { EndpointDelta } from './aggregate.ts';
 import { DEFAULT_SQLITE_DEDUPE_RETENTION_MS, dedupeRetention, freshEvents, identifyBatch, PruneSchedule } from './idempotency.ts';
+import type { Alert } from '../alerts/types.ts';
 import type { InventoryEndpoint } from '../discovery/types.ts';
 import type { EndpointQuery, EndpointRecord, InventoryQuery, Store } from './types.ts';
 
@@ -109,6 +110,22 @@ const MIGRATIONS: readonly Migration[] = [
         id   TEXT    NOT NULL,
         PRIMARY KEY (time, id)
       ) WITHOUT ROWID;
+    `,
+  },
+  {
+    version: 4,
+    description: 'alerts: the latest state of each, by fingerprint',
+    sql: `
+      CREATE TABLE alerts (
+        fingerprint  TEXT    NOT NULL PRIMARY KEY,
+        rule         TEXT    NOT NULL,
+        status       TEXT    NOT NULL,
+        severity     TEXT    NOT NULL,
+        starts_at    INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL,
+        record       TEXT    NOT NULL
+      );
+      CREATE INDEX alerts_starts_at ON alerts (starts_at DESC);
     `,
   },
 ];
@@ -300,6 +317,14 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       operation_id = excluded.operation_id, count = excluded.count, last_seen = excluded.last_seen, record = excluded.record`);
   const clearInventoryStatement = db.prepare('DELETE FROM inventory');
   const listInventoryStatement = db.prepare('SELECT record FROM inventory ORDER BY count DESC, template, method LIMIT ?');
+  // the newest state wins: two processes may save the same alert (several analysers)
+  const saveAlertStatement = db.prepare(`
+    INSERT INTO alerts (fingerprint, rule, status, severity, starts_at, last_seen_at, record) VALUES (?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (fingerprint) DO UPDATE SET
+      rule = excluded.rule, status = excluded.status, severity = excluded.severity, starts_at = excluded.starts_at,
+      last_seen_at = excluded.last_seen_at, record = excluded.record
+    WHERE excluded.last_seen_at >= alerts.last_seen_at`);
+  const listAlertsStatement = db.prepare('SELECT record FROM alerts ORDER BY starts_at DESC, fingerprint LIMIT ?');
   const recordIdStatement = db.prepare('INSERT INTO recorded_events (id, time) VALUES (?, ?) ON CONFLICT DO NOTHING');
   const pruneIdsStatement = db.prepare('DELETE FROM recorded_events WHERE time < ?');
 
@@ -414,6 +439,25 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
         throw new RangeError(`limit must be a non-negative integer, got ${limit}`);
       }
       return listInventoryStatement.all(limit ?? -1).map((row) => JSON.parse(row.record as string) as InventoryEndpoint);
+    },
+
+    async saveAlerts(alerts: readonly Alert[]) {
+      assertOpen();
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        for (const a of alerts) saveAlertStatement.run(a.fingerprint, a.rule, a.status, a.severity, a.startsAt, a.lastSeenAt, JSON.stringify(a));
+        db.exec('COMMIT');
+      } catch (error) {
+        if (db.isTransaction) db.exec('ROLLBACK');
+        throw new ApiwardenError('STORE_WRITE_FAILED', `cannot save ${alerts.length} alerts`, { cause: error });
+      }
+    },
+
+    async listAlerts(query: { limit?: number } = {}) {
+      assertOpen();
+      const { limit } = query;
+      if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw new RangeError(`limit must be a non-negative integer, got ${limit}`);
+      return listAlertsStatement.all(limit ?? -1).map((row) => JSON.parse(row.record as string) as Alert);
     },
 
     async close() {

@@ -1,3 +1,4 @@
+import type { Alert } from '../alerts/types.ts';
 import type { InventoryEndpoint } from '../discovery/types.ts';
 import type { GatewayEvent, RequestClass } from '../events/types.ts';
 
@@ -67,5 +68,9 @@ export interface Store {
   saveInventory(endpoints: readonly InventoryEndpoint[]): Promise<void>;
   /** the inventory as last saved, busiest first */
   listInventory(query?: InventoryQuery): Promise<InventoryEndpoint[]>;
+  /** upsert alerts by fingerprint; a stored state newer (lastSeenAt) than the one given is kept */
+  saveAlerts(alerts: readonly Alert[]): Promise<void>;
+  /** alerts as last saved, newest start first */
+  listAlerts(query?: { limit?: number }): Promise<Alert[]>;
   close(): Promise<void>;
 }

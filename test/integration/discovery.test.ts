@@ -118,6 +118,19 @@ auth:
     assert.ok(!alert.includes(DEMO.knownPhone.slice(2)));
   });
 
+  it('keeps saving after a save that had nothing new', async () => {
+    await gw.runtime.discovery!.save();
+    // nothing new since: this save writes nothing, and must not stop the next ones
+    await gw.runtime.discovery!.save();
+    const count = async (): Promise<number> => (await gw.runtime.store.listInventory()).find((e) => e.template === '/v2/health')?.count ?? 0;
+    const before = await count();
+    const seen = gw.runtime.discovery!.inventory.stats().requests;
+    await fetch(`${gw.url}/v2/health`);
+    await eventually(() => gw.runtime.discovery!.inventory.stats().requests > seen);
+    await gw.runtime.discovery!.save();
+    assert.equal(await count(), before + 1);
+  });
+
   it('saves the inventory to the store, where a restart finds it', async () => {
     await gw.runtime.discovery!.save();
     const store = createSqliteStore(db);

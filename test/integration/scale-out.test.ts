@@ -101,6 +101,7 @@ store:
 accessLog: off
 discovery: { saveInterval: 1s }
 detection: { evaluateEvery: 100ms }
+alerts: { groupWait: 0s }
 rateLimits: { store: redis, redis: { prefix: 'awtest:${run}:' } }
 bus:
   nats:
@@ -175,7 +176,7 @@ bus:
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('records in PostgreSQL the counts and the inventory one embedded process records for the same traffic', async () => {
+  it('records in PostgreSQL the counts, the inventory and the alerts one embedded process records for the same traffic', async () => {
     const N = 120;
     const sources = Array.from({ length: 12 }, (_, i) => clientAddress(100 + i));
     for (let i = 0; i < N; i++) await send(i % 3, sources[i % sources.length]!, mixed(i));
@@ -189,6 +190,7 @@ upstreams:
   - { name: accounts, url: ${upstream.url}, openapi: ['${join(dir, 'lookup.yaml')}'] }
 store: { sqlite: ':memory:' }
 accessLog: off
+alerts: { groupWait: 0s }
 `);
     try {
       for (let i = 0; i < N; i++) {
@@ -210,6 +212,11 @@ accessLog: off
         await new Promise((r) => setTimeout(r, 200));
       }
       assert.deepEqual(got, want);
+      // and the alerts: one per rule and grouping labels (the latest signal's identity depends on arrival order)
+      const alertsOf = (list: readonly { rule: string; groupLabels: Readonly<Record<string, string>>; status: string }[]): string[] =>
+        list.map((a) => `${a.rule} ${JSON.stringify(a.groupLabels)} ${a.status}`).sort();
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.deepEqual(alertsOf(await pg.listAlerts()), alertsOf(embedded.runtime.alerts.list()));
     } finally {
       await embedded.close();
     }
@@ -236,6 +243,14 @@ accessLog: off
     assert.deepEqual(banned, [0, 1, 2], `banned on every gateway (first refused at request ${refusedAt})`);
     assert.ok(refusedAt === null || refusedAt >= 30, 'not before the analyser saw more than any one gateway did');
     assert.equal((await send(1, bystander, mixed(0))).status, 200, 'a bystander is served');
+    // the analyser's alert is in PostgreSQL, with whom it is about
+    let saved: { rule: string; labels: Readonly<Record<string, string>> } | undefined;
+    for (let i = 0; i < 30 && saved === undefined; i++) {
+      saved = (await pg.listAlerts()).find((a) => a.rule === 'enumeration');
+      if (saved === undefined) await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(saved, 'the enumeration alert was saved');
+    assert.equal(saved.labels.identity, attacker);
   });
 
   it('loses no event and counts none twice when the analyser is killed, NATS stops, and PostgreSQL goes away', async () => {
