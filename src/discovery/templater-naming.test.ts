@@ -17,6 +17,13 @@ describe('singular', () => {
     ['user', 'user'],
   ];
   for (const [plural, one] of cases) it(`${plural} → ${one}`, () => assert.equal(singular(plural), one));
+  it('reads words that are also Object.prototype keys as words', () => {
+    assert.equal(singular('constructor'), 'constructor');
+    assert.equal(singular('toString'), 'toString');
+    assert.equal(nameFromSegment('aaa_constructor'), 'aaaConstructorId');
+    assert.equal(nameFromSegment('__proto__'), null);
+    assert.equal(nameFromSegment('constructors'), 'constructorId');
+  });
 });
 
 describe('nameFromSegment', () => {

@@ -26,7 +26,8 @@ const IRREGULAR: Readonly<Record<string, string>> = {
 /** English plural → singular, for the common regular forms; anything else unchanged. */
 export function singular(word: string): string {
   const lower = word.toLowerCase();
-  const irregular = IRREGULAR[lower];
+  // own keys only: a segment may be any word ('constructor', '__proto__')
+  const irregular = Object.hasOwn(IRREGULAR, lower) ? IRREGULAR[lower] : undefined;
   if (irregular !== undefined) return word.length === lower.length && word === lower ? irregular : word.slice(0, word.length - lower.length) + irregular;
   if (word.length > 4 && lower.endsWith('ies')) return word.slice(0, -3) + 'y';
   if (word.length > 4 && /(?:ss|sh|ch|x|zz|us)es$/.test(lower)) return word.slice(0, -2);
