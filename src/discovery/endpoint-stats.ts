@@ -155,8 +155,8 @@ export class EndpointStats {
     for (const [cls, acc] of this.dataClasses) {
       classes[cls] = { request: acc.request, response: acc.response, unauthenticatedResponse: acc.unauthenticatedResponse, unauthenticatedLookup: acc.unauthenticatedLookup, paths: [...acc.paths], examples: [...acc.examples] };
     }
-    const query: Record<string, Record<string, number>> = {};
-    for (const [name, types] of this.query) query[name] = Object.fromEntries(types);
+    // Object.fromEntries defines own properties: a query parameter named "__proto__" stays a parameter
+    const query: Record<string, Record<string, number>> = Object.fromEntries([...this.query].map(([name, types]) => [name, Object.fromEntries(types)]));
     return {
       host: key.host,
       method: key.method,

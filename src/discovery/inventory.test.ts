@@ -107,6 +107,15 @@ describe('inventory', () => {
     assert.deepEqual(endpoint!.statuses, { '2xx': 1, '5xx': 1 });
   });
 
+  it('keeps query parameters named like Object.prototype keys as parameters', () => {
+    const inventory = createInventory();
+    inventory.observe(request({ path: '/search', query: '__proto__=1&constructor=x', status: 200 }));
+    const query = inventory.endpoints()[0]!.query;
+    assert.deepEqual(Object.keys(query).sort(), ['__proto__', 'constructor']);
+    assert.deepEqual(query['__proto__'], { integer: 1 });
+    assert.equal(Object.getPrototypeOf(query), Object.prototype);
+  });
+
   it('counts responses that announce their deprecation', () => {
     const inventory = createInventory();
     inventory.observe(request({ path: '/old', responseHeaders: { deprecation: '@1688169599', sunset: 'Sun, 30 Jun 2024 23:59:59 GMT' } }));
