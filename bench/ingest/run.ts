@@ -8,6 +8,9 @@
  *   parse-semi8  parse with `node --max-semi-space-size=8`: V8 grows its young
  *             generation up to 64 MB under this allocation rate (the live data,
  *             the old generation, stays at ~5 MB); capping it keeps RSS flat
+ *   discover  the whole `apiwarden discover FILE` pipeline minus the report:
+ *             readLog, inventory.observe() per record (templater, counters),
+ *             inventory.endpoints() at the end
  *   goaccess  GoAccess 1.7, `--log-format=COMBINED -o report.json`
  *
  * each under `/usr/bin/time -v` (CPU time, wall time, peak RSS), plus a
@@ -21,6 +24,7 @@
  *   node bench/ingest/run.ts [--lines 1000000,4000000] [--runs 2] [--cpu 1] [--seed 42]
  *                            [--goaccess-lines 1000000] [--goaccess-runs 1] [--no-goaccess]
  *                            [--gzip] [--dir /tmp/apiwarden-bench-ingest] [--keep]
+ *                            [--targets split,parse,consume,parse-semi8,discover]
  *                            [--report results/<file>.json]
  *
  * About 3 minutes with the defaults. GoAccess runs on the first size only
@@ -57,7 +61,12 @@ interface Options {
   isGzip: boolean;
   isKept: boolean;
   report: string | null;
+  /** the Node targets run per size (baseline always runs) */
+  targets: NodeTarget[];
 }
+
+const NODE_TARGETS = ['split', 'parse', 'consume', 'parse-semi8', 'discover'] as const;
+type NodeTarget = (typeof NODE_TARGETS)[number];
 
 function parseOptions(argv: string[]): Options {
   const options: Options = {
@@ -72,6 +81,7 @@ function parseOptions(argv: string[]): Options {
     isGzip: false,
     isKept: false,
     report: null,
+    targets: [...NODE_TARGETS],
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -92,13 +102,19 @@ function parseOptions(argv: string[]): Options {
     else if (arg === '--gzip') options.isGzip = true;
     else if (arg === '--keep') options.isKept = true;
     else if (arg === '--report') options.report = value();
+    else if (arg === '--targets') {
+      const targets = value().split(',');
+      const unknown = targets.filter((t) => !(NODE_TARGETS as readonly string[]).includes(t));
+      if (unknown.length > 0) throw new Error(`--targets: unknown ${unknown.join(', ')} (known: ${NODE_TARGETS.join(', ')})`);
+      options.targets = targets as NodeTarget[];
+    }
     else throw new Error(`unknown option ${arg}`);
   }
   if (options.lines.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error('--lines takes positive integers');
   return options;
 }
 
-type Target = 'baseline' | 'split' | 'parse' | 'consume' | 'parse-semi8' | 'parse-gzip' | 'goaccess';
+type Target = 'baseline' | NodeTarget | 'parse-gzip' | 'goaccess';
 
 interface Measurement {
   target: Target;
@@ -278,7 +294,7 @@ function summarise(measurements: readonly Measurement[]): Row[] {
         ? `${fmt(Number(r.valid_requests))} valid, ${fmt(Number(r.failed_requests))} failed`
         : first.target === 'baseline' || first.target === 'split'
           ? '–'
-          : `${fmt(Number(r.parsed))} parsed, ${fmt(Number(r.malformed))} malformed`;
+          : `${fmt(Number(r.parsed))} parsed, ${fmt(Number(r.malformed))} malformed${first.target === 'discover' ? `, ${fmt(Number(r.check))} endpoints` : ''}`;
     return {
       target: first.target,
       lines,
@@ -318,11 +334,15 @@ function markdown(rows: readonly Row[], meta: Record<string, unknown>): string {
     if (parse !== undefined && goaccess !== undefined) {
       out.push(`- ${fmt(lines)} lines, whole processes: apiwarden parse ${fmt(parse.linesPerCpuSecond)} lines per CPU-s vs GoAccess ${fmt(goaccess.linesPerCpuSecond)} (${fmt(parse.linesPerCpuSecond / goaccess.linesPerCpuSecond, 1)}×); peak RSS ${fmt(parse.maxRssMb, 1)} MB vs ${fmt(goaccess.maxRssMb, 1)} MB.`);
     }
+    const discover = find('discover', lines);
+    if (discover !== undefined && goaccess !== undefined) {
+      out.push(`- ${fmt(lines)} lines, whole processes: apiwarden discover ${fmt(discover.linesPerCpuSecond)} lines per CPU-s vs GoAccess ${fmt(goaccess.linesPerCpuSecond)} (${fmt(discover.linesPerCpuSecond / goaccess.linesPerCpuSecond, 1)}×); peak RSS ${fmt(discover.maxRssMb, 1)} MB vs ${fmt(goaccess.maxRssMb, 1)} MB.`);
+    }
   }
   if (sizes.length >= 2) {
     const small = sizes[0]!;
     const large = sizes[sizes.length - 1]!;
-    for (const target of ['split', 'parse', 'consume', 'parse-semi8', 'goaccess'] as const) {
+    for (const target of [...NODE_TARGETS, 'goaccess'] as const) {
       const a = find(target, small);
       const b = find(target, large);
       if (a !== undefined && b !== undefined) out.push(`- ${target}: peak RSS ${fmt(a.maxRssMb, 1)} MB at ${fmt(small)} lines, ${fmt(b.maxRssMb, 1)} MB at ${fmt(large)} lines (${b.maxRssMb >= a.maxRssMb ? '+' : ''}${fmt(((b.maxRssMb - a.maxRssMb) / a.maxRssMb) * 100, 0)} %).`);
@@ -373,7 +393,7 @@ async function main(): Promise<void> {
       files.push(file);
       await warmPageCache(file);
       for (let run = 1; run <= options.runs; run++) {
-        for (const target of ['split', 'parse', 'consume', 'parse-semi8'] as const) {
+        for (const target of options.targets) {
           const busy = await waitForQuiet(options.cpu);
           record(nodeRun(options, target, file, lines, run, busy));
         }

@@ -43,14 +43,47 @@ interface ClassAccumulator {
   examples: string[];
 }
 
+/**
+ * Counters over a handful of keys (status classes, kinds of credential,
+ * the types of one query parameter's values), in the order the keys were
+ * first seen: a Map<string, number>'s semantics in two short arrays, with
+ * no hashing per request (the keys are a few shared constants).
+ */
+export class SmallCounts<K extends string = string> {
+  readonly keys: K[] = [];
+  readonly counts: number[] = [];
+
+  add(key: K, n: number): void {
+    const keys = this.keys;
+    for (let i = 0; i < keys.length; i++) {
+      if (keys[i] === key) {
+        this.counts[i]! += n;
+        return;
+      }
+    }
+    keys.push(key);
+    this.counts.push(n);
+  }
+
+  merge(other: SmallCounts<K>): void {
+    for (let i = 0; i < other.keys.length; i++) this.add(other.keys[i] as K, other.counts[i] as number);
+  }
+
+  /** Object.fromEntries of the Map it stands for (own properties, "__proto__" included) */
+  toObject(): Record<string, number> {
+    return Object.fromEntries(this.keys.map((key, i) => [key, this.counts[i] as number]));
+  }
+}
+
 export class EndpointStats {
   firstSeen = Number.POSITIVE_INFINITY;
   lastSeen = 0;
   count = 0;
-  readonly statuses = new Map<string, number>();
+  readonly statuses = new SmallCounts();
   readonly latency = new LatencyHistogram();
-  readonly auth = new Map<AuthSeen, number>();
-  readonly query = new Map<string, Map<string, number>>();
+  readonly auth = new SmallCounts<AuthSeen>();
+  /** per query parameter name, the values' types */
+  readonly query = new Map<string, SmallCounts>();
   readonly requestContentTypes = new Map<string, number>();
   readonly responseContentTypes = new Map<string, number>();
   requestShape: Shape | null = null;
@@ -72,10 +105,10 @@ export class EndpointStats {
       if (time > this.lastSeen) this.lastSeen = time;
     }
     const status = statusClass(request.status);
-    this.statuses.set(status, (this.statuses.get(status) ?? 0) + 1);
+    this.statuses.add(status, 1);
     if (request.latencyMs !== null) this.latency.add(request.latencyMs);
     if (auth !== null) {
-      this.auth.set(auth, (this.auth.get(auth) ?? 0) + 1);
+      this.auth.add(auth, 1);
       if (auth === 'none' && request.status >= 200 && request.status < 300) this.unauthenticatedSuccess++;
     }
     if (request.query !== null && request.query !== '') this.#addQuery(request.query);
@@ -120,11 +153,11 @@ export class EndpointStats {
     this.count += other.count;
     if (other.firstSeen < this.firstSeen) this.firstSeen = other.firstSeen;
     if (other.lastSeen > this.lastSeen) this.lastSeen = other.lastSeen;
-    for (const [k, v] of other.statuses) this.statuses.set(k, (this.statuses.get(k) ?? 0) + v);
+    this.statuses.merge(other.statuses);
     this.latency.merge(other.latency);
-    for (const [k, v] of other.auth) this.auth.set(k, (this.auth.get(k) ?? 0) + v);
+    this.auth.merge(other.auth);
     for (const [name, types] of other.query) {
-      for (const [type, n] of types) this.#bumpQuery(name, type, n);
+      for (let i = 0; i < types.keys.length; i++) this.#bumpQuery(name, types.keys[i] as string, types.counts[i] as number);
     }
     for (const [k, v] of other.requestContentTypes) bump(this.requestContentTypes, k, MAX_CONTENT_TYPES, v);
     for (const [k, v] of other.responseContentTypes) bump(this.responseContentTypes, k, MAX_CONTENT_TYPES, v);
@@ -156,7 +189,7 @@ export class EndpointStats {
       classes[cls] = { request: acc.request, response: acc.response, unauthenticatedResponse: acc.unauthenticatedResponse, unauthenticatedLookup: acc.unauthenticatedLookup, paths: [...acc.paths], examples: [...acc.examples] };
     }
     // Object.fromEntries defines own properties: a query parameter named "__proto__" stays a parameter
-    const query: Record<string, Record<string, number>> = Object.fromEntries([...this.query].map(([name, types]) => [name, Object.fromEntries(types)]));
+    const query: Record<string, Record<string, number>> = Object.fromEntries([...this.query].map(([name, types]) => [name, types.toObject()]));
     return {
       host: key.host,
       method: key.method,
@@ -165,9 +198,9 @@ export class EndpointStats {
       firstSeen: Number.isFinite(this.firstSeen) ? this.firstSeen : 0,
       lastSeen: this.lastSeen,
       count: this.count,
-      statuses: Object.fromEntries(this.statuses),
+      statuses: this.statuses.toObject(),
       latency: { count: this.latency.count, sumMs: this.latency.sumMs, maxMs: this.latency.maxMs, p95Ms: this.latency.quantile(0.95), buckets: [...this.latency.counts] },
-      auth: Object.fromEntries(this.auth),
+      auth: this.auth.toObject(),
       query,
       requestContentTypes: Object.fromEntries(this.requestContentTypes),
       responseContentTypes: Object.fromEntries(this.responseContentTypes),
@@ -192,10 +225,14 @@ export class EndpointStats {
     stats.count = record.count;
     stats.firstSeen = record.firstSeen > 0 ? record.firstSeen : Number.POSITIVE_INFINITY;
     stats.lastSeen = record.lastSeen;
-    for (const [k, v] of Object.entries(record.statuses)) stats.statuses.set(k, v);
+    for (const [k, v] of Object.entries(record.statuses)) stats.statuses.add(k, v);
     stats.latency.restore(record.latency);
-    for (const [k, v] of Object.entries(record.auth)) if (v !== undefined) stats.auth.set(k as AuthSeen, v);
-    for (const [name, types] of Object.entries(record.query)) stats.query.set(name, new Map(Object.entries(types)));
+    for (const [k, v] of Object.entries(record.auth)) if (v !== undefined) stats.auth.add(k as AuthSeen, v);
+    for (const [name, types] of Object.entries(record.query)) {
+      const counts = new SmallCounts();
+      for (const [type, n] of Object.entries(types)) counts.add(type, n);
+      stats.query.set(name, counts);
+    }
     for (const [k, v] of Object.entries(record.requestContentTypes)) stats.requestContentTypes.set(k, v);
     for (const [k, v] of Object.entries(record.responseContentTypes)) stats.responseContentTypes.set(k, v);
     stats.requestShape = (record.requestShape as Shape | null) ?? null;
@@ -210,6 +247,7 @@ export class EndpointStats {
     return stats;
   }
 
+  // hot path: a value is typed where it lies in the query unless it needs decoding (no slice)
   #addQuery(query: string): void {
     let start = 0;
     while (start <= query.length) {
@@ -218,9 +256,11 @@ export class EndpointStats {
       if (end > start) {
         const eq = query.indexOf('=', start);
         const hasValue = eq >= 0 && eq < end;
-        const name = safeDecode(query.slice(start, hasValue ? eq : end));
-        const value = hasValue ? safeDecode(query.slice(eq + 1, end)) : '';
-        if (name !== '') this.#bumpQuery(name.length > 64 ? `${name.slice(0, 64)}…` : name, valueType(value), 1);
+        const nameEnd = hasValue ? eq : end;
+        const rawName = query.slice(start, nameEnd);
+        const name = needsDecoding(query, start, nameEnd) ? safeDecode(rawName) : rawName;
+        const type = !hasValue ? 'empty' : needsDecoding(query, eq + 1, end) ? valueType(safeDecode(query.slice(eq + 1, end))) : valueTypeAt(query, eq + 1, end);
+        if (name !== '') this.#bumpQuery(name.length > 64 ? `${name.slice(0, 64)}…` : name, type, 1);
       }
       start = end + 1;
     }
@@ -231,9 +271,9 @@ export class EndpointStats {
     if (types === undefined) {
       if (this.query.size >= MAX_QUERY_NAMES) name = '(other)';
       types = this.query.get(name);
-      if (types === undefined) this.query.set(name, types = new Map());
+      if (types === undefined) this.query.set(name, types = new SmallCounts());
     }
-    types.set(type, (types.get(type) ?? 0) + n);
+    types.add(type, n);
   }
 
   #classOf(cls: DataClass): ClassAccumulator {
@@ -251,9 +291,11 @@ export class EndpointStats {
   }
 }
 
+const STATUS_CLASSES = ['0', '1xx', '2xx', '3xx', '4xx', '5xx'] as const;
+
 /** '2xx' for 200..299; '0' when no answer was sent or the source does not say */
 export function statusClass(status: number): string {
-  if (status >= 100 && status < 600) return `${Math.floor(status / 100)}xx`;
+  if (status >= 100 && status < 600) return STATUS_CLASSES[Math.floor(status / 100)] as string;
   return '0';
 }
 
@@ -266,11 +308,47 @@ export function mediaType(contentType: string): string {
 
 /** the JSON-ish type of a query value: what an OpenAPI parameter schema would say */
 export function valueType(value: string): string {
-  if (value === '') return 'empty';
-  if (/^-?(0|[1-9][0-9]{0,15})$/.test(value)) return 'integer';
-  if (/^-?(0|[1-9][0-9]*)\.[0-9]+$/.test(value)) return 'number';
-  if (value === 'true' || value === 'false') return 'boolean';
+  return valueTypeAt(value, 0, value.length);
+}
+
+/**
+ * valueType of text[start, end), by hand: 'integer' is /^-?(0|[1-9][0-9]{0,15})$/,
+ * 'number' /^-?(0|[1-9][0-9]*)\.[0-9]+$/, 'boolean' 'true' or 'false'.
+ */
+export function valueTypeAt(text: string, start: number, end: number): string {
+  if (start >= end) return 'empty';
+  let i = start;
+  if (text.charCodeAt(i) === 0x2d) i++;
+  const digitsStart = i;
+  const first = text.charCodeAt(i);
+  if (i < end && first === 0x30) i++;
+  else if (i < end && first >= 0x31 && first <= 0x39) {
+    i++;
+    while (i < end && isDigit(text.charCodeAt(i))) i++;
+  }
+  if (i > digitsStart) {
+    if (i === end) return i - digitsStart <= 16 ? 'integer' : 'string';
+    if (text.charCodeAt(i) !== 0x2e) return 'string';
+    const fractionStart = ++i;
+    while (i < end && isDigit(text.charCodeAt(i))) i++;
+    return i === end && i > fractionStart ? 'number' : 'string';
+  }
+  const length = end - start;
+  if ((length === 4 && text.startsWith('true', start)) || (length === 5 && text.startsWith('false', start))) return 'boolean';
   return 'string';
+}
+
+function isDigit(code: number): boolean {
+  return code >= 0x30 && code <= 0x39;
+}
+
+/** a '%' or '+' in text[start, end): safeDecode would change it */
+function needsDecoding(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 0x25 || code === 0x2b) return true;
+  }
+  return false;
 }
 
 function safeDecode(text: string): string {

@@ -92,6 +92,13 @@ export function createInventory(options: InventoryOptions = {}): Inventory {
   const maxBodyBytes = options.maxBodyBytes ?? 65_536;
   const maxEndpoints = options.maxEndpoints ?? 20_000;
   const accumulators = new Map<string, Accumulator>();
+  /**
+   * Learned accumulators by the templater's answer (observeMatch returns one
+   * object per template until the tree changes shape) and method: a request
+   * on a known endpoint builds no key string. Cleared whenever the
+   * accumulators are re-keyed (compact, restore).
+   */
+  const byAnswer = new Map<object, Map<string, Accumulator>>();
   let requests = 0;
   let sampled = 0;
   let overflow = 0;
@@ -102,8 +109,13 @@ export function createInventory(options: InventoryOptions = {}): Inventory {
   const learnedOnRestore = new Map<string, LearnedTemplate | null>();
 
   function accumulatorFor(key: string, make: () => Omit<Accumulator, 'stats'>): Accumulator {
-    let acc = accumulators.get(key);
+    const acc = accumulators.get(key);
     if (acc !== undefined) return acc;
+    return newAccumulator(key, make);
+  }
+
+  function newAccumulator(key: string, make: () => Omit<Accumulator, 'stats'>): Accumulator {
+    let acc: Accumulator | undefined;
     if (accumulators.size >= maxEndpoints) {
       overflow++;
       const otherKey = `O\u0000${OTHER}`;
@@ -116,8 +128,45 @@ export function createInventory(options: InventoryOptions = {}): Inventory {
     return acc;
   }
 
+  // hot path: one walk of the templater's tree, two map lookups by identity and method
+  function learnedAccumulator(method: string, host: string, path: string): Accumulator {
+    const learned = templater.observeMatch(method, host, path);
+    let byMethod = byAnswer.get(learned);
+    if (byMethod !== undefined) {
+      const acc = byMethod.get(method);
+      if (acc !== undefined) return acc;
+    }
+    const key = learnedKey(learned.host, method, learned.template);
+    let acc = accumulators.get(key);
+    if (acc === undefined) {
+      const isFull = accumulators.size >= maxEndpoints;
+      acc = newAccumulator(key, () => ({ host: learned.host, method, template: learned.template, operationId: null, witness: path, witnessHost: host }));
+      // past maxEndpoints it is '(other)', counted as overflow per request: not cached
+      if (isFull) return acc;
+    }
+    if (byMethod === undefined) byAnswer.set(learned, byMethod = new Map());
+    byMethod.set(method, acc);
+    return acc;
+  }
+
   /** merges learned accumulators whose witnesses resolve to one template now */
   function compact(): void {
+    // most of the time every witness still resolves where it is kept: nothing to rebuild (and no garbage)
+    let isMoved = false;
+    for (const acc of accumulators.values()) {
+      if (acc.witness === null) continue;
+      const now = templater.match(acc.method, acc.witnessHost, acc.witness);
+      if (now.host !== acc.host || now.template !== acc.template) {
+        isMoved = true;
+        break;
+      }
+    }
+    if (!isMoved) {
+      // the entries are all still right; the answers of a tree that changed shape since are dead keys
+      if (byAnswer.size > 2 * accumulators.size + 256) byAnswer.clear();
+      return;
+    }
+    byAnswer.clear();
     const merged = new Map<string, Accumulator>();
     for (const [key, acc] of accumulators) {
       if (acc.witness === null) {
@@ -170,6 +219,7 @@ export function createInventory(options: InventoryOptions = {}): Inventory {
     templater,
 
     restore(records) {
+      byAnswer.clear();
       for (const record of records) {
         const key = record.operationId !== null
           ? `D\u0000${record.host}\u0000${record.method}\u0000${record.template}`
@@ -195,11 +245,7 @@ export function createInventory(options: InventoryOptions = {}): Inventory {
         const { template, operationId } = documented;
         acc = accumulatorFor(`D\u0000${host}\u0000${method}\u0000${template}`, () => ({ host, method, template, operationId, witness: null, witnessHost: host }));
       } else {
-        templater.observe(method, host, request.path);
-        const learned = templater.match(method, host, request.path);
-        acc = accumulatorFor(learnedKey(learned.host, method, learned.template), () => ({
-          host: learned.host, method, template: learned.template, operationId: null, witness: request.path, witnessHost: host,
-        }));
+        acc = learnedAccumulator(method, host, request.path);
       }
       const auth = hint?.auth !== undefined && hint.auth !== null ? hint.auth : authSeenOf(request.requestHeaders, request.query);
       acc.stats.add(request, auth);

@@ -125,6 +125,13 @@ export interface PathTemplater {
   observe(method: string, host: string, path: string): void;
   /** the learned template the path maps to now: { host, template } (template in OpenAPI syntax '/users/{userId}') */
   match(method: string, host: string, path: string): { host: string; template: string };
+  /**
+   * observe() then match(), with the same answer, in one walk of the tree
+   * when it can (the ingest hot path). The object returned may be shared
+   * between calls (the same one for a template until the tree changes
+   * shape): read it, never change it.
+   */
+  observeMatch(method: string, host: string, path: string): { readonly host: string; readonly template: string };
   /** all templates learned so far, per (host pattern, template), with evidence */
   templates(): LearnedTemplate[];
   /** sizes, for memory checks */
@@ -208,6 +215,16 @@ class Templater implements PathTemplater {
   /** the previous segment of the path being walked (the origin of nodes created under a parameter) */
   #originRaw = '';
   readonly #counts: GroupCounts = { distinct: 0, total: 0, once: 0, twice: 0 };
+  /**
+   * Cleared by #step when the child it chose is not certainly the one
+   * #route would choose for the same segment (observeMatch then asks
+   * match()). Where it stays set, and the walk changed the tree's shape
+   * nowhere (#generation), match() would walk the same nodes: every step
+   * was a static child found by its key (#route looks there first), a new
+   * static child (found there now), or the parameter #route picks by the
+   * same tests on the same state.
+   */
+  #isRoutable = true;
 
   constructor(options: PathTemplaterOptions) {
     this.#maxChildren = Math.max(1, options.maxChildren ?? 1000);
@@ -227,8 +244,21 @@ class Templater implements PathTemplater {
     return { nodes: this.#nodes, params: this.#params, trackedValues };
   }
 
-  // hot path: a map lookup per known segment, a shape scan per new one
   observe(method: string, host: string, path: string): void {
+    this.#walk(method, host, path);
+  }
+
+  observeMatch(method: string, host: string, path: string): { readonly host: string; readonly template: string } {
+    const generation = this.#generation;
+    this.#isRoutable = true;
+    const node = this.#walk(method, host, path);
+    if (this.#isRoutable && this.#generation === generation) return this.#render(node);
+    return this.match(method, host, path);
+  }
+
+  // hot path: a map lookup per known segment, a shape scan per new one
+  /** learns from one request; the node it ended at (before the checks that may move it) */
+  #walk(method: string, host: string, path: string): TNode {
     const root = this.#root;
     root.count++;
     this.#observations++;
@@ -272,6 +302,7 @@ class Templater implements PathTemplater {
     if (methods === null) methods = node.methods = new Map();
     methods.set(method, (methods.get(method) ?? 0) + 1);
     if (this.#pendingWords !== null || this.#pendingShared.length > 0 || this.#pendingEnum !== null) this.#runPending();
+    return node;
   }
 
   #runPending(): void {
@@ -371,11 +402,18 @@ class Templater implements PathTemplater {
     const value = decodeSegment(raw);
     const code = shapeCode(value);
     const group = groupOf(code, value);
-    if (parent.isLiteralOnly) return this.#addStatic(parent, statics !== null && statics.size >= this.#maxChildren ? OTHER : raw, group, value);
+    if (parent.isLiteralOnly) {
+      if (statics !== null && statics.size >= this.#maxChildren) {
+        this.#isRoutable = false;
+        return this.#addStatic(parent, OTHER, group, value);
+      }
+      return this.#addStatic(parent, raw, group, value);
+    }
     const pattern = this.#patternParam(parent, raw, value, group, false);
     if (pattern !== null) return pattern;
     if (group === GROUP_ID || (parent.modes & (1 << group)) !== 0) return this.#toParam(parent, raw, value, code, group);
     if ((statics !== null && statics.size >= this.#maxChildren) || this.#nodes >= this.#maxNodes) {
+      this.#isRoutable = false;
       return this.#toParam(parent, raw, value, code, group);
     }
     if (group === GROUP_WORD && parent.params !== null) {
@@ -383,7 +421,11 @@ class Templater implements PathTemplater {
       const p = this.#findParam(parent, '{}');
       if (p !== null) {
         const info = p.info as ParamInfo;
-        if (info.isIdentifierLike(value) || info.values?.has(raw) === true) return this.#toParam(parent, raw, value, code, group);
+        if (info.isIdentifierLike(value) || info.values?.has(raw) === true) {
+          // recording the value changes what those tests say
+          this.#isRoutable = false;
+          return this.#toParam(parent, raw, value, code, group);
+        }
       }
     }
     const child = this.#addStatic(parent, raw, group, value);

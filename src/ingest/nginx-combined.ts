@@ -94,6 +94,22 @@ function numberField(line: string, start: number, end: number): number {
   return value;
 }
 
+const KNOWN_METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'];
+
+/**
+ * line[start, end) when it is a common method, as one shared string: no
+ * copy per line, and the maps keyed by method downstream (the templater's,
+ * the inventory's) find it without hashing a new string.
+ */
+function knownMethod(line: string, start: number, end: number): string | null {
+  const length = end - start;
+  for (let i = 0; i < KNOWN_METHODS.length; i++) {
+    const method = KNOWN_METHODS[i] as string;
+    if (method.length === length && line.startsWith(method, start)) return method;
+  }
+  return null;
+}
+
 /**
  * One combined or common log line → ObservedRequest, or why not.
  * Single pass with indexOf; no regular expression and no split.
@@ -137,7 +153,7 @@ export function parseCombinedLine(line: string, isPlain = false): ObservedReques
   if (sp1 === -1 || sp1 >= rqEnd) {
     return new ParseError(rqEnd - rq === 1 && line.charCodeAt(rq) === 0x2d ? 'request line is "-"' : 'request line has no target');
   }
-  const method = line.slice(rq, sp1);
+  const method = knownMethod(line, rq, sp1) ?? line.slice(rq, sp1);
   if (!isToken(method)) return new ParseError('request method is not a token');
   const sp2 = line.lastIndexOf(' ', rqEnd - 1);
   if (sp2 === sp1) return new ParseError('request line has no HTTP version');
