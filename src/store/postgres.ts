@@ -1,9 +1,9 @@
+import { endpointRecordOf } from './endpoint-row.ts';
 import type { Alert } from '../alerts/types.ts';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { InventoryEndpoint } from '../discovery/types.ts';
 import { ApiwardenError } from '../errors.ts';
-import type { RequestClass } from '../events/types.ts';
 import { aggregateEvents, foldIntoOther, mergeDelta } from './aggregate.ts';
 import type { EndpointDelta } from './aggregate.ts';
 import { dedupeRetention, freshEvents, identifyBatch, PruneSchedule } from './idempotency.ts';
@@ -17,7 +17,7 @@ import {
   postgresSchemaVersion,
   quoteSchema,
 } from './migrate.ts';
-import type { EndpointQuery, EndpointRecord, InventoryQuery, Store } from './types.ts';
+import type { EndpointQuery, InventoryQuery, Store } from './types.ts';
 
 /**
  * The scale-out store: many analysers consume the gateways' events from
@@ -133,30 +133,6 @@ function toRow(delta: EndpointDelta): Row {
   return { hash: keyHash(delta.upstream, delta.host, delta.method, delta.template), delta };
 }
 
-function toRecord(row: Record<string, unknown>): EndpointRecord {
-  return {
-    upstream: row.upstream as string,
-    host: row.host as string,
-    method: row.method as string,
-    template: row.template as string,
-    operationId: (row.operation_id as string | null) ?? null,
-    class: row.class as RequestClass,
-    firstSeen: row.first_seen as number,
-    lastSeen: row.last_seen as number,
-    total: row.total as number,
-    status1xx: row.status_1xx as number,
-    status2xx: row.status_2xx as number,
-    status3xx: row.status_3xx as number,
-    status4xx: row.status_4xx as number,
-    status5xx: row.status_5xx as number,
-    statusNone: row.status_none as number,
-    documented: row.documented as number,
-    shadow: row.shadow as number,
-    zombie: row.zombie as number,
-    unknown: row.unknown as number,
-    rejected: row.rejected as number,
-  };
-}
 
 /**
  * JSON for a jsonb column. jsonb refuses the escapes \u0000 and unpaired
@@ -463,7 +439,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       checkLimit(query.limit);
       const values = [query.class ?? null, query.upstream === undefined ? null : pgText(query.upstream), query.limit ?? null];
       const { rows } = await pool.query({ ...listEndpoints, values });
-      return rows.map(toRecord);
+      return rows.map(endpointRecordOf);
     },
 
     async saveInventory(endpoints: readonly InventoryEndpoint[]) {

@@ -1,15 +1,16 @@
+import { endpointRecordOf } from './endpoint-row.ts';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { StatementSync } from 'node:sqlite';
 import { ApiwardenError } from '../errors.ts';
-import type { GatewayEvent, RequestClass } from '../events/types.ts';
+import type { GatewayEvent } from '../events/types.ts';
 import { aggregateEvents, foldIntoOther } from './aggregate.ts';
 import type { EndpointDelta } from './aggregate.ts';
 import { DEFAULT_SQLITE_DEDUPE_RETENTION_MS, dedupeRetention, freshEvents, identifyBatch, PruneSchedule } from './idempotency.ts';
 import type { Alert } from '../alerts/types.ts';
 import type { InventoryEndpoint } from '../discovery/types.ts';
-import type { EndpointQuery, EndpointRecord, InventoryQuery, Store } from './types.ts';
+import type { EndpointQuery, InventoryQuery, Store } from './types.ts';
 
 export interface SqliteStoreOptions {
   /**
@@ -245,30 +246,6 @@ function migrate(db: DatabaseSync): void {
   }
 }
 
-function toRecord(row: Record<string, unknown>): EndpointRecord {
-  return {
-    upstream: row.upstream as string,
-    host: row.host as string,
-    method: row.method as string,
-    template: row.template as string,
-    operationId: (row.operation_id as string | null) ?? null,
-    class: row.class as RequestClass,
-    firstSeen: row.first_seen as number,
-    lastSeen: row.last_seen as number,
-    total: row.total as number,
-    status1xx: row.status_1xx as number,
-    status2xx: row.status_2xx as number,
-    status3xx: row.status_3xx as number,
-    status4xx: row.status_4xx as number,
-    status5xx: row.status_5xx as number,
-    statusNone: row.status_none as number,
-    documented: row.documented as number,
-    shadow: row.shadow as number,
-    zombie: row.zombie as number,
-    unknown: row.unknown as number,
-    rejected: row.rejected as number,
-  };
-}
 
 function upsert(statement: StatementSync, d: EndpointDelta): void {
   statement.run(
@@ -413,7 +390,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
         throw new RangeError(`limit must be a non-negative integer, got ${limit}`);
       }
       const rows = listStatement.all(query.class ?? null, query.upstream ?? null, limit ?? -1);
-      return rows.map(toRecord);
+      return rows.map(endpointRecordOf);
     },
 
     async saveInventory(endpoints: readonly InventoryEndpoint[]) {
