@@ -14,20 +14,16 @@
  * A store outage rejects the batch: JetStream redelivers it with backoff
  * while the stream holds the rest.
  */
-import { dirname } from 'node:path';
 import type pino from 'pino';
-import { alertManagerOptionsOf, createAlertManager, startAlertTicker } from '../alerts/index.ts';
 import type { AlertManager } from '../alerts/lifecycle.ts';
-import { startAlertPersistence } from '../alerts/persist.ts';
 import { createDecisionChannel } from '../bus/decisions.ts';
 import { createNatsConsumer, type NatsConsumer } from '../bus/nats-consumer.ts';
 import { loadPolicy } from '../config/load.ts';
 import type { PolicyConfig } from '../config/types.ts';
-import { startFindingAlerts } from '../discovery/finding-alerts.ts';
 import { createDiscoveryRuntime, type DiscoveryRuntime } from '../discovery/runtime.ts';
 import { fromGatewayEvent } from '../detect/from-gateway-event.ts';
-import { loadRules } from '../detect/rules.ts';
-import { createDetectionRuntime, valuesAtParams, type DetectionRuntime } from '../detect/runtime.ts';
+import { valuesAtParams, type DetectionRuntime } from '../detect/runtime.ts';
+import { startAnalysis } from '../analysis/analysis.ts';
 import { ApiwardenError } from '../errors.ts';
 import type { GatewayEvent } from '../events/types.ts';
 import { createLimiterRuntime } from '../limiter/runtime.ts';
@@ -77,37 +73,11 @@ export async function startAnalyser(policy: string | PolicyConfig, options: Anal
   const store = await openStore(config.store, { applicationName: 'apiwarden-analyser', onBackgroundError: (error) => log('warn', 'store background task failed', { error: String(error) }) });
   const limiter = await createLimiterRuntime(config.rateLimits, log);
   const discovery = config.discovery.enabled ? await createDiscoveryRuntime(config.discovery, store, log) : null;
-  const alerts = createAlertManager({ ...alertManagerOptionsOf(config.alerts, { logger, baseDir: config.source === '<inline>' ? process.cwd() : dirname(config.source) }), clock });
-  const alertTicker = startAlertTicker(alerts);
-  const alertStore = startAlertPersistence(alerts, store, config.discovery.saveIntervalMs, log);
+  const analysis = await startAnalysis(config, { logger, log, clock, limiter, discovery, detect: true, alertStore: store });
+  const { alerts, detection } = analysis;
   const channel = await createDecisionChannel({ servers: nats.servers, subject: nats.decisions, log: busLog, name: 'apiwarden-analyser-decisions' });
-  const detection = config.detection.enabled
-    ? createDetectionRuntime({
-      rules: await loadRules(config.detection.ruleFiles, { builtins: config.detection.builtins }),
-      isDryRun: config.mode === 'monitor',
-      maxIdentities: config.detection.maxIdentities,
-      evaluateEveryMs: config.detection.evaluateEveryMs,
-      limiter,
-      alerts,
-      templater: discovery?.inventory.templater ?? null,
-      logins: config.detection.logins,
-      autoLogins: config.detection.autoLogins,
-      clock,
-      log,
-    })
-    : null;
   // every gateway applies the analysers' decisions at once (src/gateway/scale-out.ts)
   const stopPublishing = detection?.onDecision((d) => channel.publishDecision(d)) ?? (() => {});
-  const findingAlerts = discovery
-    ? startFindingAlerts({
-      inventory: discovery.inventory,
-      alerts,
-      documents: [...new Set(config.upstreams.flatMap((u) => u.openapi))],
-      retiredPrefixes: [...new Set(config.upstreams.flatMap((u) => u.retired.map((r) => r.prefix)))],
-      everyMs: config.discovery.saveIntervalMs,
-      log,
-    })
-    : null;
 
   const recent = new RecentIds(RECENT_IDS);
   const stats: AnalyserStats = { events: 0, repeats: 0, storeFailures: 0 };
@@ -176,12 +146,8 @@ export async function startAnalyser(policy: string | PolicyConfig, options: Anal
       closed ??= (async () => {
         await consumer.close();
         stopPublishing();
-        findingAlerts?.stop();
         await discovery?.close();
-        await detection?.close();
-        alertTicker.stop();
-        await alertStore.stop();
-        await alerts.close();
+        await analysis.close();
         await channel.close();
         await limiter.close();
         await store.close();

@@ -1,20 +1,17 @@
 import { watch, type FSWatcher } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { dirname } from 'node:path';
 import pino from 'pino';
 import { startAdminServer, type AdminServer } from '../admin/server.ts';
 import { loadPolicy } from '../config/load.ts';
 import type { PolicyConfig } from '../config/types.ts';
 import { createAccessLog } from '../events/access-log.ts';
 import { createEventBus, type EventBus } from '../events/bus.ts';
-import { alertManagerOptionsOf, createAlertManager, startAlertTicker, type AlertManager } from '../alerts/index.ts';
-import { createDetectionRuntime, type DetectionRuntime } from '../detect/runtime.ts';
-import { loadRules } from '../detect/rules.ts';
-import { startFindingAlerts } from '../discovery/finding-alerts.ts';
+import type { AlertManager } from '../alerts/index.ts';
+import type { DetectionRuntime } from '../detect/runtime.ts';
 import { createDiscoveryRuntime, type DiscoveryRuntime } from '../discovery/runtime.ts';
 import { createEventRecorder, type EventRecorder } from '../store/recorder.ts';
 import { openStore } from '../store/open.ts';
-import { startAlertPersistence } from '../alerts/persist.ts';
+import { startAnalysis } from '../analysis/analysis.ts';
 import { startScaleOut } from './scale-out.ts';
 import type { NatsPublisher } from '../bus/nats-publisher.ts';
 import { createEventEnricher } from './event-enricher.ts';
@@ -114,37 +111,9 @@ export async function startGatewayRuntime(policy: string | PolicyConfig, options
   const limiter = await createLimiterRuntime(config.rateLimits, log);
   const discovery = config.discovery.enabled && nats === null ? await createDiscoveryRuntime(config.discovery, store, log) : null;
   const clock = options.clock ?? Date.now;
-  const alerts = createAlertManager({ ...alertManagerOptionsOf(config.alerts, { logger, baseDir: config.source === '<inline>' ? process.cwd() : dirname(config.source) }), clock });
-  const alertTicker = startAlertTicker(alerts);
-  // embedded: this process keeps the alerts in its store (scale-out: the analysers do)
-  const alertStore = nats === null ? startAlertPersistence(alerts, store, config.discovery.saveIntervalMs, log) : null;
-  const detection = config.detection.enabled && nats === null
-    ? createDetectionRuntime({
-      rules: await loadRules(config.detection.ruleFiles, { builtins: config.detection.builtins }),
-      // monitor mode reports and alerts, never refuses
-      isDryRun: config.mode === 'monitor',
-      maxIdentities: config.detection.maxIdentities,
-      evaluateEveryMs: config.detection.evaluateEveryMs,
-      limiter,
-      alerts,
-      templater: discovery?.inventory.templater ?? null,
-      logins: config.detection.logins,
-      autoLogins: config.detection.autoLogins,
-      clock,
-      log,
-    })
-    : null;
-  // the inventory's exposures and answering shadow or zombie endpoints, as alerts (the documents of the start-up policy)
-  const findingAlerts = discovery
-    ? startFindingAlerts({
-      inventory: discovery.inventory,
-      alerts,
-      documents: [...new Set(config.upstreams.flatMap((u) => u.openapi))],
-      retiredPrefixes: [...new Set(config.upstreams.flatMap((u) => u.retired.map((r) => r.prefix)))],
-      everyMs: config.discovery.saveIntervalMs,
-      log,
-    })
-    : null;
+  // embedded: detection here, and this process keeps its alerts in its store (scale-out: the analysers do both)
+  const analysis = await startAnalysis(config, { logger, log, clock, limiter, discovery, detect: nats === null, alertStore: nats === null ? store : null });
+  const { alerts, detection } = analysis;
   const scaleOut = nats !== null ? await startScaleOut(nats, config, bus, limiter, log) : null;
   const gateway = createGateway({
     plan, bus, log, limiter, clock,
@@ -240,11 +209,7 @@ export async function startGatewayRuntime(policy: string | PolicyConfig, options
       await apiKeys.close();
       await recorder.close();
       await discovery?.close();
-      await detection?.close();
-      findingAlerts?.stop();
-      alertTicker.stop();
-      await alertStore?.stop();
-      await alerts.close();
+      await analysis.close();
       await store.close();
       await accessLog.close();
     })();
