@@ -15,7 +15,7 @@ function generator(seed: number): () => number {
   };
 }
 
-const WORDS = ['users', 'orders', 'items', 'me', 'settings', 'search', 'v1', 'v2', 'api', 'npm', 'maven', 'docker', 'versions', 'restore', 'public-key', 'secrets', 'report.json', 'report.csv', 'report.xml', 'export', ''];
+const WORDS = ['users', 'orders', 'items', 'me', 'settings', 'search', 'v1', 'v2', 'api', 'npm', 'maven', 'docker', 'versions', 'restore', 'public-key', 'secrets', 'report.json', 'report.csv', 'report.xml', 'export', 'fix-granite', 'release-1.19', 'Olive-Crystal', 'moss7', 'v3.2.1', 'lagoon%20brook', 'rubygems', ''];
 const HOSTS = ['', 'api.example.com', 'acme.api.example.com', 'globex.api.example.com', 'initech.api.example.com', '10.0.0.1', 'example.com'];
 
 /** a segment of any shape the templater sorts: words, integers, ids, UUIDs, dates, file names, encoded text */

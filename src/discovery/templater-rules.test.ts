@@ -8,11 +8,14 @@ import {
   MERGE_ALL,
   MERGE_BUT_HEAVY,
   MERGE_NO,
+  shouldMergeChosen,
   shouldMergeIntegers,
   shouldMergeTimes,
   shouldMergeWords,
   shouldSplitWords,
 } from './templater-rules.ts';
+import { shapeCode } from './segment-shapes.ts';
+import { chosenKind, groupOf } from './templater-tree.ts';
 
 const noHeavy = () => ({ count: 0, total: 0 });
 
@@ -75,5 +78,23 @@ describe('isOwnEndpoint', () => {
     assert.equal(isOwnEndpoint(48, 48, 0.67, 38), false);
     assert.equal(isOwnEndpoint(20, 10, 0.05, 60), false);
     assert.equal(isOwnEndpoint(8, 8, 0.01, 70), false);
+  });
+});
+
+describe('shouldMergeChosen', () => {
+  it('merges ten or more rare values when a quarter are chosen names of two kinds', () => {
+    assert.equal(shouldMergeChosen(14, 12, 7, 2), true);
+    assert.equal(shouldMergeChosen(14, 12, 7, 1), false);
+    assert.equal(shouldMergeChosen(9, 9, 9, 3), false);
+    assert.equal(shouldMergeChosen(20, 4, 10, 3), false);
+    assert.equal(shouldMergeChosen(40, 30, 6, 3), false);
+  });
+});
+
+describe('chosenKind', () => {
+  const kind = (value: string): number => chosenKind(value, groupOf(shapeCode(value), value));
+  it('tells names people choose from an API\'s own words', () => {
+    for (const value of ['fix-granite-2', 'release-1.19', 'v3.19.17', 'Olive-Crystal', 'moss7', 'lagoon brook', 'koala-65']) assert.notEqual(kind(value), 0, value);
+    for (const value of ['payment_intents', 'chat.postMessage', 'code-scanning', 'public-key', 'oauth', 'master.m3u8', 'stream.con_gBfSNXYn9kpxsOJ2', 'AdditionalParts']) assert.equal(kind(value), 0, value);
   });
 });

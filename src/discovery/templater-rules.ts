@@ -154,6 +154,15 @@ export function shouldMergeTimes(counts: GroupCounts): boolean {
 }
 
 /**
+ * Beside a parameter made of many word values (branch names), versions and
+ * dates seen once or twice are more of its values ('/zipball/v3.27.8'
+ * beside '/zipball/{ref}'): two of them, every one rare.
+ */
+export function shouldMergeTimesBesideWords(counts: GroupCounts): boolean {
+  return counts.distinct >= 2 && counts.once + counts.twice >= counts.distinct;
+}
+
+/**
  * Is a word that a parameter absorbed really a static sibling? Only when its
  * requests go where the parameter's other values rarely go ('/users/me/settings'
  * beside '/users/{id}/repos'): `novel` is the share of its profiled requests
@@ -220,4 +229,22 @@ export function countOutliers(counts: number[], minCount: number, minBulk: numbe
     if (here >= ratio * (counts[i + 1] as number)) return i + 1;
   }
   return 0;
+}
+
+/**
+ * A rarely requested position judged on all its values together (words,
+ * versions and dates alike), when the counts are too few for the tests
+ * above: ten or more distinct values, at least half of them seen once or
+ * twice, and a quarter of them (four at least) names of the kinds people
+ * choose, of two kinds or more ('fix-granite', 'release-1.19', 'v3.19.17',
+ * 'Olive-Crystal', 'moss7': see chosenKind in templater-tree.ts). An
+ * API's own words at one position follow one convention; a position whose
+ * children mix conventions like that holds values ('/tarball/{ref}' after
+ * fourteen requests). `kinds` is the number of chosen kinds seen.
+ */
+export const CHOSEN_MIN_DISTINCT = 10;
+export const CHOSEN_MIN = 4;
+
+export function shouldMergeChosen(distinct: number, rare: number, chosen: number, kinds: number): boolean {
+  return distinct >= CHOSEN_MIN_DISTINCT && rare * 2 >= distinct && chosen >= CHOSEN_MIN && chosen * 4 >= distinct && kinds >= 2;
 }

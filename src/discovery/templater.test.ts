@@ -462,3 +462,50 @@ describe('createPathTemplater: static siblings and skewed values', () => {
     assert.deepEqual([...set].filter((t) => /packages\/(docker|npm|maven|nuget|container|pypi)/.test(t)), []);
   });
 });
+
+describe('createPathTemplater: rarely requested positions judged on all their values', () => {
+  const refs = ['fix-granite', 'release-1.19', 'v3.19.17', 'develop', 'main', 'moss7', 'Olive-Crystal', 'hotfix-2.1', 'feature-login', 'v2.0.1', 'staging', 'nina-atlas-worker'];
+  const words = ['code-scanning', 'secret-scanning', 'dependabot', 'actions', 'pages', 'hooks', 'topics', 'forks', 'tags', 'traffic', 'stats', 'events'];
+
+  it('takes a dozen names of mixed kinds, each seen twice, for a parameter (/tarball/{ref}), and keeps a vocabulary seen as often static', () => {
+    const templater = createPathTemplater();
+    // each twice in a row: too few new values for the counts alone
+    for (let i = 0; i < refs.length; i++) {
+      for (let round = 0; round < 2; round++) {
+        templater.observe('GET', '', `/repos/acme/app/tarball/${refs[i]}`);
+        templater.observe('GET', '', `/admin/tool/${words[i]}`);
+      }
+    }
+    const set = templateSet(templater);
+    assert.ok(set.has('/repos/acme/app/tarball/{}'), [...set].join(' '));
+    assert.deepEqual([...set].filter((t) => t.startsWith('/repos/acme/app/tarball/') && t !== '/repos/acme/app/tarball/{}'), []);
+    assert.ok(set.has('/admin/tool/code-scanning') && set.has('/admin/tool/events'), [...set].join(' '));
+    assert.ok(!set.has('/admin/tool/{}'));
+  });
+
+  it('sends rarely seen versions beside a parameter of branch names to it (/zipball/v3.27.8)', () => {
+    const random = generator(31);
+    const branches = names(500, random);
+    const templater = createPathTemplater();
+    for (let i = 0; i < 40; i++) templater.observe('GET', '', `/repos/acme/app/zipball/${branches[i]}`);
+    assert.equal(normal(templater.match('GET', '', `/repos/acme/app/zipball/${branches[0]}`).template), '/repos/acme/app/zipball/{}');
+    for (const version of ['v1.9.14', 'v3.25.7', 'v3.27.8']) templater.observe('GET', '', `/repos/acme/app/zipball/${version}`);
+    assert.equal(normal(templater.match('GET', '', '/repos/acme/app/zipball/v3.25.7').template), '/repos/acme/app/zipball/{}');
+    assert.deepEqual([...templateSet(templater)].filter((t) => t.includes('zipball/v')), []);
+  });
+
+  it('takes a plural among enum values with the same sub-resources for one of them (/packages/rubygems beside npm, maven)', () => {
+    const random = generator(33);
+    const packages = names(2000, random);
+    const types = ['npm', 'maven', 'nuget', 'container', 'docker', 'rubygems'];
+    const templater = createPathTemplater();
+    for (let i = 0; i < 3000; i++) {
+      const type = types[Math.floor(random() * types.length)] as string;
+      const tail = ['', '/versions', '/restore'][Math.floor(random() * 3)] as string;
+      templater.observe('GET', '', `/orgs/acme/packages/${type}/${packages[zipfIndex(packages.length, random)]}${tail}`);
+    }
+    const set = templateSet(templater);
+    assert.ok(set.has('/orgs/acme/packages/{}/{}/versions'), [...set].join(' '));
+    assert.deepEqual([...set].filter((t) => /packages\/[a-z]/.test(t)), []);
+  });
+});

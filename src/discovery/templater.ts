@@ -75,6 +75,9 @@ import {
   PEEL_MIN_REQUESTS,
   shouldMergeIntegers,
   shouldMergeTimes,
+  shouldMergeTimesBesideWords,
+  CHOSEN_MIN_DISTINCT,
+  shouldMergeChosen,
   shouldMergeWords,
   shouldPeel,
   isOwnEndpoint,
@@ -82,6 +85,7 @@ import {
   shouldSplitWords,
 } from './templater-rules.ts';
 import {
+  chosenKind,
   covers,
   decodeSegment,
   forEachChild,
@@ -173,6 +177,18 @@ const ENUM_MIN_VALUES = 3;
 /** when the subtrees hold only parameters ('/route-stats/{actorType}/{actorId}'), more alike siblings are needed */
 const ENUM_MIN_VALUES_PARAMS_ONLY = 4;
 const ENUM_DEPTH = 3;
+
+/**
+ * A plural word with only identifiers below is a collection ('/account/persons/{id}');
+ * with sub-resources of its own below, two static words or more, it may as
+ * well be an enum value ('/packages/rubygems/{name}/versions' beside 'npm').
+ */
+function isCollection(word: TNode): boolean {
+  if (!isPlural(word.key)) return false;
+  const words = new Set<string>();
+  subtreeSignature(word, ENUM_DEPTH, words);
+  return words.size < 2;
+}
 
 function isIpLiteral(host: string): boolean {
   if (host.indexOf(':') >= 0 || host.charCodeAt(0) === 91) return true;
@@ -438,6 +454,12 @@ class Templater implements PathTemplater {
       // the new child was merged: continue from where it went
       return parent.statics?.get(raw) ?? this.#paramFor(parent, raw, value, code);
     }
+    if (zone === ZONE_PATH && chosenKind(value, group) !== 0 && this.#isChosenDue(parent)) {
+      this.#pinHeavy(parent, GROUP_WORD);
+      this.#mergeGroup(parent, GROUP_WORD);
+      this.#mergeGroup(parent, GROUP_TIME);
+      return parent.statics?.get(raw) ?? this.#paramFor(parent, raw, value, code);
+    }
     return child;
   }
 
@@ -514,7 +536,7 @@ class Templater implements PathTemplater {
       if (p !== null) (p.info as ParamInfo).addWordCounts(counts);
     }
     if (group === GROUP_NUM) return shouldMergeIntegers(counts) ? MERGE_ALL : MERGE_NO;
-    if (group === GROUP_TIME) return shouldMergeTimes(counts) ? MERGE_ALL : MERGE_NO;
+    if (group === GROUP_TIME) return shouldMergeTimes(counts) || (this.#isWordParam(parent) && shouldMergeTimesBesideWords(counts)) ? MERGE_ALL : MERGE_NO;
     if (group === GROUP_WORD) return shouldMergeWords(counts, this.#contextOf(parent, zone), parent.wordFlips, () => this.#heavy(parent, group));
     return MERGE_NO;
   }
@@ -556,6 +578,43 @@ class Templater implements PathTemplater {
    */
   #pinHeavy(parent: TNode, group: number): void {
     for (const child of this.#heavyChildren(parent, group, true)) child.isPinned = true;
+  }
+
+  /** does the position hold a parameter made of many word values (not an enum's few)? */
+  #isWordParam(parent: TNode): boolean {
+    if ((parent.modes & (1 << GROUP_WORD)) === 0) return false;
+    const p = this.#findParam(parent, '{}');
+    if (p === null) return false;
+    const info = p.info as ParamInfo;
+    return !info.isEnum && info.minDistinct > 0;
+  }
+
+  /**
+   * A new child of a chosen kind: is the position, judged on all its word
+   * and version children together, a parameter's (shouldMergeChosen)? Runs
+   * only when such a child is added (a few in an API's own vocabulary).
+   */
+  #isChosenDue(parent: TNode): boolean {
+    if ((parent.modes & (1 << GROUP_WORD)) !== 0 || parent.statics === null || parent.statics.size < CHOSEN_MIN_DISTINCT) return false;
+    const context = this.#contextOf(parent, ZONE_PATH);
+    if (context === CONTEXT_TOP) return false;
+    let distinct = 0;
+    let rare = 0;
+    let chosen = 0;
+    let kinds = 0;
+    for (const child of parent.statics.values()) {
+      if ((child.group !== GROUP_WORD && child.group !== GROUP_TIME) || child.isPinned) continue;
+      distinct++;
+      if (child.count <= 2) rare++;
+      const kind = chosenKind(decodeSegment(child.key), child.group);
+      if (kind !== 0) {
+        chosen++;
+        kinds |= kind;
+      }
+    }
+    let kindCount = 0;
+    for (; kinds !== 0; kinds &= kinds - 1) kindCount++;
+    return shouldMergeChosen(distinct, rare, chosen, kindCount);
   }
 
   #contextOf(parent: TNode, zone: number): number {
@@ -750,7 +809,7 @@ class Templater implements PathTemplater {
     if (parent.isLiteralOnly || parent.statics === null) return;
     const p = this.#findParam(parent, '{}');
     // a word split back out (pinned) stays out
-    if (p !== null && !word.isPinned && (((p.info as ParamInfo).wordObservations >= SHARED_MIN && joins(p, word)) || ((p.info as ParamInfo).isEnum && !isPlural(word.key) && covers(p, word, ENUM_DEPTH)))) {
+    if (p !== null && !word.isPinned && (((p.info as ParamInfo).wordObservations >= SHARED_MIN && joins(p, word)) || ((p.info as ParamInfo).isEnum && !isCollection(word) && covers(p, word, ENUM_DEPTH)))) {
       this.#mergeLiterals(parent, [word]);
       this.#evaluateWords(parent);
       return;
@@ -807,11 +866,13 @@ class Templater implements PathTemplater {
    */
   #checkEnum(word: TNode): void {
     const parent = word.parent as TNode;
-    if (parent.isLiteralOnly || parent.statics === null || isPlural(word.key)) return;
+    if (parent.isLiteralOnly || parent.statics === null) return;
     const words = new Set<string>();
     const signature = subtreeSignature(word, ENUM_DEPTH, words);
     // enough structure to tell: two static words below, or no endpoint of its own and only parameters below
     const isParamsOnly = words.size < 2;
+    // a plural with only an identifier below is a collection ('/account/persons/{id}')
+    if (isParamsOnly && isPlural(word.key)) return;
     if (isParamsOnly && (word.ends > 0 || word.statics !== null)) return;
     // a late enum value joins the values merged before it: its subtree is one the parameter has
     const p = this.#findParam(parent, '{}');
@@ -834,8 +895,9 @@ class Templater implements PathTemplater {
     // plural words before identifiers are collections ('/account/persons/{id}', '/account/capabilities/{id}'),
     // enum values are mostly not ('npm', 'maven', 'installation', 'oauth_app')
     if (plurals * 3 > alike.length) return;
-    // and a plural among them is a collection beside them ('/summary-stats/users/{id}' beside '/summary-stats/{actorType}/{actorId}')
-    if (plurals > 0) {
+    // and a plural among them is a collection beside them ('/summary-stats/users/{id}' beside '/summary-stats/{actorType}/{actorId}'),
+    // unless their subtrees have structure of their own ('/packages/rubygems/{name}/versions' beside 'npm', 'maven', 'docker')
+    if (plurals > 0 && isParamsOnly) {
       for (let i = alike.length - 1; i >= 0; i--) if (isPlural((alike[i] as TNode).key)) alike.splice(i, 1);
     }
     this.#mergeLiterals(parent, alike);
@@ -844,7 +906,7 @@ class Templater implements PathTemplater {
     (merged.info as ParamInfo).isEnum = true;
     // siblings that were not alike yet (fewer requests, a sub-resource not seen yet) but fit in the parameter's subtree join it
     const late: TNode[] = [];
-    for (const sibling of parent.statics?.values() ?? []) if (sibling.group === GROUP_WORD && !sibling.isPinned && !isPlural(sibling.key) && covers(merged, sibling, ENUM_DEPTH)) late.push(sibling);
+    for (const sibling of parent.statics?.values() ?? []) if (sibling.group === GROUP_WORD && !sibling.isPinned && !isCollection(sibling) && covers(merged, sibling, ENUM_DEPTH)) late.push(sibling);
     this.#mergeLiterals(parent, late);
   }
 
