@@ -5,14 +5,12 @@
  * an unban serves it again, an alert is acknowledged and resolved.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { compileErrors, validate } from '@readme/openapi-parser';
 import { DEMO, startDemoUpstream, type DemoUpstream } from '../../src/demo/upstream.ts';
 import { clientAddress, requestFrom } from './helpers/client.ts';
-import { eventually, startTestGateway, type TestGateway } from './helpers/gateway.ts';
+import { PHONE_LOOKUP_DOC, startTestGateway, type TestGateway, eventually } from './helpers/gateway.ts';
 
 /** Wait until an async probe finds something, polling; fails after `ms`. */
 async function found<T>(probe: () => Promise<T | null>, ms = 5000): Promise<T> {
@@ -26,20 +24,6 @@ async function found<T>(probe: () => Promise<T | null>, ms = 5000): Promise<T> {
 }
 
 const TOKEN = 'admin-test-token-0123456789';
-const DOC = `
-openapi: 3.0.3
-info: { title: accounts, version: '2' }
-servers: [{ url: http://127.0.0.1/v2 }]
-paths:
-  /phones/{phone}/status:
-    get:
-      operationId: getPhoneStatus
-      security: []
-      x-apiwarden-public: true
-      parameters: [{ name: phone, in: path, required: true, schema: { type: string } }]
-      responses: { '200': { description: found }, '404': { description: no account } }
-`;
-
 describe('admin API', () => {
   let upstream: DemoUpstream;
   let gw: TestGateway;
@@ -48,15 +32,13 @@ describe('admin API', () => {
 
   before(async () => {
     upstream = await startDemoUpstream();
-    const dir = mkdtempSync(join(tmpdir(), 'apiwarden-admin-'));
-    writeFileSync(join(dir, 'lookup.yaml'), DOC);
     gw = await startTestGateway(`
 mode: enforce
 listeners: [{ host: 127.0.0.1, port: 0 }]
 upstreams:
   # the documented lookup is enforced; the rest of the API is watched (monitor), so its shadow endpoints answer
-  - { name: lookup, url: ${upstream.url}, pathPrefix: /v2/phones, openapi: ['${join(dir, 'lookup.yaml')}'] }
-  - { name: rest, url: ${upstream.url}, mode: monitor, openapi: ['${join(dir, 'lookup.yaml')}'] }
+  - { name: lookup, url: ${upstream.url}, pathPrefix: /v2/phones, openapi: ['${PHONE_LOOKUP_DOC}'] }
+  - { name: rest, url: ${upstream.url}, mode: monitor, openapi: ['${PHONE_LOOKUP_DOC}'] }
 store: { sqlite: ':memory:' }
 accessLog: off
 discovery: { sampleRate: 1 }

@@ -11,28 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEMO, startDemoUpstream, type DemoUpstream } from '../../src/demo/upstream.ts';
 import { clientAddress, requestFrom } from './helpers/client.ts';
-import { eventually, startTestGateway, type TestGateway } from './helpers/gateway.ts';
-
-const DOC = `
-openapi: 3.0.3
-info: { title: accounts, version: '2' }
-servers: [{ url: http://127.0.0.1/v2 }]
-paths:
-  /sessions:
-    post:
-      operationId: createSession
-      security: []
-      x-apiwarden-public: true
-      requestBody: { content: { application/json: { schema: { type: object } } } }
-      responses: { '201': { description: signed in }, '401': { description: wrong credentials } }
-  /phones/{phone}/status:
-    get:
-      operationId: getPhoneStatus
-      security: []
-      x-apiwarden-public: true
-      parameters: [{ name: phone, in: path, required: true, schema: { type: string } }]
-      responses: { '200': { description: found }, '404': { description: no account } }
-`;
+import { PHONE_LOOKUP_DOC, startTestGateway, type TestGateway, eventually } from './helpers/gateway.ts';
 
 /** A rule that slows a busy client down: 30 lookups in a minute → 250 ms per request for a minute. */
 const DELAY_RULES = `
@@ -57,13 +36,12 @@ describe('detection decisions enforced at the gateway', () => {
   before(async () => {
     upstream = await startDemoUpstream();
     const dir = mkdtempSync(join(tmpdir(), 'apiwarden-enforce-'));
-    writeFileSync(join(dir, 'accounts.yaml'), DOC);
     writeFileSync(join(dir, 'rules.yaml'), DELAY_RULES);
     gw = await startTestGateway(`
 mode: enforce
 listeners: [{ host: 127.0.0.1, port: 0 }]
 upstreams:
-  - { name: accounts, url: ${upstream.url}, openapi: ['${join(dir, 'accounts.yaml')}'] }
+  - { name: accounts, url: ${upstream.url}, openapi: ['${PHONE_LOOKUP_DOC}'] }
 store: { sqlite: ':memory:' }
 accessLog: off
 detection: { evaluateEvery: 100ms, rules: ['${join(dir, 'rules.yaml')}'] }

@@ -17,24 +17,9 @@ import { main } from '../../src/cli/main.ts';
 import { DEMO, startDemoUpstream, type DemoUpstream } from '../../src/demo/upstream.ts';
 import { makeTestEvent } from '../../src/store/conformance.ts';
 import { clientAddress, requestFrom } from './helpers/client.ts';
-import { eventually, startTestGateway, type TestGateway } from './helpers/gateway.ts';
+import { PHONE_LOOKUP_DOC, startTestGateway, type TestGateway, eventually } from './helpers/gateway.ts';
 
 const SECRET = 'webhook-test-secret';
-
-/** The demo's phone lookup, documented as public: an unauthenticated lookup, as in the incident. */
-const LOOKUP_DOC = `
-openapi: 3.0.3
-info: { title: lookup, version: '1' }
-servers: [{ url: http://127.0.0.1/v2 }]
-paths:
-  /phones/{phone}/status:
-    get:
-      operationId: getPhoneStatus
-      security: []
-      x-apiwarden-public: true
-      parameters: [{ name: phone, in: path, required: true, schema: { type: string } }]
-      responses: { '200': { description: found }, '404': { description: no account } }
-`;
 
 interface Received {
   body: string;
@@ -59,15 +44,13 @@ describe('detection through the gateway', () => {
       });
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    const dir = mkdtempSync(join(tmpdir(), 'apiwarden-detect-'));
-    writeFileSync(join(dir, 'lookup.yaml'), LOOKUP_DOC);
     gw = await startTestGateway(`
 mode: enforce
 listeners: [{ host: 127.0.0.1, port: 0 }]
 upstreams:
   - name: accounts
     url: ${upstream.url}
-    openapi: ['${join(dir, 'lookup.yaml')}']
+    openapi: ['${PHONE_LOOKUP_DOC}']
 store: { sqlite: ':memory:' }
 accessLog: off
 detection: { evaluateEvery: 100ms }

@@ -19,30 +19,10 @@ import { DEMO, startDemoUpstream, type DemoUpstream } from '../../src/demo/upstr
 import { createPostgresStore, type PostgresStore } from '../../src/store/postgres.ts';
 import type { EndpointRecord } from '../../src/store/types.ts';
 import { clientAddress, requestFrom, type ClientResponse } from './helpers/client.ts';
-import { freePort, startTestGateway } from './helpers/gateway.ts';
+import { freePort, PHONE_LOOKUP_DOC, startTestGateway } from './helpers/gateway.ts';
 import { NATS_SERVER, ownNats, pausableProxy, reachable, startChild, type Child, type OwnNats, type PausableProxy } from './helpers/scale-out.ts';
 
 const PG = { host: '127.0.0.1', port: 5432 };
-const LOOKUP_DOC = `
-openapi: 3.0.3
-info: { title: accounts, version: '2' }
-servers: [{ url: http://127.0.0.1/v2 }]
-paths:
-  /phones/{phone}/status:
-    get:
-      operationId: getPhoneStatus
-      security: []
-      x-apiwarden-public: true
-      parameters: [{ name: phone, in: path, required: true, schema: { type: string } }]
-      responses: { '200': { description: found }, '404': { description: no account } }
-  /sessions:
-    post:
-      operationId: createSession
-      security: []
-      x-apiwarden-public: true
-      responses: { '201': { description: signed in }, '401': { description: wrong credentials } }
-`;
-
 /** Which services are missing, if any (the tests skip with this message). */
 async function missingServices(): Promise<string | null> {
   const missing: string[] = [];
@@ -95,7 +75,7 @@ describe('scale-out: three gateways and an analyser on Redis, NATS JetStream and
 mode: enforce
 listeners: [{ host: 127.0.0.1, port: ${port} }]
 upstreams:
-  - { name: accounts, url: ${upstream.url}, openapi: ['${join(dir, 'lookup.yaml')}'] }
+  - { name: accounts, url: ${upstream.url}, openapi: ['${PHONE_LOOKUP_DOC}'] }
 store:
   postgres: { url: { value: 'postgres://postgres@127.0.0.1:${pgProxy.port}/test' }, schema: ${schema} }
 accessLog: off
@@ -137,7 +117,6 @@ bus:
   };
 
   before(async () => {
-    writeFileSync(join(dir, 'lookup.yaml'), LOOKUP_DOC);
     upstream = await startDemoUpstream();
     nats = ownNats(await freePort(), join(dir, 'nats'));
     await nats.start();
@@ -187,7 +166,7 @@ bus:
 mode: enforce
 listeners: [{ host: 127.0.0.1, port: 0 }]
 upstreams:
-  - { name: accounts, url: ${upstream.url}, openapi: ['${join(dir, 'lookup.yaml')}'] }
+  - { name: accounts, url: ${upstream.url}, openapi: ['${PHONE_LOOKUP_DOC}'] }
 store: { sqlite: ':memory:' }
 accessLog: off
 alerts: { groupWait: 0s }

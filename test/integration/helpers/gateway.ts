@@ -8,6 +8,8 @@ import type { GatewayEvent } from '../../../src/events/types.ts';
 import pino from 'pino';
 
 export const FIXTURES = fileURLToPath(new URL('../../fixtures/gateway/', import.meta.url));
+/** the demo API's public phone lookup and login, documented (test/fixtures/gateway/phone-lookup.yaml) */
+export const PHONE_LOOKUP_DOC = `${FIXTURES}phone-lookup.yaml`;
 
 export interface TestGateway {
   runtime: GatewayRuntime;
