@@ -14,6 +14,7 @@ const API_KEY_HEADERS = ['x-api-key', 'api-key', 'apikey', 'x-apikey', 'x-auth-t
 
 /** query parameters that carry API keys or tokens (lower-case; compared after removing '-' and '_') */
 const API_KEY_QUERY = new Set(['apikey', 'key', 'accesstoken', 'token', 'authtoken', 'apitoken', 'subscriptionkey']);
+const API_KEY_QUERY_NAMES = [...API_KEY_QUERY];
 
 /** cookie names that hold sessions (prefix match after lower-casing) */
 const SESSION_COOKIES = ['session', 'sess', 'sid', 'connect.sid', 'jsessionid', 'phpsessid', 'asp.net_sessionid', '_session', 'auth', 'token', 'jwt', 'access_token', '__host-', '__secure-'];
@@ -51,6 +52,7 @@ function schemeOf(authorization: string): AuthSeen {
   return 'other';
 }
 
+// hot path: once per request with a query string (no string is made for an ASCII parameter name)
 function hasKeyInQuery(query: string): boolean {
   let start = 0;
   while (start <= query.length) {
@@ -58,13 +60,38 @@ function hasKeyInQuery(query: string): boolean {
     if (end < 0) end = query.length;
     const eq = query.indexOf('=', start);
     const nameEnd = eq >= 0 && eq < end ? eq : end;
-    if (nameEnd > start && nameEnd - start <= 32) {
-      const name = query.slice(start, nameEnd).toLowerCase().replace(/[-_]/g, '');
-      if (API_KEY_QUERY.has(name) && nameEnd < end - 1) return true;
-    }
+    if (nameEnd > start && nameEnd - start <= 32 && nameEnd < end - 1 && isKeyName(query, start, nameEnd)) return true;
     start = end + 1;
   }
   return false;
+}
+
+/**
+ * Is query[start, end), lower-cased and without '-' and '_', one of
+ * API_KEY_QUERY? Compared in place for an ASCII name; a name with other
+ * characters is lower-cased as a string (toLowerCase maps some of them to
+ * ASCII: U+212A KELVIN SIGN → 'k').
+ */
+function isKeyName(query: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    if (query.charCodeAt(i) >= 0x80) return API_KEY_QUERY.has(query.slice(start, end).toLowerCase().replace(/[-_]/g, ''));
+  }
+  for (const name of API_KEY_QUERY_NAMES) if (isNameAt(query, start, end, name)) return true;
+  return false;
+}
+
+/** ASCII query[start, end) equals `name` after lower-casing and dropping '-' and '_' */
+function isNameAt(query: string, start: number, end: number, name: string): boolean {
+  let k = 0;
+  for (let i = start; i < end; i++) {
+    const c = query.charCodeAt(i);
+    if (c === 0x2d || c === 0x5f) continue;
+    // A-Z → a-z
+    const lower = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+    if (k === name.length || lower !== name.charCodeAt(k)) return false;
+    k++;
+  }
+  return k === name.length;
 }
 
 function hasSessionCookie(cookie: string): boolean {

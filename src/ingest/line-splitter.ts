@@ -2,7 +2,8 @@
  * Splits a byte stream, fed in chunks, into lines, handing each line on as
  * a range of a Buffer: no string is made here, so the reader decodes only
  * what it keeps, with the decoding its format needs. A line is copied only
- * when it straddles two chunks. A line longer than `maxLineBytes` is
+ * when it straddles two chunks; nothing of a chunk is kept once push()
+ * returns, so the caller may reuse its buffer. A line longer than `maxLineBytes` is
  * reported by number and skipped without being buffered, so a file without
  * newlines (or a binary file given by mistake) cannot exhaust memory.
  */
@@ -79,8 +80,8 @@ export function createLineSplitter(events: LineSplitterEvents, maxLineBytes: num
       }
       if (pos < n) {
         if (n - pos > maxLineBytes) isSkipping = true;
-        // a view: the chunk stays alive until the next one arrives
-        else carry = chunk.subarray(pos);
+        // a copy, not a view: the caller may read the next chunk into the same buffer (read-log.ts does)
+        else carry = Buffer.from(chunk.subarray(pos));
       }
     },
     end() {

@@ -163,3 +163,15 @@ describe('encodeLoggedTarget', () => {
     assert.equal(encodeLoggedTarget('/\u00ff'), '/%FF');
   });
 });
+
+describe('parseCombinedLine: the time field is the first " ["', () => {
+  test('a "[" without a space before it, or at the start, is not the time', () => {
+    const rest = '10/Oct/2000:13:55:36 -0700] "GET /a HTTP/1.1" 200 1 "-" "-"';
+    const ok = parseCombinedLine(`[2001:db8::1] - a[b [${rest}`);
+    assert.ok(!(ok instanceof ParseError));
+    assert.equal(ok.clientIp, '[2001:db8::1]');
+    assert.equal(ok.path, '/a');
+    assert.ok(parseCombinedLine(`[${rest}`) instanceof ParseError);
+    assert.ok(parseCombinedLine(` [${rest}`) instanceof ParseError);
+  });
+});

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -158,6 +160,37 @@ describe('readLog: streaming behaviour', () => {
     }
     assert.equal(whole.requests.length, 50);
     assert.equal(whole.requests[49]!.userAgent, 'test/49');
+  });
+
+  test('the read buffer is reused: lines across chunks, and each chunk judged plain or escaped on its own', async () => {
+    // plain chunks, then a line whose target nginx escaped (\xC3\xA9), then plain ones again; lines of
+    // 128 bytes, so that chunks of 4096 bytes start with a line of their own (no carried line before it)
+    const padded = (line: string): string => line.replace('"test/', `"${'_'.repeat(128 - line.length)}test/`);
+    const lines = Array.from({ length: 400 }, (_, i) => padded(i === 250 ? LINE(i).replace('/items/', '/caf\\xC3\\xA9/') : LINE(i)));
+    assert.ok(lines.every((line) => line.length === 128));
+    const file = temp(lines.join(''));
+    for (const chunkBytes of [64 * 1024, 4096, 333, 37]) {
+      for (const format of [undefined, 'combined'] as const) {
+        const { requests, reader } = await readAll(file, { chunkBytes, ...(format ? { format } : {}) });
+        assert.equal(requests.length, 400, `chunks of ${chunkBytes}`);
+        assert.equal(reader.stats.bytesRead, readFileSync(file).length);
+        requests.forEach((request, i) => {
+          assert.equal(request.path, i === 250 ? `/caf%C3%A9/${i}` : `/items/${i}`, `line ${i + 1}, chunks of ${chunkBytes}`);
+          assert.ok(request.userAgent!.endsWith(`_test/${i}`));
+        });
+      }
+    }
+  });
+
+  test('a pipe is read as a stream', { skip: process.platform === 'win32' }, async () => {
+    const fifo = join(dir, `fifo-${++counter}`);
+    execFileSync('mkfifo', [fifo]);
+    const text = Array.from({ length: 300 }, (_, i) => LINE(i)).join('');
+    const writer = writeFile(fifo, text);
+    const { requests, reader } = await readAll(fifo, { chunkBytes: 1000 });
+    await writer;
+    assert.equal(requests.length, 300);
+    assert.equal(reader.stats.bytesRead, Buffer.byteLength(text));
   });
 
   test('onProgress reports bytes read, rising to the file size', async () => {

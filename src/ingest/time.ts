@@ -72,7 +72,23 @@ export function parseClfTime(text: string, start: number): number {
     return Number.NaN;
   }
   const offset = (offsetHours * 60 + offsetMinutes) * (sign === 0x2d ? -1 : 1);
-  return ((daysFromCivil(year, month, day) * 24 + hour) * 60 + minute - offset) * 60_000 + second * 1000;
+  return ((clfDays(year, month, day) * 24 + hour) * 60 + minute - offset) * 60_000 + second * 1000;
+}
+
+/** daysFromCivil of the last CLF date: the lines of a log mostly share their day */
+let lastYear = -1;
+let lastMonth = -1;
+let lastDay = -1;
+let lastDays = 0;
+
+function clfDays(year: number, month: number, day: number): number {
+  if (day !== lastDay || month !== lastMonth || year !== lastYear) {
+    lastDays = daysFromCivil(year, month, day);
+    lastYear = year;
+    lastMonth = month;
+    lastDay = day;
+  }
+  return lastDays;
 }
 
 /**

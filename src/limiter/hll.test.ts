@@ -107,6 +107,35 @@ describe('HyperLogLog', () => {
     assert.ok(large.byteSize >= HLL_REGISTERS && large.byteSize < HLL_REGISTERS + 1024, `50,000 members: ${large.byteSize} bytes`);
   });
 
+  it('a sketch created dense, and addAll, give the registers and estimate of add() on a sparse one', () => {
+    const registersOf = (hll: Hll): number[] => {
+      const out: number[] = [];
+      hll.forEachRegister((index, value) => out.push(index, value));
+      return out;
+    };
+    for (const count of [0, 1, 300, 5000, 60_000]) {
+      const hashed = Uint32Array.from(names('d', 0, count), (member) => hllHash(KEY, member));
+      const reference = createHll();
+      for (const value of hashed) reference.add(value);
+      const dense = createHll({ isDense: true });
+      for (const value of hashed) dense.add(value);
+      // in uneven batches, into a dense sketch and into a sparse one (which turns dense on the way)
+      const bulkDense = createHll({ isDense: true });
+      const bulkSparse = createHll();
+      for (let from = 0, size = 1; from < hashed.length; from += size, size = (size * 3) % 97 + 1) {
+        const batch = hashed.slice(from, from + size);
+        bulkDense.addAll(batch, batch.length);
+        bulkSparse.addAll(batch, batch.length);
+      }
+      for (const hll of [dense, bulkDense, bulkSparse]) {
+        assert.equal(hll.estimate(), reference.estimate(), `${count} members`);
+        assert.deepEqual(registersOf(hll), registersOf(reference), `${count} members`);
+        assert.equal(hll.isEmpty, count === 0);
+      }
+      assert.ok(dense.byteSize >= HLL_REGISTERS);
+    }
+  });
+
   it('estimateFromHistogram: all registers at 0 is 0; all saturated is beyond range (∞)', () => {
     const histogram = new Int32Array(64 - HLL_PRECISION + 2);
     histogram[0] = HLL_REGISTERS;

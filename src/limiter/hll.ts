@@ -68,6 +68,8 @@ export function hllHash(hashKey: string, member: string): number {
 export interface Hll {
   /** set one hashed member (from hllHash); true when a register grew */
   add(hashed: number): boolean;
+  /** add(values[i]) for i < length; for a caller that queues members and sets them in bulk */
+  addAll(values: Uint32Array, length: number): void;
   /** would adding this hashed member change nothing? (no register would grow) */
   covers(hashed: number): boolean;
   /** raise every register to at least the other sketch's */
@@ -82,8 +84,19 @@ export interface Hll {
   forEachRegister(fn: (index: number, value: number) => void): void;
 }
 
-export function createHll(): Hll {
-  return new HyperLogLog();
+export interface HllOptions {
+  /**
+   * Start dense (16 KiB at once) instead of sparse. Same registers and so
+   * the same estimates; for a caller that already knows the sketch will
+   * hold many members (discovery's client counter switches to a sketch
+   * only past 256 clients), where the sparse form's sorted inserts cost
+   * more than the memory they save.
+   */
+  isDense?: boolean;
+}
+
+export function createHll(options?: HllOptions): Hll {
+  return new HyperLogLog(options?.isDense === true);
 }
 
 class HyperLogLog implements Hll {
@@ -94,8 +107,12 @@ class HyperLogLog implements Hll {
   /** #histogram[k] = number of registers holding k */
   #histogram = new Int32Array(Q + 2);
 
-  constructor() {
+  constructor(isDense = false) {
     this.#histogram[0] = HLL_REGISTERS;
+    if (isDense) {
+      this.#dense = new Uint8Array(HLL_REGISTERS);
+      this.#sparse = null;
+    }
   }
 
   get isEmpty(): boolean {
@@ -106,8 +123,47 @@ class HyperLogLog implements Hll {
     return 64 + this.#histogram.byteLength + (this.#dense ? this.#dense.byteLength : (this.#sparse?.byteLength ?? 0));
   }
 
+  // hot path: once per request of a distinct window past its exact threshold
   add(hashed: number): boolean {
+    const dense = this.#dense;
+    if (dense !== null) {
+      // often the register already holds as much: nothing to write
+      const index = hashed >>> INDEX_SHIFT;
+      const value = hashed & RHO_MASK;
+      const old = dense[index]!;
+      if (value <= old) return false;
+      dense[index] = value;
+      const histogram = this.#histogram;
+      histogram[old]!--;
+      histogram[value]!++;
+      return true;
+    }
     return this.#set(hashed >>> INDEX_SHIFT, hashed & RHO_MASK);
+  }
+
+  /**
+   * One loop over a dense sketch's registers: the reads of registers that
+   * are not in the CPU's caches (16 KiB per sketch, scattered over many
+   * sketches) overlap, where one add() per request waits for each in turn.
+   */
+  addAll(values: Uint32Array, length: number): void {
+    const dense = this.#dense;
+    if (dense === null) {
+      for (let i = 0; i < length; i++) this.add(values[i]!);
+      return;
+    }
+    const histogram = this.#histogram;
+    for (let i = 0; i < length; i++) {
+      const hashed = values[i]!;
+      const index = hashed >>> INDEX_SHIFT;
+      const value = hashed & RHO_MASK;
+      const old = dense[index]!;
+      if (value > old) {
+        dense[index] = value;
+        histogram[old]!--;
+        histogram[value]!++;
+      }
+    }
   }
 
   covers(hashed: number): boolean {
