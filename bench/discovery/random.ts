@@ -7,6 +7,7 @@
  * Not Math.random (not seedable) nor a dependency: sfc32 is a few lines,
  * passes PractRand far beyond what a benchmark draws, and runs fast.
  */
+import { hash32 } from '../../src/discovery/templater-distinct.ts';
 
 export interface Random {
   /** uniform in [0, 1) */
@@ -18,19 +19,9 @@ export interface Random {
   chance(p: number): boolean;
 }
 
-/** FNV-1a over UTF-16 code units, then a final avalanche (murmur3 fmix32). */
+/** FNV-1a over UTF-16 code units, then a final avalanche (murmur3 fmix32): the templater's own hash32. */
 export function hashString(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return hash32(text);
 }
 
 export function createRandom(seed: string): Random {

@@ -10,21 +10,13 @@
  * 15 % of `apiwarden discover`'s time on a million-line log).
  */
 import { createHll, HLL_PRECISION, type Hll } from '../limiter/hll.ts';
+import { fmix32 } from './templater-distinct.ts';
 
 /** clients kept exactly before switching to the sketch */
 const EXACT_MAX = 256;
 
 const FNV_PRIME = 0x01000193;
 
-/** hash32's finaliser (murmur3's fmix32) */
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /** the sketch's member encoding (hllHash's: `index << 6 | ρ`) from two 32-bit hashes */
 // hot path: hash32(value, 0x811c9dc5) and hash32(value, 0x9747b28c) in one loop

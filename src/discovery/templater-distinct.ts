@@ -26,6 +26,11 @@ export function hash32(value: string, seed = 0x811c9dc5): number {
     h ^= value.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
+  return fmix32(h);
+}
+
+/** murmur3's fmix32: spreads every input bit over the 32 output bits */
+export function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
