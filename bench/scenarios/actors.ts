@@ -12,8 +12,8 @@
  * generates the same shapes as detection events for the rule tests).
  */
 import { demoAccount, demoEmail, demoPassword } from '../../src/demo/upstream.ts';
-import type { CLIENTS} from '../../test/fixtures/detect/scenarios.ts';
-import { prng } from '../../test/fixtures/detect/scenarios.ts';
+import type { CLIENTS } from '../../test/fixtures/detect/scenarios.ts';
+import { poisson, prng } from '../../test/fixtures/detect/scenarios.ts';
 import type { Phase } from './clock.ts';
 
 export const SECOND = 1000;
@@ -60,19 +60,6 @@ function randomPhone(rand: () => number): string {
 }
 
 const lookupPath = (phone: string): string => `/v2/phones/${encodeURIComponent(phone)}/status`;
-
-function poisson(rand: () => number, mean: number): number {
-  let k = 0;
-  let p = Math.exp(-mean);
-  let s = p;
-  const u = rand();
-  while (u > s) {
-    k++;
-    p *= mean / k;
-    s += p;
-  }
-  return k;
-}
 
 /** People using the app between `from` and `to` (simulated ms). */
 export function benignTraffic(options: { seed: number; users: number; from: number; to: number; sessionsPerDay?: number }): Planned[] {

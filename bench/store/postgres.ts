@@ -35,6 +35,7 @@ import type { GatewayEvent, RequestClass } from '../../src/events/types.ts';
 import { createPostgresStore } from '../../src/store/postgres.ts';
 import { createSqliteStore } from '../../src/store/sqlite.ts';
 import type { Store } from '../../src/store/types.ts';
+import { prng } from '../../test/fixtures/detect/scenarios.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -51,17 +52,6 @@ const ANALYSERS = Number(args.analysers);
 const PREFILL = Number(args.prefill);
 const URL_ = args.url;
 
-/** mulberry32: tiny, fast, good enough for test data */
-function createRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function weighted<T>(random: () => number, table: readonly [T, number][]): () => T {
   const total = table.reduce((sum, [, w]) => sum + w, 0);
@@ -90,7 +80,7 @@ function uuid(random: () => number): string {
 }
 
 function generate(count: number, seed: number): GatewayEvent[] {
-  const random = createRandom(seed);
+  const random = prng(seed);
   const int = (n: number): number => Math.floor(random() * n);
   const status = weighted(random, STATUSES);
   const requestClass = weighted(random, CLASSES);
