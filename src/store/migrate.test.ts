@@ -14,6 +14,7 @@ import {
 } from './migrate.ts';
 import type { PostgresMigration } from './migrate.ts';
 import { createPostgresStore } from './postgres.ts';
+import { postgresUnavailable, TEST_POSTGRES_URL } from './test-helpers.ts';
 
 /**
  * The PostgreSQL migration runner against a real server (skipped, saying
@@ -21,21 +22,7 @@ import { createPostgresStore } from './postgres.ts';
  * the checks on migration files, which need no server.
  */
 
-const URL_ = process.env.APIWARDEN_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-async function probe(url: string): Promise<string | null> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return null;
-  } catch (error) {
-    return error instanceof Error ? error.message || String((error as { code?: unknown }).code) : String(error);
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
+const URL_ = TEST_POSTGRES_URL;
 
 describe('migration files', () => {
   const dir = mkdtempSync(join(tmpdir(), 'apiwarden-migrations-'));
@@ -72,10 +59,10 @@ describe('migration files', () => {
   });
 });
 
-const unreachable = await probe(URL_);
+const unreachable = await postgresUnavailable(URL_);
 
 if (unreachable !== null) {
-  test('PostgreSQL migrations', { skip: `PostgreSQL is not reachable at ${URL_.replace(/:[^:@/]*@/, ':***@')} (${unreachable}); set APIWARDEN_TEST_POSTGRES_URL` }, () => {});
+  test('PostgreSQL migrations', { skip: unreachable }, () => {});
 } else {
   const schemas: string[] = [];
   function freshSchema(): string {

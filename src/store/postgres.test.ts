@@ -5,6 +5,7 @@ import pg from 'pg';
 import type { GatewayEvent } from '../events/types.ts';
 import { makeTestEvent, runStoreConformance } from './conformance.ts';
 import { createPostgresStore } from './postgres.ts';
+import { postgresUnavailable, TEST_POSTGRES_URL } from './test-helpers.ts';
 import type { PostgresStoreOptions } from './postgres.ts';
 
 /**
@@ -14,26 +15,12 @@ import type { PostgresStoreOptions } from './postgres.ts';
  * file is skipped, saying why; APIWARDEN_TEST_POSTGRES_URL chooses the server.
  */
 
-const URL_ = process.env.APIWARDEN_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const URL_ = TEST_POSTGRES_URL;
 
-async function probe(url: string): Promise<string | null> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return null;
-  } catch (error) {
-    return error instanceof Error ? error.message || String((error as { code?: unknown }).code) : String(error);
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-const unreachable = await probe(URL_);
+const unreachable = await postgresUnavailable(URL_);
 
 if (unreachable !== null) {
-  test('PostgreSQL store', { skip: `PostgreSQL is not reachable at ${URL_.replace(/:[^:@/]*@/, ':***@')} (${unreachable}); set APIWARDEN_TEST_POSTGRES_URL` }, () => {});
+  test('PostgreSQL store', { skip: unreachable }, () => {});
 } else {
   const schemas: string[] = [];
   function freshSchema(): string {

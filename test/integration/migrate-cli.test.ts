@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import { main } from '../../src/cli/main.ts';
-import { reachable } from './helpers/scale-out.ts';
+import { postgresUnavailable, TEST_POSTGRES_URL } from '../../src/store/test-helpers.ts';
 
-const URL_ = process.env.APIWARDEN_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const skip = (await reachable('127.0.0.1', 5432)) ? false : 'needs PostgreSQL on 127.0.0.1:5432';
+const URL_ = TEST_POSTGRES_URL;
+const skip = (await postgresUnavailable(URL_)) ?? false;
 
 describe('apiwarden migrate', { skip }, () => {
   const schema = `aw_cli_${randomBytes(4).toString('hex')}`;
