@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { GatewayEvent } from '../events/types.ts';
+import { makeTestEvent } from '../store/conformance.ts';
 
 export const NATS_SERVER_BIN = process.env.APIWARDEN_TEST_NATS_SERVER ?? '/usr/sbin/nats-server';
 
@@ -136,33 +137,7 @@ export function uniqueName(prefix: string): string {
 
 /** A complete, valid event; `rawPath` carries the sender and index so a test can check order. */
 export function testEvent(id: string, time = Date.now(), rawPath = '/users/42'): GatewayEvent {
-  return {
-    id,
-    time,
-    clientIp: '203.0.113.7',
-    clientSubnet: '203.0.113.0/24',
-    peerIp: '203.0.113.7',
-    method: 'GET',
-    host: 'api.example.com',
-    rawPath,
-    path: rawPath,
-    upstream: 'users',
-    template: '/users/{id}',
-    operationId: 'getUser',
-    class: 'documented',
-    mode: 'monitor',
-    decision: 'forwarded',
-    code: null,
-    status: 200,
-    latencyMs: 3,
-    upstreamLatencyMs: 2,
-    bytesIn: 0,
-    bytesOut: 120,
-    userAgent: 'apiwarden-bus-test/1.0',
-    limit: null,
-    principal: null,
-    auth: null,
-  };
+  return makeTestEvent({ id, time, rawPath, path: rawPath, userAgent: 'apiwarden-bus-test/1.0' });
 }
 
 /** Polls `condition` every `everyMs` until true; throws with `what` after `timeoutMs`. */
