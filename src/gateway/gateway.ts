@@ -141,6 +141,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   const { bus } = options;
   const log = options.log ?? (() => {});
   const clock = options.clock ?? Date.now;
+  // what reads logins and fingerprints off a request: inline detection, or the scale-out enricher
+  const requestReader = options.detection ?? options.enrich ?? null;
   let plan = options.plan;
   const pools = createUpstreamPools();
   const watched = new Set<Exchange>();
@@ -342,8 +344,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       ex.operationId = c.match.operation.operationId;
       ex.params = c.match.params;
     }
-    const logins = options.detection ?? options.enrich;
-    if (logins) ex.login = logins.loginOf(req.method ?? 'GET', ex.operationId, ex.path);
+    if (requestReader) ex.login = requestReader.loginOf(req.method ?? 'GET', ex.operationId, ex.path);
 
     if (upstream.mode === 'enforce') {
       if (c.class === 'shadow') {
@@ -429,7 +430,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       principal: null,
       body,
     };
-    if (ex.login !== null) ex.account = (options.detection ?? options.enrich)?.accountOf(ex.login, facts) ?? null;
+    if (ex.login !== null && requestReader) ex.account = requestReader.accountOf(ex.login, facts);
 
     // --- access control
     if (isOpen) {
@@ -511,13 +512,11 @@ export function createGateway(options: GatewayOptions): Gateway {
         if (verdict.headers.length > 0 && !isMonitor) ex.limitHeaders = verdict.headers;
         if (verdict.delayMs > 0 && isMonitor && ex.limit) ex.limit = { ...ex.limit, action: 'dry-run', delayMs: 0 };
         else if (verdict.delayMs > 0) {
-          const left = new AbortController();
-          res.once('close', () => left.abort());
-          const held = await limiter.tarpit.hold(ex.clientIp, verdict.delayMs, left.signal);
+          const held = await holdInTarpit(ex, limiter, verdict.delayMs);
           if (res.destroyed) return;
           if (!held) {
             if (ex.limit) ex.limit = { ...ex.limit, action: 'reject', delayMs: 0 };
-            refuse(ex, 'TARPIT_FULL', 'limited', { close: hasBody(req) && buffered === null, extraHeaders: ['retry-after', String(Math.max(1, Math.ceil(verdict.delayMs / 1000)))] });
+            refuseTarpitFull(ex, verdict.delayMs, hasBody(req) && buffered === null);
             return;
           }
         }
@@ -531,19 +530,28 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
     if (limiter && ex.slowdown !== null && !isMonitor) {
       const slowdown = ex.slowdown;
-      const left = new AbortController();
-      res.once('close', () => left.abort());
-      const held = await limiter.tarpit.hold(ex.clientIp, slowdown.delayMs, left.signal);
+      const held = await holdInTarpit(ex, limiter, slowdown.delayMs);
       if (res.destroyed) return;
       const info = { rule: slowdown.reason, key: slowdown.key, remaining: 0, action: held ? 'delay' as const : 'reject' as const, delayMs: held ? slowdown.delayMs : 0 };
       // a rate-limit rule's own refusal or delay is what the event already tells; else the slowdown is
       if (ex.limit === null || ex.limit.action === 'pass') ex.limit = info;
       if (!held) {
-        refuse(ex, 'TARPIT_FULL', 'limited', { close: hasBody(req) && buffered === null, extraHeaders: ['retry-after', String(Math.max(1, Math.ceil(slowdown.delayMs / 1000)))] });
+        refuseTarpitFull(ex, slowdown.delayMs, hasBody(req) && buffered === null);
         return;
       }
     }
     forward(ex, current, pools.get(upstream), route, buffered);
+  }
+
+  /** Holds the request `delayMs` in the bounded tarpit (released early if the client leaves); false when a cap is reached. */
+  function holdInTarpit(ex: Exchange, limiter: LimiterRuntime, delayMs: number): Promise<boolean> {
+    const left = new AbortController();
+    ex.res.once('close', () => left.abort());
+    return limiter.tarpit.hold(ex.clientIp, delayMs, left.signal);
+  }
+
+  function refuseTarpitFull(ex: Exchange, delayMs: number, close: boolean): void {
+    refuse(ex, 'TARPIT_FULL', 'limited', { close, extraHeaders: ['retry-after', String(Math.max(1, Math.ceil(delayMs / 1000)))] });
   }
 
   function refuseLimited(ex: Exchange, verdict: Extract<LimitVerdict, { kind: 'refuse' }>, close: boolean): void {
@@ -555,8 +563,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   /** the ban keys known before access control: address, subnet, and the client fingerprint when detection bans by it */
   function earlyBanKeys(ex: Exchange, req: IncomingMessage, current: GatewayPlan): string[] {
     const keys = banKeysOf(ex.clientIp, null, current.limiter.config.subnet);
-    const fingerprints = options.detection ?? options.enrich;
-    if (fingerprints) keys.push(`fingerprint:${fingerprints.fingerprintOf(req)}`);
+    if (requestReader) keys.push(`fingerprint:${requestReader.fingerprintOf(req)}`);
     return keys;
   }
 
