@@ -67,6 +67,14 @@ const PER_REQUEST_HEADERS = new Set([
 const VALUE_HEADERS = ['user-agent', 'accept', 'accept-language', 'accept-encoding'] as const;
 
 /** 12 hex characters of SHA-256 over the canonical text (fingerprintText). */
+const REQUEST_FINGERPRINT = Symbol('apiwarden.fingerprint');
+
+/** The fingerprint of a request being handled, computed once and kept on the request (ban checks and detection both ask). */
+export function requestFingerprint(req: { rawHeaders: readonly string[] }): string {
+  const holder = req as unknown as Record<symbol, string | undefined>;
+  return (holder[REQUEST_FINGERPRINT] ??= clientFingerprint({ rawHeaders: req.rawHeaders }));
+}
+
 export function clientFingerprint(input: FingerprintInput): string {
   return hash('sha256', fingerprintText(input), 'hex').slice(0, FINGERPRINT_LENGTH);
 }

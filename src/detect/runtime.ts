@@ -19,7 +19,7 @@ import type { LoginConfig } from '../config/types.ts';
 import type { RequestFacts } from '../limiter/request-values.ts';
 import type { LimiterRuntime } from '../limiter/runtime.ts';
 import { createDetector, type Detector } from './engine.ts';
-import { clientFingerprint } from './fingerprint.ts';
+import { requestFingerprint } from './fingerprint.ts';
 import { fromGatewayEvent } from './from-gateway-event.ts';
 import { createLogins, type LoginSpec } from './logins.ts';
 import { startDetectorTimer } from './timer.ts';
@@ -76,21 +76,12 @@ export interface DetectionRuntimeOptions {
 
 /** decisions kept for the admin API and tests */
 const MAX_DECISIONS_KEPT = 1000;
-const FINGERPRINT = Symbol('apiwarden.fingerprint');
 
 export function createDetectionRuntime(options: DetectionRuntimeOptions): DetectionRuntime {
   const detector = createDetector({ rules: options.rules, maxIdentities: options.maxIdentities, ...(options.clock ? { clock: options.clock } : {}) });
   const decisions: Decision[] = [];
   const { limiter, alerts, templater, log } = options;
   const logins = createLogins(options.logins ?? [], options.autoLogins ?? true);
-
-  function fingerprintOf(req: IncomingMessage): string {
-    const cached = (req as unknown as Record<symbol, string | undefined>)[FINGERPRINT];
-    if (cached !== undefined) return cached;
-    const fp = clientFingerprint({ rawHeaders: req.rawHeaders });
-    (req as unknown as Record<symbol, string>)[FINGERPRINT] = fp;
-    return fp;
-  }
 
   function learnedLookup(event: GatewayEvent): { operation: string; identifiers: string[] } | null {
     if (templater === null || event.path === null) return null;
@@ -138,7 +129,7 @@ export function createDetectionRuntime(options: DetectionRuntimeOptions): Detect
     detector,
     decisions,
     tap: {
-      fingerprintOf,
+      fingerprintOf: requestFingerprint,
       loginOf: logins.loginOf,
       accountOf: logins.accountOf,
       observe(event, req, params, login) {
@@ -154,7 +145,7 @@ export function createDetectionRuntime(options: DetectionRuntimeOptions): Detect
           }
         }
         detector.observe(fromGatewayEvent(event, {
-          fingerprint: fingerprintOf(req),
+          fingerprint: requestFingerprint(req),
           identifiers,
           ...(operation !== undefined ? { operation } : {}),
           ...(login !== null ? { isLogin: true, account: login.account } : {}),

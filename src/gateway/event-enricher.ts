@@ -8,24 +8,17 @@
 import type { IncomingMessage } from 'node:http';
 import type { LoginConfig } from '../config/types.ts';
 import { authSeenOf } from '../discovery/auth-seen.ts';
-import { clientFingerprint } from '../detect/fingerprint.ts';
+import { requestFingerprint } from '../detect/fingerprint.ts';
 import { createLogins } from '../detect/logins.ts';
 import type { EventEnricher } from './gateway.ts';
 
-const FINGERPRINT = Symbol('apiwarden.fingerprint');
 /** the headers authSeenOf reads, as single strings */
 const CREDENTIAL_HEADERS = ['authorization', 'x-api-key', 'api-key', 'apikey', 'x-apikey', 'x-auth-token', 'x-access-token', 'x-goog-api-key', 'ocp-apim-subscription-key', 'signature', 'x-amz-content-sha256', 'cookie'];
 
 export function createEventEnricher(logins: readonly LoginConfig[], autoLogins: boolean): EventEnricher {
   const reader = createLogins(logins, autoLogins);
   return {
-    fingerprintOf(req) {
-      const cached = (req as unknown as Record<symbol, string | undefined>)[FINGERPRINT];
-      if (cached !== undefined) return cached;
-      const fp = clientFingerprint({ rawHeaders: req.rawHeaders });
-      (req as unknown as Record<symbol, string>)[FINGERPRINT] = fp;
-      return fp;
-    },
+    fingerprintOf: requestFingerprint,
     loginOf: reader.loginOf,
     accountOf: reader.accountOf,
     credentialOf(req: IncomingMessage, query: string) {
