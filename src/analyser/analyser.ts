@@ -21,8 +21,7 @@ import { createNatsConsumer, type NatsConsumer } from '../bus/nats-consumer.ts';
 import { loadPolicy } from '../config/load.ts';
 import type { PolicyConfig } from '../config/types.ts';
 import { createDiscoveryRuntime, type DiscoveryRuntime } from '../discovery/runtime.ts';
-import { fromGatewayEvent } from '../detect/from-gateway-event.ts';
-import { valuesAtParams, type DetectionRuntime } from '../detect/runtime.ts';
+import type { DetectionRuntime } from '../detect/runtime.ts';
 import { startAnalysis } from '../analysis/analysis.ts';
 import { ApiwardenError } from '../errors.ts';
 import type { GatewayEvent } from '../events/types.ts';
@@ -81,7 +80,6 @@ export async function startAnalyser(policy: string | PolicyConfig, options: Anal
 
   const recent = new RecentIds(RECENT_IDS);
   const stats: AnalyserStats = { events: 0, repeats: 0, storeFailures: 0 };
-  const templater = discovery?.inventory.templater ?? null;
 
   function analyse(event: GatewayEvent): void {
     const extras = event.extras;
@@ -89,22 +87,7 @@ export async function startAnalyser(policy: string | PolicyConfig, options: Anal
       const credential = extras?.credential ?? null;
       discovery.tap.observe(event, headersForCredential(credential), null, null, credential === 'mtls');
     }
-    if (detection) {
-      let identifiers = extras?.identifiers ?? [];
-      let operation: string | undefined;
-      // an undocumented lookup: its values are where discovery learned a parameter (as inline, src/detect/runtime.ts)
-      if (identifiers.length === 0 && templater !== null && event.path !== null && (event.class === 'shadow' || event.class === 'unknown' || event.template === null)) {
-        const learned = templater.match(event.method, event.host, event.path);
-        operation = `${event.method} ${learned.template}`;
-        identifiers = valuesAtParams(learned.template, event.path);
-      }
-      detection.detector.observe(fromGatewayEvent(event, {
-        fingerprint: extras?.fingerprint ?? null,
-        identifiers,
-        ...(operation !== undefined ? { operation } : {}),
-        ...(extras?.login ? { isLogin: true, account: extras.login.account } : {}),
-      }));
-    }
+    detection?.observeEvent(event, extras?.fingerprint ?? null, extras ? extras.identifiers : null, extras?.login ?? null);
   }
 
   const consumer = await createNatsConsumer({

@@ -47,6 +47,12 @@ export interface DetectionRuntime {
   readonly tap: DetectionTap;
   /** decisions made so far, newest last (bounded) */
   readonly decisions: readonly Decision[];
+  /**
+   * counts one finished request told by its event: the client fingerprint,
+   * the values of a documented operation's parameters (null when it matched
+   * none: discovery's learned template says where they are), a login's account
+   */
+  observeEvent(event: GatewayEvent, fingerprint: string | null, identifiers: readonly string[] | null, login: LoginAttempt | null): void;
   /** evaluate now (tests; the timer does it every second) */
   evaluate(now?: number): void;
   /** told of every decision as it is made (the admin listener); returns an unsubscribe */
@@ -87,6 +93,25 @@ export function createDetectionRuntime(options: DetectionRuntimeOptions): Detect
     if (templater === null || event.path === null) return null;
     const learned = templater.match(event.method, event.host, event.path);
     return { operation: `${event.method} ${learned.template}`, identifiers: valuesAtParams(learned.template, event.path) };
+  }
+
+  function observeEvent(event: GatewayEvent, fingerprint: string | null, identifiers: readonly string[] | null, login: LoginAttempt | null): void {
+    let values: readonly string[] = identifiers ?? [];
+    let operation: string | undefined;
+    // an undocumented lookup: its values are where discovery learned a parameter
+    if (identifiers === null && (event.class === 'shadow' || event.class === 'unknown' || event.template === null)) {
+      const learned = learnedLookup(event);
+      if (learned !== null) {
+        values = learned.identifiers;
+        operation = learned.operation;
+      }
+    }
+    detector.observe(fromGatewayEvent(event, {
+      fingerprint,
+      identifiers: values,
+      ...(operation !== undefined ? { operation } : {}),
+      ...(login !== null ? { isLogin: true, account: login.account } : {}),
+    }));
   }
 
   let decisionListeners: readonly ((decision: Decision) => void)[] = [];
@@ -133,25 +158,10 @@ export function createDetectionRuntime(options: DetectionRuntimeOptions): Detect
       loginOf: logins.loginOf,
       accountOf: logins.accountOf,
       observe(event, req, params, login) {
-        let identifiers: string[] = [];
-        let operation: string | null | undefined;
-        if (params !== null) {
-          identifiers = Object.values(params);
-        } else if (event.class === 'shadow' || event.class === 'unknown' || event.template === null) {
-          const learned = learnedLookup(event);
-          if (learned !== null) {
-            identifiers = learned.identifiers;
-            operation = learned.operation;
-          }
-        }
-        detector.observe(fromGatewayEvent(event, {
-          fingerprint: requestFingerprint(req),
-          identifiers,
-          ...(operation !== undefined ? { operation } : {}),
-          ...(login !== null ? { isLogin: true, account: login.account } : {}),
-        }));
+        observeEvent(event, requestFingerprint(req), params !== null ? Object.values(params) : null, login);
       },
     },
+    observeEvent,
     onDecision(listener) {
       decisionListeners = [...decisionListeners, listener];
       return () => {

@@ -89,7 +89,8 @@ export interface GatewayEvent {
 
 export interface EventExtras {
   fingerprint: string;
-  identifiers: string[];
+  /** the values of the documented operation's path parameters; null when it matched none */
+  identifiers: string[] | null;
   /** a login request: the account it tried (null when it named none) */
   login: { account: string | null } | null;
   /** 'none', 'apikey', 'bearer', 'basic', 'cookie', 'mtls', 'hmac', 'other' */

@@ -699,7 +699,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       const q = rawUrl.indexOf('?');
       event.extras = {
         fingerprint: options.enrich.fingerprintOf(req),
-        identifiers: ex.params !== null ? Object.values(ex.params) : [],
+        identifiers: ex.params !== null ? Object.values(ex.params) : null,
         login: ex.login !== null ? { account: ex.account } : null,
         credential: options.enrich.credentialOf(req, q < 0 ? '' : rawUrl.slice(q + 1)),
       };
