@@ -5,6 +5,7 @@
  * each saw end with one row per alert in PostgreSQL, as one embedded
  * process does in SQLite.
  */
+import { singleFlight } from '../single-flight.ts';
 import type { Store } from '../store/types.ts';
 import type { AlertManager } from './lifecycle.ts';
 
@@ -18,7 +19,6 @@ export interface AlertPersistence {
 
 export function startAlertPersistence(alerts: Pick<AlertManager, 'list'>, store: Pick<Store, 'saveAlerts'>, everyMs: number, log: Log): AlertPersistence {
   let lastVersion = '';
-  let saving: Promise<void> | null = null;
 
   async function write(): Promise<void> {
     try {
@@ -32,14 +32,7 @@ export function startAlertPersistence(alerts: Pick<AlertManager, 'list'>, store:
     }
   }
 
-  function save(): Promise<void> {
-    // `.finally` on the promise, not inside the function: a write that
-    // returns without awaiting would clear `saving` before it is assigned
-    saving ??= write().finally(() => {
-      saving = null;
-    });
-    return saving;
-  }
+  const save = singleFlight(write);
 
   const timer = setInterval(() => void save(), everyMs);
   timer.unref();
@@ -47,7 +40,8 @@ export function startAlertPersistence(alerts: Pick<AlertManager, 'list'>, store:
     save,
     async stop() {
       clearInterval(timer);
-      await saving;
+      // waits for a save in progress, then saves what came since
+      await save();
       await save();
     },
   };

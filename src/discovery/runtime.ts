@@ -5,6 +5,7 @@
  * one save interval of counts.
  */
 import type { DiscoveryConfig } from '../config/types.ts';
+import { singleFlight } from '../single-flight.ts';
 import type { Store } from '../store/types.ts';
 import { createDiscoveryTap, type DiscoveryTap } from './gateway-tap.ts';
 import { createInventory, type Inventory } from './inventory.ts';
@@ -30,7 +31,6 @@ export async function createDiscoveryRuntime(config: DiscoveryConfig, store: Sto
   // the tap samples (sampleRate); every request it captured is inspected
   const tap = createDiscoveryTap({ inventory, sampleRate: config.sampleRate, maxBodyBytes: config.maxBodyBytes });
   let lastSaved = -1;
-  let saving: Promise<void> | null = null;
 
   async function write(): Promise<void> {
     try {
@@ -43,15 +43,7 @@ export async function createDiscoveryRuntime(config: DiscoveryConfig, store: Sto
     }
   }
 
-  function save(): Promise<void> {
-    // `.finally` on the promise, not inside write(): a write that returns
-    // without awaiting (nothing new) would clear `saving` before it is
-    // assigned, and every later save would wait on that settled promise
-    saving ??= write().finally(() => {
-      saving = null;
-    });
-    return saving;
-  }
+  const save = singleFlight(write);
 
   const timer = setInterval(() => void save(), config.saveIntervalMs);
   timer.unref();
@@ -62,7 +54,8 @@ export async function createDiscoveryRuntime(config: DiscoveryConfig, store: Sto
     save,
     async close() {
       clearInterval(timer);
-      await saving;
+      // waits for a save in progress, then saves what came since (nothing new: no write)
+      await save();
       await save();
     },
   };
