@@ -22,9 +22,12 @@
  * held; listBans(now, limit = 100) gives copies of the active bans,
  * longest-lasting first, ties by key.
  *
- * Storage key of a window: check.id + '\u0000' + check.key. Ids come from the
- * compiled plan and never contain NUL, so the first NUL splits the two
- * unambiguously whatever the (attacker-influenced) key holds.
+ * A window's state is found by check.id, then by check.key: one small Map per
+ * window id (a plan has a handful), each from key to slot. Two lookups, but
+ * neither builds a string: the key arrives from the gateway with its hash
+ * often already computed, where an id + NUL + key string would be built and
+ * hashed again on every request. The (attacker-influenced) key can never
+ * reach another window's map, whatever it holds.
  *
  * Bounds (memory is an attack surface: every new key value costs a state):
  *   - window states (gcra, sliding, distinct): at most `maxKeys`; inserting
@@ -120,6 +123,7 @@ export function createMemoryLimiterStore(options: MemoryLimiterStoreOptions = {}
 const GCRA = 1;
 const SLIDING = 2;
 const DISTINCT = 3;
+const KIND_OF = { gcra: GCRA, sliding: SLIDING, distinct: DISTINCT } as const;
 
 const INITIAL_CAPACITY = 1024;
 /** expired entries dropped from the stale end per insertion */
@@ -148,8 +152,10 @@ class MemoryStore implements MemoryLimiterStore {
   readonly #maxDistinctBytes: number;
   #isClosed = false;
 
-  /** storage key → slot */
-  readonly #index = new Map<string, number>();
+  /** check.id → (check.key → slot) */
+  readonly #index = new Map<string, Map<string, number>>();
+  /** window states held, across #index's maps */
+  #size = 0;
   #capacity = 0;
   /** slots never used yet start at #next; freed ones go to #free */
   #next = 0;
@@ -164,8 +170,9 @@ class MemoryStore implements MemoryLimiterStore {
   #c = new Float64Array(0);
   /** epoch ms after which the state is the same as no state */
   #expires = new Float64Array(0);
-  /** the storage key of each slot, to delete it from #index on eviction */
+  /** the key of each slot and the map holding it, to delete it from #index on eviction */
   #slotKeys: (string | undefined)[] = [];
+  #slotMaps: (Map<string, number> | undefined)[] = [];
   #distinct: (DistinctState | undefined)[] = [];
   #distinctBytes = 0;
   /**
@@ -187,8 +194,8 @@ class MemoryStore implements MemoryLimiterStore {
   /** the latest `now` seen, to tell expired bans when addBan (which has no clock) must make room */
   #latestNow = 0;
 
-  /** reused between calls (evaluate is synchronous): no allocation per request for these */
-  readonly #keys: string[] = [];
+  /** reused between calls (evaluate is synchronous): each check's slot as decided, -1 for none */
+  #slots = new Int32Array(8);
   readonly #sliding: SlidingState = { bucket: 0, current: 0, previous: 0 };
 
   constructor(maxKeys: number, distinctOptions: DistinctOptions, maxDistinctBytes: number) {
@@ -216,13 +223,12 @@ class MemoryStore implements MemoryLimiterStore {
     if (ban !== null) return { ban, results: [], admitted: false, newBans: [], degraded: false };
 
     const checks = request.checks;
-    const keys = this.#keys;
+    if (checks.length > this.#slots.length) this.#slots = new Int32Array(checks.length * 2);
+    const slots = this.#slots;
     const results: CheckResult[] = [];
     let isAdmitted = true;
     for (let i = 0; i < checks.length; i++) {
       const check = checks[i] as LimitCheck;
-      const key = storageKey(check);
-      keys[i] = key;
       const result: CheckResult = {
         id: check.id,
         allowed: false,
@@ -231,7 +237,7 @@ class MemoryStore implements MemoryLimiterStore {
         retryAfterMs: 0,
         source: 'store',
       };
-      this.#decide(check, key, now, result);
+      slots[i] = this.#decide(check, now, result);
       results.push(result);
       if (!result.allowed && !check.dryRun) isAdmitted = false;
     }
@@ -239,7 +245,7 @@ class MemoryStore implements MemoryLimiterStore {
     // all-or-nothing: a refused request spends nowhere
     if (isAdmitted) {
       for (let i = 0; i < checks.length; i++) {
-        if ((results[i] as CheckResult).allowed) this.#spend(checks[i] as LimitCheck, keys[i] as string, now, false);
+        if ((results[i] as CheckResult).allowed) this.#spend(checks[i] as LimitCheck, slots[i] as number, now);
       }
     }
     const newBans = isAdmitted || request.escalations.length === 0 ? [] : this.#escalate(request, results, now);
@@ -249,7 +255,7 @@ class MemoryStore implements MemoryLimiterStore {
   record(checks: readonly LimitCheck[], now: number): Promise<void> {
     try {
       this.#assertOpen();
-      for (const check of checks) this.#spend(check, storageKey(check), now, true);
+      for (const check of checks) this.#spend(check, this.#find(check, now, true), now);
       return Promise.resolve();
     } catch (error) {
       return Promise.reject(error);
@@ -299,10 +305,12 @@ class MemoryStore implements MemoryLimiterStore {
   close(): Promise<void> {
     this.#isClosed = true;
     this.#index.clear();
+    this.#size = 0;
     this.#escalation.clear();
     this.#bans.clear();
     this.#free = [];
     this.#slotKeys = [];
+    this.#slotMaps = [];
     this.#distinct = [];
     this.#distinctBytes = 0;
     this.#grow(0);
@@ -311,7 +319,7 @@ class MemoryStore implements MemoryLimiterStore {
 
   stats(): MemoryLimiterStoreStats {
     return {
-      windows: this.#index.size,
+      windows: this.#size,
       escalations: this.#escalation.size,
       bans: this.#bans.size,
       distinctBytes: this.#distinctBytes,
@@ -344,45 +352,42 @@ class MemoryStore implements MemoryLimiterStore {
     bans.set(ban.key, ban);
   }
 
-  #decide(check: LimitCheck, key: string, now: number, out: CheckResult): void {
+  /** decides `check` into `out`; returns its live slot (touched), or -1 */
+  #decide(check: LimitCheck, now: number, out: CheckResult): number {
+    const slot = this.#find(check, now, true);
     switch (check.algorithm) {
-      case 'gcra': {
-        const slot = this.#find(key, GCRA, now, true);
+      case 'gcra':
         gcraDecide(slot < 0 ? 0 : (this.#a[slot] as number), now, check, out);
-        return;
-      }
-      case 'sliding': {
-        const slot = this.#find(key, SLIDING, now, true);
+        break;
+      case 'sliding':
         slidingDecide(slot < 0 ? undefined : this.#loadSliding(slot), now, check, out);
-        return;
-      }
-      case 'distinct': {
-        const slot = this.#find(key, DISTINCT, now, true);
-        const state = slot < 0 ? undefined : this.#distinct[slot];
-        distinctDecide(state, now, check, check.member, this.#distinctOptions, out);
-        return;
-      }
+        break;
+      case 'distinct':
+        distinctDecide(slot < 0 ? undefined : this.#distinct[slot], now, check, check.member, this.#distinctOptions, out);
+        break;
     }
+    return slot;
   }
 
   /**
    * Spends a check's cost at `now` (gcra, sliding) or adds its member
-   * (distinct). `touch` is false when evaluate() already touched the key.
+   * (distinct), into `found`: the slot #find gave for it in this same step,
+   * or -1 (no state yet: one is allocated).
    */
-  #spend(check: LimitCheck, key: string, now: number, touch: boolean): void {
+  #spend(check: LimitCheck, found: number, now: number): void {
+    if (check.algorithm === 'distinct' ? check.member === undefined : check.cost === 0) return;
+    // a slot found earlier in this step is still the check's unless an allocation for an
+    // earlier check evicted it (only in a store smaller than one request's checks)
+    let slot = found >= 0 && this.#slotKeys[found] === check.key && this.#slotMaps[found] === this.#index.get(check.id) ? found : -1;
     switch (check.algorithm) {
       case 'gcra': {
-        if (check.cost === 0) return;
-        let slot = this.#find(key, GCRA, now, touch);
         const tat = gcraSpend(slot < 0 ? 0 : (this.#a[slot] as number), now, check, check.cost);
-        if (slot < 0) slot = this.#allocate(key, GCRA, now);
+        if (slot < 0) slot = this.#allocate(check, GCRA, now);
         this.#a[slot] = tat;
         this.#expires[slot] = tat;
         return;
       }
       case 'sliding': {
-        if (check.cost === 0) return;
-        let slot = this.#find(key, SLIDING, now, touch);
         const state = slidingSpend(
           slot < 0 ? undefined : this.#loadSliding(slot),
           now,
@@ -390,7 +395,7 @@ class MemoryStore implements MemoryLimiterStore {
           check.cost,
           this.#sliding,
         ) as SlidingState;
-        if (slot < 0) slot = this.#allocate(key, SLIDING, now);
+        if (slot < 0) slot = this.#allocate(check, SLIDING, now);
         this.#a[slot] = state.bucket;
         this.#b[slot] = state.current;
         this.#c[slot] = state.previous;
@@ -398,14 +403,12 @@ class MemoryStore implements MemoryLimiterStore {
         return;
       }
       case 'distinct': {
-        if (check.member === undefined) return;
-        let slot = this.#find(key, DISTINCT, now, touch);
         if (slot < 0) {
-          slot = this.#allocate(key, DISTINCT, now);
+          slot = this.#allocate(check, DISTINCT, now);
           this.#distinct[slot] = createDistinctState();
         }
         const state = this.#distinct[slot] as DistinctState;
-        distinctAdd(state, now, check.periodMs, check.member, this.#distinctOptions);
+        distinctAdd(state, now, check.periodMs, check.member as string, this.#distinctOptions);
         this.#expires[slot] = distinctExpiresAt(state, check.periodMs);
         const bytes = distinctByteSize(state, now, check.periodMs);
         this.#distinctBytes += bytes - (this.#b[slot] as number);
@@ -425,14 +428,15 @@ class MemoryStore implements MemoryLimiterStore {
   }
 
   /**
-   * The live slot of `key`, or -1. A state of another algorithm (the plan
-   * changed the window's algorithm under the same id) or an expired one is
-   * dropped: both mean "start fresh". With `touch`, the slot becomes the
-   * most recently used.
+   * The live slot of the check's window for its key, or -1. A state of
+   * another algorithm (the plan changed the window's algorithm under the
+   * same id) or an expired one is dropped: both mean "start fresh". With
+   * `touch`, the slot becomes the most recently used.
    */
-  #find(key: string, kind: number, now: number, touch: boolean): number {
-    const slot = this.#index.get(key);
+  #find(check: LimitCheck, now: number, touch: boolean): number {
+    const slot = this.#index.get(check.id)?.get(check.key);
     if (slot === undefined) return -1;
+    const kind = KIND_OF[check.algorithm];
     if (this.#kind[slot] !== kind) {
       this.#remove(slot);
       return -1;
@@ -456,23 +460,31 @@ class MemoryStore implements MemoryLimiterStore {
     return slot;
   }
 
-  /** a slot for a new key (the most recently used), evicting the least recently used when full */
-  #allocate(key: string, kind: number, now: number): number {
+  /** a slot for the check's key (the most recently used), evicting the least recently used when full */
+  #allocate(check: LimitCheck, kind: number, now: number): number {
     // drop entries expired a while at the stale end first, so the map follows the live set
     for (let i = 0; i < SWEEP_PER_INSERT && this.#head >= 0; i++) {
       if ((this.#expires[this.#head] as number) + SWEEP_GRACE_MS > now) break;
       this.#remove(this.#head);
     }
-    if (this.#index.size >= this.#maxKeys) this.#remove(this.#head);
+    if (this.#size >= this.#maxKeys) this.#remove(this.#head);
     let slot = this.#free.pop();
     if (slot === undefined) {
       if (this.#next === this.#capacity) this.#grow(Math.min(this.#maxKeys, this.#capacity * 2));
       slot = this.#next++;
     }
+    let map = this.#index.get(check.id);
+    if (map === undefined) {
+      map = new Map();
+      this.#index.set(check.id, map);
+    }
+    const key = flatCopy(check.key);
     this.#kind[slot] = kind;
     this.#b[slot] = 0;
     this.#slotKeys[slot] = key;
-    this.#index.set(key, slot);
+    this.#slotMaps[slot] = map;
+    map.set(key, slot);
+    this.#size++;
     this.#append(slot);
     return slot;
   }
@@ -485,8 +497,10 @@ class MemoryStore implements MemoryLimiterStore {
   }
 
   #remove(slot: number): void {
-    this.#index.delete(this.#slotKeys[slot] as string);
+    (this.#slotMaps[slot] as Map<string, number>).delete(this.#slotKeys[slot] as string);
     this.#slotKeys[slot] = undefined;
+    this.#slotMaps[slot] = undefined;
+    this.#size--;
     this.#unlink(slot);
     if (this.#kind[slot] === DISTINCT) {
       this.#distinctBytes -= this.#b[slot] as number;
@@ -588,13 +602,17 @@ class MemoryStore implements MemoryLimiterStore {
 }
 
 /**
- * check.id + NUL + check.key. hot path: join() builds one flat string,
- * where `+` builds a rope (ConsString) that keeps its parts alive as the
- * Map's key: 125 bytes per gcra key instead of 215 at a million keys
- * (bench/limiter/memory-per-key.ts), at the same speed.
+ * The key as one flat string, for keeping. A key composed with `+` or a
+ * template is a rope (ConsString) that would keep its parts alive as the
+ * Map's key: 161 bytes per gcra key at a million keys against 123 flat
+ * (bench/limiter/memory-per-key.ts). V8 hands most copies back unflattened
+ * (join with '', repeat(1), slice(0) return the rope itself); a JSON round
+ * trip always builds a new flat string, equal to the key for every string,
+ * lone surrogates included. Only when a state is created, never on the
+ * lookup path.
  */
-function storageKey(check: LimitCheck): string {
-  return [check.id, check.key].join('\u0000');
+function flatCopy(key: string): string {
+  return JSON.parse(JSON.stringify(key)) as string;
 }
 
 /**
