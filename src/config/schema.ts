@@ -200,6 +200,10 @@ const rateLimits = {
         cluster: { type: 'array', items: { type: 'string', description: 'a host:port' }, default: [] },
         prefix: { type: 'string', default: 'aw:' },
         timeout: { ...duration, default: '50ms' },
+        localAllowance: {
+          description: "share of a window's remaining quota one instance may admit before writing it to Redis (far under the limit only); 0 = every decision in Redis",
+          type: 'number', minimum: 0, maximum: 0.5, default: 0.0625,
+        },
       },
     },
     maxKeys: { type: 'integer', minimum: 1000, default: 1000000 },

@@ -238,7 +238,8 @@ export interface RateLimitRule {
 
 export interface RateLimitsConfig {
   store: 'memory' | 'redis';
-  redis: { url: string; cluster: string[]; prefix: string; timeoutMs: number };
+  /** localAllowance: the share of what a window has left one instance may admit unseen (src/limiter/allowance-cache.ts); 0 = off */
+  redis: { url: string; cluster: string[]; prefix: string; timeoutMs: number; localAllowance: number };
   maxKeys: number;
   /** CIDRs never limited nor banned */
   allow: string[];

@@ -64,7 +64,7 @@ function countSent(client: Redis): string[] {
 }
 
 /** a store on its own prefix whose close() deletes its keys */
-function makeStore(client: Redis, overrides: { exactMax?: number; useFunctions?: boolean; maxBatch?: number } = {}): RedisLimiterStore & { prefix: string } {
+function makeStore(client: Redis, overrides: { exactMax?: number; useFunctions?: boolean; maxBatch?: number; allowances?: false } = {}): RedisLimiterStore & { prefix: string } {
   const prefix = `awtest-${randomUUID().slice(0, 8)}:`;
   const store = createRedisLimiterStore({ redis: client, prefix, ...overrides });
   return {
@@ -78,6 +78,7 @@ function makeStore(client: Redis, overrides: { exactMax?: number; useFunctions?:
 }
 
 runLimiterConformance('redis (standalone)', async () => makeStore(redis!), { skip });
+runLimiterConformance('redis (standalone, no local allowances)', async () => makeStore(redis!, { allowances: false }), { skip });
 // the script form (Redis before 7.0, or FUNCTION refused by an ACL) must answer the same
 runLimiterConformance('redis (standalone, as a script)', async () => makeStore(redis!, { useFunctions: false }), { skip });
 runLimiterConformance('redis (standalone, batched)', async () => makeStore(redis!, { maxBatch: 64 }), { skip });
@@ -372,6 +373,70 @@ describe('redis limiter store', { skip }, () => {
       assert.deepEqual(await store.listBans(T0), []);
     } finally {
       client.disconnect();
+    }
+  });
+
+  it('admits a key far under its limits locally and writes every unit it admitted to Redis', async () => {
+    const own = new Redis({ host: '127.0.0.1', port: 6379 });
+    const sent = countSent(own);
+    const prefix = `awtest-${randomUUID().slice(0, 8)}:`;
+    const store = createRedisLimiterStore({ redis: own, prefix });
+    const exact = createRedisLimiterStore({ redis: redis!, prefix, allowances: false });
+    try {
+      const c = check('per-client#0', 'ip=203.0.113.7', 'sliding', { limit: 1000, burst: 1000, periodMs: 3_600_000 });
+      const ask = (s: RedisLimiterStore, now: number) => s.evaluate({ banKeys: ['ip:203.0.113.7'], checks: [c], escalations: [], now });
+      let admitted = 0;
+      for (let i = 0; i < 100; i++) if ((await ask(store, T0 + i)).admitted) admitted++;
+      assert.equal(admitted, 100);
+      assert.ok(store.localAdmissions >= 80, `admitted locally: ${store.localAdmissions}`);
+      assert.ok(sent.filter((name) => name === 'fcall').length <= 20, `calls to Redis: ${sent.length}`);
+      // close() writes what is still pending: Redis has counted all 100
+      await store.close();
+      const next = await ask(exact, T0 + 100);
+      assert.equal(next.results[0]!.remaining, 1000 - 101);
+    } finally {
+      await exact.close();
+      await deleteKeys(redis!, prefix);
+      own.disconnect();
+    }
+  });
+
+  it('two instances with local allowances admit exactly the limit of a key they share', async () => {
+    const prefix = `awtest-${randomUUID().slice(0, 8)}:`;
+    const clients = [new Redis({ host: '127.0.0.1', port: 6379 }), new Redis({ host: '127.0.0.1', port: 6379 })];
+    const stores = clients.map((redis) => createRedisLimiterStore({ redis, prefix }));
+    try {
+      const c = check('lookups#0', 'phone=%2B15551234567', 'sliding', { limit: 300, burst: 300, periodMs: 3_600_000 });
+      let admitted = 0;
+      for (let i = 0; i < 600; i++) {
+        // alternately, two at a time in flight (one per instance), as a distributed enumeration would
+        const answers = await Promise.all(stores.map((s) => s.evaluate({ banKeys: ['ip:198.51.100.4'], checks: [c], escalations: [], now: T0 + i })));
+        admitted += answers.filter((a) => a.admitted).length;
+      }
+      assert.equal(admitted, 300);
+      assert.ok(stores.every((s) => s.localAdmissions > 0), 'both admitted some requests locally');
+    } finally {
+      for (const s of stores) await s.close();
+      await deleteKeys(redis!, prefix);
+      for (const client of clients) client.disconnect();
+    }
+  });
+
+  it('a ban ends local admissions at once', async () => {
+    const own = new Redis({ host: '127.0.0.1', port: 6379 });
+    const store = makeStore(own);
+    try {
+      const c = check('per-client#0', 'ip=203.0.113.8', 'sliding', { limit: 1000, burst: 1000, periodMs: 3_600_000 });
+      const ask = (now: number) => store.evaluate({ banKeys: ['ip:203.0.113.8'], checks: [c], escalations: [], now });
+      assert.equal((await ask(T0)).admitted, true);
+      assert.equal((await ask(T0 + 1)).admitted, true, 'from the allowance');
+      await store.addBan({ key: 'ip:203.0.113.8', until: T0 + 60_000, level: 0, reason: 'operator' });
+      const banned = await ask(T0 + 2);
+      assert.equal(banned.admitted, false);
+      assert.equal(banned.ban?.key, 'ip:203.0.113.8');
+    } finally {
+      await store.close();
+      own.disconnect();
     }
   });
 

@@ -79,6 +79,8 @@
 import { createHash } from 'node:crypto';
 import { ReplyError } from 'ioredis';
 import type { Cluster, Redis } from 'ioredis';
+import type { AllowanceOptions } from './allowance-cache.ts';
+import { createAllowanceCache, DEFAULT_ALLOWANCE_OPTIONS } from './allowance-cache.ts';
 import { createRefusalCache } from './refusal-cache.ts';
 import type { Ban, BanEscalation, CheckResult, EvaluateRequest, EvaluateResult, LimitCheck, LimiterStore } from './types.ts';
 
@@ -118,10 +120,19 @@ export interface RedisLimiterStoreOptions {
    * Default 10,000.
    */
   refusalCacheEntries?: number;
+  /**
+   * local allowances (allowance-cache.ts): a request far under all its
+   * limits may be admitted again here, a few times, before its cost is
+   * written to Redis with its next call. false = off: every decision in
+   * Redis. Default DEFAULT_ALLOWANCE_OPTIONS (1/16 of what is left, 1 s).
+   */
+  allowances?: Partial<AllowanceOptions> | false;
 }
 
 export interface RedisLimiterStore extends LimiterStore {
   readonly kind: 'redis';
+  /** requests admitted from local allowances, without a call to Redis */
+  readonly localAdmissions: number;
 }
 
 /** the name of the script command defined on the client */
@@ -135,6 +146,7 @@ const MIN_BAN_INDEX_TTL_MS = 60 * 60 * 1000;
  *
  *   ARGV: now, mode, exactMax, hasBanSlot ('1' → KEYS start with the ban index and meta), then per mode:
  *     'e' evaluate / 'd' decide only / 'r' record:
+ *        pending                                   (units admitted locally since the last call: spent first, see allowance-cache.ts)
  *        nBanKeys, banKey...                       ('r': 0)
  *        nChecks, then per check: alg ('g'|'s'|'d'), limit, periodMs, burst, cost, dryRun ('1'|'0'), hasMember, member
  *             KEYS: one base key per check
@@ -490,6 +502,8 @@ end
 local function request()
   spentBases = nil
   -- hot path: ARGV is read in place (no helper calls), one table per check
+  local pending = tonumber(ARGV[argi])
+  argi = argi + 1
   local nBanKeys = tonumber(ARGV[argi])
   local banFrom = argi + 1
   argi = banFrom + nBanKeys
@@ -535,6 +549,11 @@ local function request()
   end
 
   local out = { '', '', '', '', '1' }
+
+  -- 0. units this caller admitted locally (its allowance) are spent whatever follows: they were served
+  if pending > 0 then
+    for i = 1, nChecks do spend(checks[i], checks[i].cost * pending, false) end
+  end
 
   -- 1. bans: the longest active ban among the ban keys (the first one on ties) short-circuits
   if nBanKeys > 0 then
@@ -729,6 +748,11 @@ export const LIMITER_LIBRARY = `#!lua name=${LIMITER_FUNCTION}\n${LIMITER_LUA_BO
  */
 export const LIMITER_LUA = `local evalKeys, evalArgv = KEYS, ARGV\n${LIMITER_LUA_BODY}\nreturn main(evalKeys, evalArgv)\n`;
 
+/** the checks with their cost multiplied: `units` requests' spend in one */
+function scaled(checks: readonly LimitCheck[], units: number): LimitCheck[] {
+  return checks.map((c) => ({ ...c, cost: c.cost * units }));
+}
+
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -757,6 +781,8 @@ interface SentEscalation {
 
 interface PendingEvaluation {
   request: EvaluateRequest;
+  /** units admitted locally for this request, spent first */
+  units: number;
   resolve: (result: EvaluateResult) => void;
   reject: (error: unknown) => void;
 }
@@ -774,6 +800,10 @@ export function createRedisLimiterStore(options: RedisLimiterStoreOptions): Redi
   const exactMax = options.exactMax ?? 256;
   const maxBatch = options.maxBatch ?? 1;
   const refusals = createRefusalCache(options.refusalCacheEntries ?? 10_000);
+  const allowanceOptions: AllowanceOptions = options.allowances === false
+    ? { ...DEFAULT_ALLOWANCE_OPTIONS, share: 0 }
+    : { ...DEFAULT_ALLOWANCE_OPTIONS, ...options.allowances };
+  const allowances = createAllowanceCache(allowanceOptions);
   if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError(`maxBatch must be a positive integer, got ${maxBatch}`);
   if (/[{}]/.test(prefix)) throw new RangeError(`the Redis key prefix must not contain '{' or '}' (it would change the hash tag): ${JSON.stringify(prefix)}`);
   if (!Number.isInteger(exactMax) || exactMax < 1) throw new RangeError(`exactMax must be a positive integer, got ${exactMax}`);
@@ -829,9 +859,9 @@ export function createRedisLimiterStore(options: RedisLimiterStoreOptions): Redi
     return call;
   }
 
-  function pushRequest(call: ScriptCall, banKeys: readonly string[], checks: readonly LimitCheck[], escalations: readonly SentEscalation[]): void {
+  function pushRequest(call: ScriptCall, banKeys: readonly string[], checks: readonly LimitCheck[], escalations: readonly SentEscalation[], pending = 0): void {
     const { keys, args } = call;
-    args.push(String(banKeys.length), ...banKeys);
+    args.push(String(pending), String(banKeys.length), ...banKeys);
     args.push(String(checks.length));
     for (const c of checks) {
       const hasMember = c.member !== undefined;
@@ -962,9 +992,9 @@ export function createRedisLimiterStore(options: RedisLimiterStoreOptions): Redi
   let pending: PendingEvaluation[] = [];
   let isFlushScheduled = false;
 
-  function evaluateStandalone(request: EvaluateRequest): Promise<EvaluateResult> {
+  function evaluateStandalone(request: EvaluateRequest, units: number): Promise<EvaluateResult> {
     return new Promise<EvaluateResult>((resolve, reject) => {
-      pending.push({ request, resolve, reject });
+      pending.push({ request, units, resolve, reject });
       // hot path (maxBatch 1): at once, no tick of delay
       if (pending.length >= maxBatch) flush();
       else if (!isFlushScheduled) {
@@ -980,18 +1010,18 @@ export function createRedisLimiterStore(options: RedisLimiterStoreOptions): Redi
     pending = [];
     if (batch.length === 0) return;
     if (batch.length === 1) {
-      const { request, resolve, reject } = batch[0]!;
+      const { request, units, resolve, reject } = batch[0]!;
       const call = newCall(request.now, 'e', request.banKeys.length > 0 || request.escalations.length > 0);
-      pushRequest(call, request.banKeys, request.checks, sentEscalations(request));
+      pushRequest(call, request.banKeys, request.checks, sentEscalations(request), units);
       runRequest(call, request.checks).then((reply) => resolve(resultOf(reply)), reject);
       return;
     }
     const hasBanSlot = batch.some((p) => p.request.banKeys.length > 0 || p.request.escalations.length > 0);
     const call = newCall(batch[0]!.request.now, 'b', hasBanSlot);
     call.args.push(String(batch.length));
-    for (const { request } of batch) {
+    for (const { request, units } of batch) {
       call.args.push(String(request.now));
-      pushRequest(call, request.banKeys, request.checks, sentEscalations(request));
+      pushRequest(call, request.banKeys, request.checks, sentEscalations(request), units);
     }
     run(call).then(
       (replies) => {
@@ -1076,6 +1106,31 @@ export function createRedisLimiterStore(options: RedisLimiterStoreOptions): Redi
     return { ban: null, results, admitted, newBans, degraded: false };
   }
 
+  async function recordChecks(checks: readonly LimitCheck[], now: number): Promise<void> {
+    if (checks.length === 0) return;
+    const parts = isCluster ? groupsOf(checks).map((g) => g.map((i) => checks[i]!)) : [checks];
+    await Promise.all(parts.map(async (part) => {
+      const call = newCall(now, 'r', false);
+      pushRequest(call, [], part, []);
+      await run(call);
+    }));
+  }
+
+  /**
+   * Units admitted locally for keys that did not come back are written in
+   * the background, once per allowance lifetime; a failed write is logged by
+   * nobody and lost: those requests were served, and the error (a window
+   * counting fewer than it served) is at most one allowance per key.
+   */
+  async function writeAllowances(everything: boolean): Promise<void> {
+    const due = allowances.collect(everything);
+    if (due.length === 0 || isClosed) return;
+    await Promise.all(due.map((spend) => recordChecks(scaled(spend.checks, spend.units), spend.now).catch(() => undefined)));
+  }
+
+  const allowanceTimer = setInterval(() => void writeAllowances(false), Math.max(10, allowanceOptions.ttlMs));
+  allowanceTimer.unref();
+
   return {
     kind: 'redis',
 
@@ -1086,24 +1141,40 @@ export function createRedisLimiterStore(options: RedisLimiterStoreOptions): Redi
       }
       const cached = refusals.find(request);
       if (cached !== null) return cached;
-      const result = await (isCluster ? evaluateCluster(request) : evaluateStandalone(request));
+      const local = allowances.admit(request);
+      if (local !== null) return local;
+      const units = allowances.takePending(request);
+      let result: EvaluateResult;
+      try {
+        if (isCluster) {
+          // a Cluster call per slot: the units go first, on their own
+          if (units > 0) await recordChecks(scaled(request.checks, units), request.now);
+          result = await evaluateCluster(request);
+        } else {
+          result = await evaluateStandalone(request, units);
+        }
+      } catch (error) {
+        allowances.restorePending(request, units);
+        throw error;
+      }
       refusals.remember(request, result);
+      if (result.ban !== null || result.newBans.length > 0) allowances.endAll();
+      else allowances.grant(request, result);
       return result;
     },
 
     async record(checks, now) {
       if (isClosed || !isStarted) await assertReady();
-      if (checks.length === 0) return;
-      const parts = isCluster ? groupsOf(checks).map((g) => g.map((i) => checks[i]!)) : [checks];
-      await Promise.all(parts.map(async (part) => {
-        const call = newCall(now, 'r', false);
-        pushRequest(call, [], part, []);
-        await run(call);
-      }));
+      await recordChecks(checks, now);
+    },
+
+    get localAdmissions() {
+      return allowances.hits;
     },
 
     async addBan(ban) {
       if (isClosed || !isStarted) await assertReady();
+      allowances.endAll();
       const call = newCall(0, 'a', true);
       // operator bans come without a caller clock: the index lives at least until the ban ends by the wall clock
       const ttlMs = Math.max(ban.until - Date.now(), MIN_BAN_INDEX_TTL_MS);
@@ -1131,7 +1202,10 @@ export function createRedisLimiterStore(options: RedisLimiterStoreOptions): Redi
     },
 
     async close() {
-      // the client belongs to the caller, who closes it
+      // the client belongs to the caller, who closes it; units admitted locally are written first
+      if (isClosed) return;
+      clearInterval(allowanceTimer);
+      await writeAllowances(true);
       isClosed = true;
     },
   };
