@@ -85,7 +85,7 @@ const { createLimiterRedisClient, createResilientStore } = (await import(join(SR
 type Group = 'memory' | 'redis';
 type RuleSet = 'one' | 'three';
 type Regime = 'under' | 'over';
-type Impl = 'apiwarden' | 'apiwarden-sync' | 'apiwarden-gateway' | 'rlf' | 'rlf-seq' | 'rlf-block';
+type Impl = 'apiwarden' | 'apiwarden-exact' | 'apiwarden-sync' | 'apiwarden-gateway' | 'rlf' | 'rlf-seq' | 'rlf-block';
 
 interface Case {
   id: string;
@@ -103,7 +103,8 @@ const IMPL_LABELS: Record<Group, Partial<Record<Impl, string>>> = {
     'rlf-seq': 'RLF, three RateLimiterMemory consumed in sequence',
   },
   redis: {
-    apiwarden: 'apiwarden Redis store',
+    apiwarden: 'apiwarden Redis store (default: local allowances on)',
+    'apiwarden-exact': 'apiwarden Redis store, every decision in Redis (`localAllowance: 0`)',
     'apiwarden-gateway': 'apiwarden Redis store as the gateway calls it (breaker + 2 ban keys)',
     rlf: 'RLF RateLimiterRedis (three windows: RateLimiterUnion)',
     'rlf-seq': 'RLF, three RateLimiterRedis consumed in sequence',
@@ -122,7 +123,7 @@ function allCases(): Case[] {
   for (const group of ['memory', 'redis'] as const) {
     for (const rule of ['one', 'three'] as const) {
       for (const regime of ['under', 'over'] as const) {
-        const impls: Impl[] = group === 'memory' ? ['apiwarden', 'apiwarden-sync', 'rlf'] : ['apiwarden', 'apiwarden-gateway', 'rlf', 'rlf-block'];
+        const impls: Impl[] = group === 'memory' ? ['apiwarden', 'apiwarden-sync', 'rlf'] : ['apiwarden', 'apiwarden-exact', 'apiwarden-gateway', 'rlf', 'rlf-block'];
         if (rule === 'three') impls.push('rlf-seq');
         for (const impl of impls) cases.push({ id: `${group}.${rule}.${regime}.${impl}`, group, rule, regime, impl });
       }
@@ -146,6 +147,8 @@ interface CaseResult {
   /** redis: commands Redis ran per decision (INFO commandstats; commands inside scripts included) */
   redisCommandsPerDecision?: number;
   redisCommands?: Record<string, number>;
+  /** apiwarden (Redis): share of decisions admitted from local allowances, without a call */
+  localShare?: number;
   /** apiwarden-gateway: decisions made by failure policies (timeouts) */
   degraded?: number;
   errors?: number;
@@ -285,8 +288,9 @@ async function runRedisCase(c: Case, n: number, ips: string[], awKeys: string[],
   let decide: Decide;
   let close: () => Promise<void> = async () => {};
 
-  if (c.impl === 'apiwarden' || c.impl === 'apiwarden-gateway') {
-    if (c.impl === 'apiwarden') {
+  let localAdmissions = (): number => 0;
+  if (c.impl === 'apiwarden' || c.impl === 'apiwarden-exact' || c.impl === 'apiwarden-gateway') {
+    if (c.impl !== 'apiwarden-gateway') {
       // the same client settings as RLF's below
       client = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
     } else {
@@ -295,7 +299,9 @@ async function runRedisCase(c: Case, n: number, ips: string[], awKeys: string[],
     }
     await ready(client);
     countCommands(client, sent);
-    let store: LimiterStore = createRedisLimiterStore({ redis: client, prefix });
+    const redisStore = createRedisLimiterStore({ redis: client, prefix, ...(c.impl === 'apiwarden-exact' ? { allowances: false } : {}) });
+    localAdmissions = () => redisStore.localAdmissions;
+    let store: LimiterStore = redisStore;
     const isGateway = c.impl === 'apiwarden-gateway';
     if (isGateway) {
       store = createResilientStore({ primary: store, fallback: createMemoryLimiterStore({ maxKeys: 100_000 }), timeoutMs: 50 });
@@ -349,9 +355,9 @@ async function runRedisCase(c: Case, n: number, ips: string[], awKeys: string[],
   };
   const loops = Array.from({ length: concurrency }, loop);
   await sleep(warmupMs);
-  const before = { done, admitted, sent: sent.n, calls: await commandCalls(admin), t: performance.now() };
+  const before = { done, admitted, sent: sent.n, local: localAdmissions(), calls: await commandCalls(admin), t: performance.now() };
   await sleep(durationMs);
-  const after = { done, admitted, sent: sent.n, calls: await commandCalls(admin), t: performance.now() };
+  const after = { done, admitted, sent: sent.n, local: localAdmissions(), calls: await commandCalls(admin), t: performance.now() };
   isStopping = true;
   await Promise.all(loops);
 
@@ -372,6 +378,7 @@ async function runRedisCase(c: Case, n: number, ips: string[], awKeys: string[],
     rate: decisions / seconds,
     admittedShare: (after.admitted - before.admitted) / decisions,
     roundTripsPerDecision: (after.sent - before.sent) / decisions,
+    localShare: (after.local - before.local) / decisions,
     redisCommandsPerDecision: totalCommands / decisions,
     redisCommands,
     degraded,
@@ -697,7 +704,7 @@ function renderMarkdown(r: Results): string {
       : `### Redis: decisions per second, ${s.concurrency} in flight on one connection`, '');
     const header = group === 'memory'
       ? ['rule', 'regime', 'limiter', 'decisions/s', 'admitted', 'vs RLF', "others' CPU"]
-      : ['rule', 'regime', 'limiter', 'decisions/s', 'admitted', 'round trips / decision', 'Redis commands / decision', 'vs RLF', "others' CPU"];
+      : ['rule', 'regime', 'limiter', 'decisions/s', 'admitted', 'admitted locally', 'round trips / decision', 'Redis commands / decision', 'vs RLF', "others' CPU"];
     lines.push(`| ${header.join(' | ')} |`, `| ${header.map((h, i) => (i < 3 ? '---' : '---:')).join(' | ')} |`);
     for (const rule of ['one', 'three'] as const) {
       for (const regime of ['under', 'over'] as const) {
@@ -708,6 +715,7 @@ function renderMarkdown(r: Results): string {
           const c = xs[0]!.case;
           const cells = [RULE_LABELS[rule], regime, IMPL_LABELS[group][c.impl] ?? c.impl, `${fmtInt(rate(id))}${each(id)}`, pct(mean(xs.map((x) => x.admittedShare)))];
           if (group === 'redis') {
+            cells.push(c.impl.startsWith('apiwarden') ? pct(mean(xs.map((x) => x.localShare ?? 0))) : '–');
             cells.push(mean(xs.map((x) => x.roundTripsPerDecision ?? Number.NaN)).toFixed(2), mean(xs.map((x) => x.redisCommandsPerDecision ?? Number.NaN)).toFixed(2));
           }
           cells.push(c.impl === 'rlf' ? '1' : ratio(rate(id), rlf), others(id));

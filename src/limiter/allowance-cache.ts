@@ -26,8 +26,9 @@
  *     time it was admitted: a window counts it for longer (stricter, never
  *     looser);
  *   - a ban placed by another instance (in Redis) on a client reaches this
- *     instance at its next call to Redis for that client: at most `ttlMs`
- *     later. Bans this store learns of end every allowance at once.
+ *     store at its next call to Redis for that client: at most `ttlMs`
+ *     later (the gateway's ban mirror, checked first, sees it within a
+ *     second). Bans this store learns of end every allowance at once.
  * Never cached: requests with a distinct check (each member differs), with
  * a look-only check (cost 0: counted by outcome), refused or degraded ones.
  */
@@ -36,15 +37,24 @@ import type { CheckResult, EvaluateRequest, EvaluateResult, LimitCheck } from '.
 export interface AllowanceOptions {
   /** share of what a window has left that one instance may admit unseen (0 = off); default 1/16 */
   share: number;
-  /** how long an allowance lasts; default 1000 ms */
+  /** how long an allowance lasts; default 5000 ms */
   ttlMs: number;
   /** the most units one allowance holds; default 64 */
   maxUnits: number;
-  /** allowances held at most (the oldest goes first); default 10,000 */
+  /**
+   * allowances held at most (the oldest goes first); default 100,000: about
+   * 55 MB (~550 bytes each with one check: its signature, its checks, itself)
+   */
   maxEntries: number;
 }
 
-export const DEFAULT_ALLOWANCE_OPTIONS: AllowanceOptions = { share: 1 / 16, ttlMs: 1000, maxUnits: 64, maxEntries: 10_000 };
+/**
+ * 5 s: the time to live bounds neither the over-admission (the share does)
+ * nor ban visibility in the gateway (its ban mirror, checked before the
+ * limiter, refreshes every second); it bounds how late a unit is written,
+ * and a client at a steady 1 request/s keeps its allowance from call to call.
+ */
+export const DEFAULT_ALLOWANCE_OPTIONS: AllowanceOptions = { share: 1 / 16, ttlMs: 5000, maxUnits: 64, maxEntries: 100_000 };
 
 interface Allowance {
   checks: readonly LimitCheck[];
@@ -59,8 +69,8 @@ interface Allowance {
   lastNow: number;
   /** flush ticks seen while untouched: written by the background flush after the second */
   idleTicks: number;
-  /** Redis' answer when granted: each remaining is counted down by the units used since */
-  results: readonly CheckResult[];
+  /** Redis' answer when granted, per check: remaining (counted down by the units used since), resetMs */
+  counts: number[];
 }
 
 /** units used locally of one request, to be written to Redis */
@@ -145,12 +155,11 @@ export function createAllowanceCache(options: AllowanceOptions): AllowanceCache 
       hits++;
       const elapsed = now - a.time;
       const results: CheckResult[] = [];
-      for (let i = 0; i < a.results.length; i++) {
-        const r = a.results[i]!;
-        const cost = a.checks[i]!.cost;
+      for (let i = 0; i < a.checks.length; i++) {
+        const c = a.checks[i]!;
         results.push({
-          id: r.id, allowed: true, remaining: Math.max(0, r.remaining - a.pending * cost),
-          resetMs: Math.max(0, r.resetMs - elapsed), retryAfterMs: 0, source: 'store',
+          id: c.id, allowed: true, remaining: Math.max(0, a.counts[2 * i]! - a.pending * c.cost),
+          resetMs: Math.max(0, a.counts[2 * i + 1]! - elapsed), retryAfterMs: 0, source: 'store',
         });
       }
       return { ban: null, results, admitted: true, newBans: [], degraded: false };
@@ -187,9 +196,13 @@ export function createAllowanceCache(options: AllowanceOptions): AllowanceCache 
         if (oldest.pending > 0) evicted.push({ checks: oldest.checks, units: oldest.pending, now: oldest.lastNow });
       }
       const now = request.now;
-      entries.set(signature, {
-        checks: request.checks, time: now, until: now + ttlMs, left: units, pending: 0, lastNow: now, idleTicks: 0, results: result.results,
-      });
+      // sized up front: push() would leave spare capacity in each of up to maxEntries arrays
+      const counts = new Array<number>(2 * result.results.length);
+      for (let i = 0; i < result.results.length; i++) {
+        counts[2 * i] = result.results[i]!.remaining;
+        counts[2 * i + 1] = result.results[i]!.resetMs;
+      }
+      entries.set(signature, { checks: request.checks, time: now, until: now + ttlMs, left: units, pending: 0, lastNow: now, idleTicks: 0, counts });
     },
 
     endAll() {

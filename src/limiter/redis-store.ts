@@ -124,7 +124,7 @@ export interface RedisLimiterStoreOptions {
    * local allowances (allowance-cache.ts): a request far under all its
    * limits may be admitted again here, a few times, before its cost is
    * written to Redis with its next call. false = off: every decision in
-   * Redis. Default DEFAULT_ALLOWANCE_OPTIONS (1/16 of what is left, 1 s).
+   * Redis. Default DEFAULT_ALLOWANCE_OPTIONS (1/16 of what is left, 5 s).
    */
   allowances?: Partial<AllowanceOptions> | false;
 }
