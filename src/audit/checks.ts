@@ -17,7 +17,7 @@
 import { isRecord } from '../openapi/util.ts';
 import type { FindingId, Severity } from './types.ts';
 import type { AuditDocument, AuditOperation, SecurityRequirements } from './load.ts';
-import { escapePointerSegment } from './locate.ts';
+import { escapePointerSegment } from './json-pointer.ts';
 import { findSensitiveFields } from './sensitive.ts';
 import type { SensitiveField } from './sensitive.ts';
 

@@ -19,7 +19,7 @@ import { serversBasePaths, swaggerBasePath } from '../openapi/base-paths.ts';
 import { collectOperations } from '../openapi/operations.ts';
 import { isRecord } from '../openapi/util.ts';
 import type { LoadedDocument, Operation } from '../openapi/types.ts';
-import { pointerOf } from './locate.ts';
+import { pointerOf } from './json-pointer.ts';
 
 export type DocumentFormat = LoadedDocument['format'];
 

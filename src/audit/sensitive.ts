@@ -14,7 +14,7 @@
  */
 
 import { isRecord } from '../openapi/util.ts';
-import { escapePointerSegment } from './locate.ts';
+import { escapePointerSegment } from './json-pointer.ts';
 
 export type SensitiveKind = 'contact' | 'government-id' | 'birth-date' | 'credential' | 'financial';
 

@@ -5,7 +5,8 @@
  * against; each is guarded by an O(1) filter so that most strings are
  * ruled out without running a regular expression.
  */
-import addFormats from 'ajv-formats';
+import { createRequire } from 'node:module';
+import type AjvFormats from 'ajv-formats';
 
 export const STRING_FORMATS = ['date-time', 'date', 'uuid', 'email', 'ipv4', 'ipv6', 'uri'] as const;
 export type StringFormat = typeof STRING_FORMATS[number];
@@ -13,12 +14,30 @@ export type StringFormat = typeof STRING_FORMATS[number];
 /** Longer strings get no format: a long URL is still a URI, but testing it costs more than it tells. */
 export const MAX_FORMAT_LENGTH = 2048;
 
-// ajv-formats is CommonJS: under Node ESM its default import is module.exports,
-// which carries the plugin again as `.default` (as in src/config/values.ts).
-const formats = addFormats.default;
+type FormatsPlugin = typeof AjvFormats.default;
 
+/**
+ * ajv-formats (and ajv under it, ~50 ms of start-up) is loaded on the first
+ * string that passes a filter, not with the module: `apiwarden discover` on
+ * an access log, which has no bodies, never needs it. It is CommonJS, and
+ * its module.exports carries the plugin again as `.default` (as in
+ * src/config/values.ts).
+ */
+let formats: FormatsPlugin | null = null;
+
+function loadFormats(): FormatsPlugin {
+  formats ??= (createRequire(import.meta.url)('ajv-formats') as { default: FormatsPlugin }).default;
+  return formats;
+}
+
+/** the check of one format, resolved on its first call */
 function formatTest(name: StringFormat): (s: string) => boolean {
-  const format = formats.get(name, 'full');
+  let test: ((s: string) => boolean) | null = null;
+  return (s) => (test ??= resolveFormatTest(name))(s);
+}
+
+function resolveFormatTest(name: StringFormat): (s: string) => boolean {
+  const format = loadFormats().get(name, 'full');
   if (format instanceof RegExp) return (s) => format.test(s);
   if (typeof format === 'function') return (s) => format(s) as boolean;
   if (typeof format === 'object' && format !== null && 'validate' in format) {
