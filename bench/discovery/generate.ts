@@ -74,7 +74,7 @@ export function documentEndpoints(doc: SpecDocument): Endpoints {
       method: operation.method,
       template: operation.template,
       operation,
-      hasEnumParameter: pathParameters(operation).some((p) => classifyParameter(p, '')[0]?.kind === 'enum'),
+      hasEnumParameter: pathParameters(operation).some(({ param, isAfterDot }) => classifyParameter(param, '', isAfterDot)[0]?.kind === 'enum'),
     });
   }
   const endpoints = [...byKey.values()];
@@ -82,15 +82,20 @@ export function documentEndpoints(doc: SpecDocument): Endpoints {
 }
 
 /** The path parameters of the operation's template, declared or not (an undeclared one is a free string). */
-function pathParameters(operation: SpecOperation): SpecParameter[] {
-  const out: SpecParameter[] = [];
+function pathParameters(operation: SpecOperation): Array<{ param: SpecParameter; isAfterDot: boolean }> {
+  const out: Array<{ param: SpecParameter; isAfterDot: boolean }> = [];
   for (const segment of parseTemplate(operation.template)) {
-    for (const token of segment) {
-      if (token.kind !== 'param') continue;
-      out.push(declared(operation, token.name));
-    }
+    segment.forEach((token, i) => {
+      if (token.kind === 'param') out.push({ param: declared(operation, token.name), isAfterDot: isAfterDot(segment, i) });
+    });
   }
   return out;
+}
+
+/** Does the parameter at `i` follow a '.' inside its segment (`stream.{container}`, `{id}.{format}`)? */
+function isAfterDot(segment: TemplateSegment, i: number): boolean {
+  const before = segment[i - 1];
+  return before !== undefined && before.kind === 'static' && before.text.endsWith('.');
 }
 
 const undeclared = new WeakMap<SpecOperation, Map<string, SpecParameter>>();
@@ -167,9 +172,9 @@ function buildPath(operation: SpecOperation, segments: readonly TemplateSegment[
   let path = '';
   for (const segment of segments) {
     let text = '';
-    for (const token of segment) {
-      text += token.kind === 'static' ? encodeSegment(token.text) : encodeSegment(values.draw(declared(operation, token.name), previous, random));
-    }
+    segment.forEach((token, i) => {
+      text += token.kind === 'static' ? encodeSegment(token.text) : encodeSegment(values.draw(declared(operation, token.name), previous, random, isAfterDot(segment, i)));
+    });
     if (segment.every((t) => t.kind === 'static')) previous = text;
     path += `/${text}`;
   }

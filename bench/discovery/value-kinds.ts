@@ -5,12 +5,18 @@
  * values.ts takes the first one whose values pass the schema's `pattern`,
  * `minLength` and `maxLength`.
  *
- *   1. `enum` (or `type: boolean`): only those values, ever;
+ *   1. `enum` (or `type: boolean`): only those values, ever; so are the
+ *      values a description lists ("Possible values are: ts, webm, mp4.");
+ *      a parameter written right after a dot inside its segment
+ *      (`stream.{container}`, `{id}.{format}`) is a file extension: the
+ *      formats its description names (audio, video, subtitles, images), or
+ *      common data formats;
  *   2. `oneOf`/`anyOf` of different types: a mix of every branch;
  *   3. `type: integer|number`: ids (or small counters for `*_number`);
  *   4. `format`: uuid, date, date-time, email, ipv4, ipv6, hostname;
  *   5. an example with a telling shape (a uuid, digits, `cus_…`, hex, …);
- *   6. the name (`owner` → a user name, `repo` → a repository name,
+ *   6. the name (`owner` → a user name, `repo` → a repository name, `tag`
+ *      → a git tag, but a hash when the description says it is a cache tag,
  *      `secret_name` → `API_TOKEN`, `*_sha` → hex, `country` → `FR`, …);
  *   7. the description ("The UUID of…", "slug", "email address");
  *   8. the `pattern`, by generating strings that match it;
@@ -27,6 +33,7 @@ import { hashString } from './random.ts';
 
 export type ValueKind =
   | { kind: 'enum'; values: string[] }
+  | { kind: 'extension'; values: string[] }
   | { kind: 'union'; kinds: ValueKind[][] }
   | { kind: 'integer'; min: number; max: number }
   | { kind: 'hex'; length: number }
@@ -44,8 +51,44 @@ export const ID_RANGE = { min: 1, max: 1_000_000 } as const;
 /** Per-parent counters (`issue_number`, `attempt_number`) are small. */
 const COUNTER_RANGE = { min: 1, max: 20_000 } as const;
 
-export function classifyParameter(param: SpecParameter, previousSegment: string): ValueKind[] {
-  return classifySchema(param.schema, param.name, param.description, param.examples, previousSegment, 0);
+/**
+ * `isAfterDot`: the parameter follows a '.' inside its segment
+ * (`stream.{container}`, `{segmentId}.{format}`); real clients put a file
+ * extension there, whatever the schema's type says.
+ */
+export function classifyParameter(param: SpecParameter, previousSegment: string, isAfterDot = false): ValueKind[] {
+  const kinds = classifySchema(param.schema, param.name, param.description, param.examples, previousSegment, 0);
+  if (!isAfterDot || kinds[0]?.kind === 'enum') return kinds;
+  return [{ kind: 'extension', values: extensionsFor(param.description) }, ...kinds];
+}
+
+const AUDIO_EXTENSIONS = ['mp3', 'aac', 'flac', 'ogg', 'opus', 'm4a', 'wav', 'webm', 'wma'];
+const VIDEO_EXTENSIONS = ['mp4', 'mkv', 'webm', 'ts', 'm4v', 'mov', 'avi', 'ogv', 'flv', 'mpeg'];
+const SUBTITLE_EXTENSIONS = ['srt', 'vtt', 'ass', 'ssa', 'sub', 'ttml'];
+const IMAGE_EXTENSIONS = ['png', 'jpg', 'jpeg', 'gif', 'webp', 'svg'];
+const DATA_EXTENSIONS = ['json', 'xml', 'csv', 'txt', 'html', 'yaml', 'pdf'];
+
+/** The file extensions a format parameter takes, by what its description says it is. */
+function extensionsFor(description: string): string[] {
+  const d = description.toLowerCase();
+  if (/\baudio\b/.test(d)) return AUDIO_EXTENSIONS;
+  if (/\b(subtitles?|captions?)\b/.test(d)) return SUBTITLE_EXTENSIONS;
+  if (/\b(video|container|stream|media)\b/.test(d)) return VIDEO_EXTENSIONS;
+  if (/\b(image|picture|photo|thumbnail)s?\b/.test(d)) return IMAGE_EXTENSIONS;
+  return DATA_EXTENSIONS;
+}
+
+/**
+ * The values a description lists, when it lists them ("Possible values
+ * are: ts, webm, mp4."; "Allowed values: a, b"): two or more plain tokens
+ * separated by commas; else null.
+ */
+export function listedValues(description: string): string[] | null {
+  const m = /\b(?:possible|allowed|valid|supported) values(?: are)?:?\s+([^\n]+)/i.exec(description);
+  if (m === null) return null;
+  const list = (m[1] as string).replace(/\.\s*$|\.\s.*$/s, '').split(/\s*,\s*|\s+or\s+|\s+and\s+/).map((v) => v.trim().replace(/^["'`]|["'`]$/g, ''));
+  if (list.length < 2 || !list.every((v) => /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(v))) return null;
+  return [...new Set(list)];
 }
 
 function classifySchema(
@@ -64,6 +107,8 @@ function classifySchema(
   const enumValues = Array.isArray(schema.enum) ? schema.enum.filter((v) => v !== null && typeof v !== 'object').map(String) : [];
   if (enumValues.length > 0) return [{ kind: 'enum', values: enumValues }];
   if (type === 'boolean') return [{ kind: 'enum', values: ['true', 'false'] }];
+  const listed = type === 'integer' || type === 'number' ? null : listedValues(description);
+  if (listed !== null) return [{ kind: 'enum', values: listed }];
 
   const branches = unionBranches(rawSchema);
   if (branches.length >= 2 && depth < 3) {
@@ -89,6 +134,8 @@ function classifySchema(
       break;
     }
   }
+  // a cache tag (an ETag: '/{tag}/' beside an image) is a hash, not a git tag
+  if (words.at(-1) === 'tag' && /\b(cache|e-?tag)\b/i.test(description)) candidates.push({ kind: 'hex', length: 32 });
   const byName = nameKind(words);
   if (byName !== null) candidates.push(byName);
   const byDescription = descriptionKind(description);
@@ -284,6 +331,7 @@ function singular(word: string): string {
 export function kindLabel(kind: ValueKind): string {
   switch (kind.kind) {
     case 'enum': return `enum(${kind.values.length})`;
+    case 'extension': return `extension(${kind.values.join('|')})`;
     case 'union': return `union(${kind.kinds.map((k) => (k[0] ? kindLabel(k[0]) : '?')).join(' | ')})`;
     case 'integer': return `integer(${kind.min}..${kind.max})`;
     case 'hex': return `hex(${kind.length})`;

@@ -33,8 +33,11 @@ export interface Population {
 }
 
 export interface ValueSource {
-  /** a value for the parameter (`previousSegment`: the static segment before it, or '') */
-  draw(param: SpecParameter, previousSegment: string, random: Random): string;
+  /**
+   * A value for the parameter (`previousSegment`: the static segment before
+   * it, or ''; `isAfterDot`: it follows a '.' inside its segment).
+   */
+  draw(param: SpecParameter, previousSegment: string, random: Random, isAfterDot?: boolean): string;
   /** the populations made so far, by parameter name and location */
   populations(): Array<{ name: string; location: SpecParameter['in']; population: Population }>;
 }
@@ -42,26 +45,27 @@ export interface ValueSource {
 export function createValueSource(seed: string): ValueSource {
   const byParam = new WeakMap<SpecParameter, Map<string, Population>>();
   const byKey = new Map<string, { name: string; location: SpecParameter['in']; population: Population }>();
-  const populationFor = (param: SpecParameter, previousSegment: string): Population => {
+  const populationFor = (param: SpecParameter, previousSegment: string, isAfterDot: boolean): Population => {
     let perContext = byParam.get(param);
     if (perContext === undefined) {
       perContext = new Map();
       byParam.set(param, perContext);
     }
-    let population = perContext.get(previousSegment);
+    const context = `${isAfterDot ? '.' : ''}/${previousSegment}`;
+    let population = perContext.get(context);
     if (population === undefined) {
-      const kinds = classifyParameter(param, previousSegment);
+      const kinds = classifyParameter(param, previousSegment, isAfterDot);
       const constraints = constraintsOf(param.schema);
       const key = `${param.in}|${param.name}|${JSON.stringify(kinds)}|${JSON.stringify(constraints.describe)}`;
       const known = byKey.get(key);
       population = known?.population ?? buildPopulation(kinds, constraints, `${seed}|${key}`);
       if (known === undefined) byKey.set(key, { name: param.name, location: param.in, population });
-      perContext.set(previousSegment, population);
+      perContext.set(context, population);
     }
     return population;
   };
   return {
-    draw: (param, previousSegment, random) => populationFor(param, previousSegment).draw(random),
+    draw: (param, previousSegment, random, isAfterDot = false) => populationFor(param, previousSegment, isAfterDot).draw(random),
     populations: () => [...byKey.values()],
   };
 }
@@ -139,7 +143,7 @@ function fill(kind: string, make: (random: Random) => string, constraints: Const
 /** The natural domain's size, when a kind has a small one. */
 function domainSize(kind: ValueKind): number | null {
   switch (kind.kind) {
-    case 'enum': return kind.values.length;
+    case 'enum': case 'extension': return kind.values.length;
     case 'country': return COUNTRIES().length;
     case 'currency': return CURRENCIES().length;
     case 'language': return LANGUAGES.length;
@@ -278,7 +282,7 @@ function label(r: Random): string {
 
 export function generatorFor(kind: ValueKind): ((random: Random) => string) | null {
   switch (kind.kind) {
-    case 'enum': {
+    case 'enum': case 'extension': {
       let i = 0;
       // enumerate the domain once, in order, so fill() gets every value
       return () => kind.values[i++ % kind.values.length] as string;

@@ -468,6 +468,9 @@ const EXTENSIONS = new Set([
   'ico', 'zip', 'gz', 'tgz', 'tar', 'md', 'atom', 'rss', 'ics', 'vcf', 'js', 'css', 'map', 'mp3', 'mp4', 'wav', 'ogg',
   'webm', 'xlsx', 'xls', 'docx', 'doc', 'bin', 'log', 'sig', 'asc', 'pem', 'crt', 'der', 'jsonl', 'ndjson', 'geojson',
   'diff', 'patch', 'raw', 'jwt', 'jwk', 'p12', 'proto', 'avro', 'parquet', 'wasm', 'dmg', 'exe', 'apk', 'ipa', 'epub',
+  // media containers and subtitle formats, what streaming APIs serve ('/Audio/{id}/stream.flac', '/{segment}.ts')
+  'mkv', 'm4v', 'mov', 'avi', 'ogv', 'flv', 'wmv', 'mpeg', 'mpg', 'm2ts', 'ts', '3gp', 'm3u8', 'm4s', 'flac', 'aac', 'm4a',
+  'opus', 'wma', 'srt', 'vtt', 'ass', 'ssa', 'sub', 'ttml', 'bmp', 'tif', 'tiff', 'heic', 'avif',
 ]);
 
 /**
@@ -484,6 +487,45 @@ export function extensionStart(segment: string): number {
 /** Is this a known file extension (without the dot)? */
 export function isFileExtension(extension: string): boolean {
   return EXTENSIONS.has(extension.toLowerCase());
+}
+
+/**
+ * A file extension, known or not: one to five letters and digits, a letter
+ * first ('json', 'm3u8', 'asf'). Enough to join a pattern that known
+ * extensions made ('stream.{}'), never to make one.
+ */
+export function isExtensionLike(tail: string): boolean {
+  if (tail.length === 0 || tail.length > 5) return false;
+  if (isFileExtension(tail)) return true;
+  const first = tail.charCodeAt(0) | 32;
+  if (first < 97 || first > 122) return false;
+  for (let i = 1; i < tail.length; i++) {
+    const c = tail.charCodeAt(i);
+    const isAlnum = (c >= 48 && c <= 57) || ((c | 32) >= 97 && (c | 32) <= 122);
+    if (!isAlnum) return false;
+  }
+  return true;
+}
+
+/**
+ * A language tag in its common forms (RFC 5646): 0 for none, LANGUAGE_BARE
+ * for a bare language ('pt', 'haw'), LANGUAGE_WITH_SUBTAG for a language and
+ * a region or script ('pt-BR', 'es-419', 'zh-Hant', 'en_US'). The subtag
+ * form is unmistakable; a bare one is any two- or three-letter word.
+ */
+export const LANGUAGE_BARE = 1;
+export const LANGUAGE_WITH_SUBTAG = 2;
+
+export function languageTagForm(value: string): number {
+  const n = value.length;
+  let i = 0;
+  while (i < n && i < 4 && value.charCodeAt(i) >= 97 && value.charCodeAt(i) <= 122) i++;
+  if (i < 2 || i > 3) return 0;
+  if (i === n) return LANGUAGE_BARE;
+  const sep = value.charCodeAt(i);
+  if (sep !== 45 && sep !== 95) return 0;
+  const subtag = value.slice(i + 1);
+  return /^(?:[A-Z]{2}|\d{3}|[A-Z][a-z]{3})$/.test(subtag) ? LANGUAGE_WITH_SUBTAG : 0;
 }
 
 /**

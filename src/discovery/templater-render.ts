@@ -5,12 +5,14 @@
  */
 import { SEGMENT_SHAPES } from './segment-shapes.ts';
 import { paramName } from './templater-naming.ts';
-import { KIND_PARAM, KIND_PATH_ROOT, KIND_ROOT, ZONE_HOST, ZONE_PATH } from './templater-tree.ts';
+import { ID_AND_EXTENSION, KIND_PARAM, KIND_PATH_ROOT, KIND_ROOT, ZONE_HOST, ZONE_PATH } from './templater-tree.ts';
 import type { ParamInfo, TNode } from './templater-tree.ts';
 import type { LearnedParam, LearnedTemplate } from './types.ts';
 
 /** the name of a parameter in the leftmost host label */
 const TENANT = 'tenant';
+/** the name of the extension in '{id}.{format}' */
+const FORMAT = 'format';
 
 export interface Rendered {
   /** '{tenant}.api.example.com', or the host as received */
@@ -59,7 +61,13 @@ export function renderNode(node: TNode): Rendered {
       used.add(name);
       names.push(name);
       ordinal++;
-      template += '/' + n.prefix + '{' + name + '}' + n.suffix;
+      if (n.key === ID_AND_EXTENSION) {
+        const format = used.has(FORMAT) ? paramName(null, ordinal, used) : FORMAT;
+        used.add(format);
+        names.push(format);
+        ordinal++;
+        template += '/{' + name + '}.{' + format + '}';
+      } else template += '/' + n.prefix + '{' + name + '}' + n.suffix;
       previousStatic = null;
     } else {
       template += '/' + n.key;
@@ -89,7 +97,7 @@ export function describeNode(node: TNode, rendered: Rendered): LearnedTemplate {
     for (let i = 0; i < info.shapes.length; i++) if ((info.shapes[i] ?? 0) > 0) shapes[SEGMENT_SHAPES[i] as string] = info.shapes[i] as number;
     const distinct = info.distinct.estimate();
     params.push({
-      name: rendered.names[ordinal++] ?? 'id',
+      name: rendered.names[ordinal] ?? 'id',
       // host labels have no path segment: -1 for the leftmost label, -2 for the next …
       segment: n.zone === ZONE_PATH ? segment : -(hostLabels - label + 1),
       distinct,
@@ -97,6 +105,8 @@ export function describeNode(node: TNode, rendered: Rendered): LearnedTemplate {
       examples: [...info.examples],
     });
     confidence = Math.min(confidence, paramConfidence(info, distinct));
+    // '{id}.{format}' has two names, one node
+    ordinal += n.key === ID_AND_EXTENSION ? 2 : 1;
   }
   const methods: Record<string, number> = {};
   for (const [method, n] of node.methods ?? []) methods[method] = n;

@@ -248,3 +248,18 @@ export const CHOSEN_MIN = 4;
 export function shouldMergeChosen(distinct: number, rare: number, chosen: number, kinds: number): boolean {
   return distinct >= CHOSEN_MIN_DISTINCT && rare * 2 >= distinct && chosen >= CHOSEN_MIN && chosen * 4 >= distinct && kinds >= 2;
 }
+
+/**
+ * Language tags: a position whose word children are all language tags
+ * ('pt', 'pt-BR', 'nl', 'zh-Hant'), at least LANGUAGE_MIN_DISTINCT of them
+ * and one with a region or script subtag, holds a language parameter
+ * ('/Subtitles/{language}', '/translations/{locale}'). The counts cannot
+ * tell: languages are a small domain that clients repeat, the way they
+ * repeat an API's own words. But an API does not name its own resources
+ * by two-letter codes beside 'pt-BR'.
+ */
+export const LANGUAGE_MIN_DISTINCT = 6;
+
+export function shouldMergeLanguageTags(words: number, tags: number, withSubtag: number): boolean {
+  return tags >= LANGUAGE_MIN_DISTINCT && tags === words && withSubtag >= 1;
+}

@@ -17,6 +17,12 @@ export const KIND_PATH_ROOT = 3;
 export const ZONE_HOST = 0;
 export const ZONE_PATH = 1;
 
+/**
+ * The key of a parameter node that holds two values in one segment, an
+ * identifier and a file extension ('{id}.{format}': 'a1b2.mp4', 'c3d4.mkv').
+ */
+export const ID_AND_EXTENSION = '{}.{}';
+
 /** values a parameter counts exactly for splitting back; past it, the rarest are swept out */
 export const VALUE_TABLE_MAX = 256;
 const EXAMPLES_MAX = 5;
@@ -54,6 +60,8 @@ export class ParamInfo {
   twice = 0;
   /** made of enum values (a few recurring words): the vocabulary tests do not apply */
   isEnum = false;
+  /** an enum whose values are endpoints of their own ('/Images/{imageType}'): later such values may join */
+  hasEndpointValues = false;
   /** distinct word values a merge needed here (0: not merged from words); see isMergeConfirmed */
   minDistinct = 0;
   /** the word values kept coming new after the merge: never split back whole */
@@ -200,6 +208,7 @@ export class ParamInfo {
     if (other.values !== null) for (const [raw, entry] of other.values) this.recordWord(raw, entry.count);
     this.hasSwept ||= other.hasSwept;
     this.isEnum ||= other.isEnum;
+    this.hasEndpointValues ||= other.hasEndpointValues;
     this.isConfirmed ||= other.isConfirmed;
     this.minDistinct = Math.max(this.minDistinct, other.minDistinct);
   }
@@ -332,7 +341,7 @@ export function chosenKind(value: string, group: number): number {
   const dot = value.lastIndexOf('.');
   if (dot > 0) {
     const tail = value.slice(dot + 1);
-    if (isIdentifierCode(shapeCode(tail), tail.length) || isExtensionLike(tail)) return 0;
+    if (isIdentifierCode(shapeCode(tail), tail.length) || isFileNameTail(tail)) return 0;
   }
   const first = value.charCodeAt(0);
   if (capitalisedPart && first >= 65 && first <= 90) return CHOSEN_CAPITALISED;
@@ -348,8 +357,8 @@ export function chosenKind(value: string, group: number): number {
   return 0;
 }
 
-/** a file extension, known or not: one to five letters and digits, a letter first ('json', 'm3u8') */
-function isExtensionLike(tail: string): boolean {
+/** a file extension, known or not, or a long tail ('json', 'm3u8', 'postMessage'): not a chosen name's */
+function isFileNameTail(tail: string): boolean {
   if (tail.length === 0 || tail.length > 5 || isFileExtension(tail)) return tail.length > 0;
   const first = tail.charCodeAt(0) | 32;
   if (first < 97 || first > 122) return false;

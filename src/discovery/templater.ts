@@ -52,7 +52,7 @@
  * the top-level and registrable labels ('example.com') are never templated,
  * nor are IP addresses.
  */
-import { extensionStart, isFileExtension, SHAPE, shapeCode } from './segment-shapes.ts';
+import { extensionStart, isExtensionLike, isFileExtension, LANGUAGE_WITH_SUBTAG, languageTagForm, SHAPE, shapeCode } from './segment-shapes.ts';
 import { describeNode, renderNode } from './templater-render.ts';
 import type { Rendered } from './templater-render.ts';
 import {
@@ -78,6 +78,8 @@ import {
   shouldMergeTimesBesideWords,
   CHOSEN_MIN_DISTINCT,
   shouldMergeChosen,
+  LANGUAGE_MIN_DISTINCT,
+  shouldMergeLanguageTags,
   shouldMergeWords,
   shouldPeel,
   isOwnEndpoint,
@@ -90,6 +92,7 @@ import {
   decodeSegment,
   forEachChild,
   groupOf,
+  ID_AND_EXTENSION,
   isPlural,
   joins,
   KIND_PARAM,
@@ -176,7 +179,11 @@ const ENUM_MAX_COUNT = 1024;
 const ENUM_MIN_VALUES = 3;
 /** when the subtrees hold only parameters ('/route-stats/{actorType}/{actorId}'), more alike siblings are needed */
 const ENUM_MIN_VALUES_PARAMS_ONLY = 4;
+/** and when they are endpoints of their own too (#checkEnumEndpoints), more still */
+const ENUM_MIN_VALUES_ENDPOINTS = 6;
 const ENUM_DEPTH = 3;
+/** '{}.json', '{}.xml', '{}.csv' beside each other: this many make '{}.{}' */
+const ID_AND_EXTENSION_MIN = 3;
 
 /**
  * A plural word with only identifiers below is a collection ('/account/persons/{id}');
@@ -454,6 +461,13 @@ class Templater implements PathTemplater {
       // the new child was merged: continue from where it went
       return parent.statics?.get(raw) ?? this.#paramFor(parent, raw, value, code);
     }
+    if (zone === ZONE_PATH && group === GROUP_WORD && languageTagForm(value) !== 0 && this.#isLanguageDue(parent)) {
+      this.#mergeGroup(parent, GROUP_WORD);
+      // a small domain that keeps recurring, like an enum's: not a vocabulary to split back
+      const p = this.#findParam(parent, '{}');
+      if (p !== null) (p.info as ParamInfo).isEnum = true;
+      return parent.statics?.get(raw) ?? this.#paramFor(parent, raw, value, code);
+    }
     if (zone === ZONE_PATH && chosenKind(value, group) !== 0 && this.#isChosenDue(parent)) {
       this.#pinHeavy(parent, GROUP_WORD);
       this.#mergeGroup(parent, GROUP_WORD);
@@ -617,6 +631,23 @@ class Templater implements PathTemplater {
     return shouldMergeChosen(distinct, rare, chosen, kindCount);
   }
 
+  /** a new language tag: are the position's word children all language tags (shouldMergeLanguageTags)? */
+  #isLanguageDue(parent: TNode): boolean {
+    if ((parent.modes & (1 << GROUP_WORD)) !== 0 || parent.statics === null || parent.statics.size < LANGUAGE_MIN_DISTINCT) return false;
+    if (this.#contextOf(parent, ZONE_PATH) === CONTEXT_TOP) return false;
+    let words = 0;
+    let tags = 0;
+    let withSubtag = 0;
+    for (const child of parent.statics.values()) {
+      if (child.group !== GROUP_WORD || child.isPinned) continue;
+      words++;
+      const form = languageTagForm(decodeSegment(child.key));
+      if (form !== 0) tags++;
+      if (form === LANGUAGE_WITH_SUBTAG) withSubtag++;
+    }
+    return shouldMergeLanguageTags(words, tags, withSubtag);
+  }
+
   #contextOf(parent: TNode, zone: number): number {
     if (zone === ZONE_HOST) return CONTEXT_HOST;
     if (parent.kind === KIND_PATH_ROOT || parent.kind === KIND_ROOT) return CONTEXT_TOP;
@@ -631,6 +662,9 @@ class Templater implements PathTemplater {
    * In-segment parameters: '{}.json' when the part before a file extension
    * is an identifier (or an integer where integers are parameters), and an
    * existing 'report.{}' when the segment is 'report.' and an extension.
+   * Three or more '{}.json', '{}.mp4', '{}.mkv' beside each other are one
+   * '{}.{}' (an identifier and a format: '/Videos/{id}/{stream}.{container}'),
+   * which any extension then joins, known or not ('a1b2.asf').
    * `lookOnly` never creates anything (for match()).
    */
   #patternParam(parent: TNode, raw: string, value: string, group: number, lookOnly: boolean): TNode | null {
@@ -639,7 +673,7 @@ class Templater implements PathTemplater {
     if (params !== null) {
       for (let i = 0; i < params.length; i++) {
         const p = params[i] as TNode;
-        if (p.prefix.length > 0 && raw.length > p.prefix.length && raw.startsWith(p.prefix) && isFileExtension(raw.slice(p.prefix.length))) {
+        if (p.prefix.length > 0 && raw.length > p.prefix.length && raw.startsWith(p.prefix) && isExtensionLike(raw.slice(p.prefix.length))) {
           if (!lookOnly) {
             p.count++;
             this.#record(p, raw.slice(p.prefix.length), SHAPE.word, GROUP_NONE, 1);
@@ -652,12 +686,20 @@ class Templater implements PathTemplater {
       // a whole identifier that contains a dot ('user@example.com', '10.0.0.1'): not a pattern
       return null;
     }
-    const dot = extensionStart(value);
-    if (dot <= 0) return null;
+    const dot = value.lastIndexOf('.');
     const head = value.slice(0, dot);
     const headCode = shapeCode(head);
     const headGroup = groupOf(headCode, head);
     if (headGroup !== GROUP_ID && !(headGroup === GROUP_NUM && (parent.modes & (1 << GROUP_NUM)) !== 0)) return null;
+    const both = params === null ? null : this.#findParam(parent, ID_AND_EXTENSION);
+    if (both !== null && isExtensionLike(value.slice(dot + 1))) {
+      if (!lookOnly) {
+        both.count++;
+        this.#record(both, head, headCode, headGroup, 1);
+      }
+      return both;
+    }
+    if (extensionStart(value) !== dot) return null;
     const suffix = raw.slice(raw.lastIndexOf('.'));
     const key = '{}' + suffix;
     let p = this.#findParam(parent, key);
@@ -665,7 +707,35 @@ class Templater implements PathTemplater {
     if (p === null) p = this.#addParam(parent, key, '', suffix);
     p.count++;
     this.#record(p, head, headCode, headGroup, 1);
-    return p;
+    return this.#maybeIdAndExtension(parent) ?? p;
+  }
+
+  /** three or more '{}.json', '{}.xml', '{}.csv' beside each other become '{}.{}': the new parameter, or null */
+  #maybeIdAndExtension(parent: TNode): TNode | null {
+    const params = parent.params as TNode[];
+    const singles: TNode[] = [];
+    for (const p of params) if (p.prefix === '' && p.suffix.length > 1 && p.key === '{}' + p.suffix) singles.push(p);
+    if (singles.length < ID_AND_EXTENSION_MIN) return null;
+    const both = this.#addParam(parent, ID_AND_EXTENSION, '', '');
+    for (const p of singles) {
+      params.splice(params.indexOf(p), 1);
+      this.#mergeSubtree(both, p);
+    }
+    // static siblings of that form seen before ('str_QW3l….asf', an extension not known then)
+    const literals: TNode[] = [];
+    for (const child of parent.statics?.values() ?? []) {
+      const value = decodeSegment(child.key);
+      const dot = value.lastIndexOf('.');
+      if (child.isPinned || dot <= 0 || !isExtensionLike(value.slice(dot + 1))) continue;
+      const head = value.slice(0, dot);
+      if (groupOf(shapeCode(head), head) === GROUP_ID) literals.push(child);
+    }
+    for (const child of literals) {
+      (parent.statics as Map<string, TNode>).delete(child.key);
+      this.#mergeSubtree(both, child);
+    }
+    if (literals.length > 0) this.#recount(parent);
+    return both;
   }
 
   /** three or more 'report.json', 'report.csv', 'report.xml' beside each other become 'report.{}' */
@@ -675,10 +745,15 @@ class Templater implements PathTemplater {
     const prefix = raw.slice(0, dot + 1);
     const statics = parent.statics as Map<string, TNode>;
     const siblings: TNode[] = [];
+    let known = 0;
     for (const child of statics.values()) {
-      if (child.key.length > prefix.length && child.key.startsWith(prefix) && !child.isPinned && isFileExtension(child.key.slice(prefix.length))) siblings.push(child);
+      if (child.key.length <= prefix.length || !child.key.startsWith(prefix) || child.isPinned) continue;
+      const extension = child.key.slice(prefix.length);
+      if (isFileExtension(extension)) known++;
+      // the known ones make the pattern; one not known ('stream.asf') joins it
+      if (isExtensionLike(extension)) siblings.push(child);
     }
-    if (siblings.length < 3) return;
+    if (known < 3) return;
     const p = this.#findParam(parent, prefix + '{}') ?? this.#addParam(parent, prefix + '{}', prefix, '');
     for (const child of siblings) {
       statics.delete(child.key);
@@ -714,7 +789,13 @@ class Templater implements PathTemplater {
 
   // hot path: every identifier goes through here
   #toParam(parent: TNode, raw: string, value: string, code: number, group: number): TNode {
-    const p = this.#findParam(parent, '{}') ?? this.#addParam(parent, '{}', '', '');
+    let p = this.#findParam(parent, '{}');
+    if (p === null) {
+      p = this.#addParam(parent, '{}', '', '');
+      // a word got its first identifier below: it may be a late value of an enum of endpoints beside it (#checkShared)
+      const enumBeside = parent.kind === KIND_STATIC && parent.group === GROUP_WORD && parent.parent !== null ? this.#findParam(parent.parent, '{}') : null;
+      if (enumBeside !== null && (enumBeside.info as ParamInfo).hasEndpointValues && this.#pendingShared.length < PENDING_MAX) this.#pendingShared.push(parent);
+    }
     p.count++;
     this.#record(p, raw, code, group, 1, value);
     // integers long enough to be ids make the short ones at this position ids too
@@ -860,26 +941,30 @@ class Templater implements PathTemplater {
    * static words in them ('/packages/npm/{name}/versions/{id}/restore' and
    * the same under 'maven', 'docker' …), are values of one parameter; so are
    * four or more with no endpoint of their own and only parameters below
-   * ('/route-stats/{actorType}/{actorId}'). Static siblings have subtrees of
+   * ('/route-stats/{actorType}/{actorId}'), and six or more singular ones
+   * that are endpoints too (#checkEnumEndpoints). Static siblings have subtrees of
    * their own ('/customers/{id}/sources' beside '/charges/{id}/refunds'), or
    * are plural collections with only an identifier below ('/account/persons/{id}').
    */
   #checkEnum(word: TNode): void {
     const parent = word.parent as TNode;
     if (parent.isLiteralOnly || parent.statics === null) return;
+    if (this.#checkEnumEndpoints(word)) return;
     const words = new Set<string>();
     const signature = subtreeSignature(word, ENUM_DEPTH, words);
     // enough structure to tell: two static words below, or no endpoint of its own and only parameters below
     const isParamsOnly = words.size < 2;
     // a plural with only an identifier below is a collection ('/account/persons/{id}')
     if (isParamsOnly && isPlural(word.key)) return;
-    if (isParamsOnly && (word.ends > 0 || word.statics !== null)) return;
     // a late enum value joins the values merged before it: its subtree is one the parameter has
+    // (one with an endpoint of its own only where the values had theirs: #checkEnumEndpoints)
     const p = this.#findParam(parent, '{}');
-    if (p !== null && (p.info as ParamInfo).isEnum && covers(p, word, ENUM_DEPTH)) {
+    const info = p?.info ?? null;
+    if (p !== null && info !== null && info.isEnum && (!(isParamsOnly && word.ends > 0) || info.hasEndpointValues) && covers(p, word, ENUM_DEPTH)) {
       this.#mergeLiterals(parent, [word]);
       return;
     }
+    if (isParamsOnly && (word.ends > 0 || word.statics !== null)) return;
     const alike: TNode[] = [];
     let plurals = 0;
     for (const sibling of parent.statics.values()) {
@@ -910,6 +995,40 @@ class Templater implements PathTemplater {
     this.#mergeLiterals(parent, late);
   }
 
+  /**
+   * Enum values that are endpoints of their own, with only parameters
+   * below ('/Items/{id}/Images/Art', '…/Art/{index}', '…/Art/{index}/{tag}/Png/…',
+   * the same for Backdrop, Banner …): six or more singular siblings below a
+   * collection name ('Images'), each an endpoint with one parameter child,
+   * compared one level down only, as deeper levels hold more enum values
+   * whose traffic is spread over every copy. Singular words that an API
+   * lists and reads alike are one parameter's values; its own collections
+   * are plural ('/customers/{id}', '/charges/{id}'). True when they merged.
+   */
+  #checkEnumEndpoints(word: TNode): boolean {
+    const parent = word.parent as TNode;
+    if (word.ends === 0 || word.statics !== null || word.params === null || isPlural(word.key)) return false;
+    // below a collection name only: an API's own singular resources sit under a version or a namespace ('/rest/api/3/role/{id}', '/v1/object/account/{id}')
+    if (this.#contextOf(parent, ZONE_PATH) !== CONTEXT_PLURAL) return false;
+    const signature = subtreeSignature(word, 1, new Set());
+    const alike: TNode[] = [];
+    for (const sibling of (parent.statics as Map<string, TNode>).values()) {
+      if (sibling.group !== GROUP_WORD || sibling.count < ENUM_MIN_COUNT || sibling.ends === 0 || sibling.statics !== null || sibling.params === null) continue;
+      if (isPlural(sibling.key) || (sibling !== word && subtreeSignature(sibling, 1, new Set()) !== signature)) continue;
+      alike.push(sibling);
+    }
+    if (alike.length < ENUM_MIN_VALUES_ENDPOINTS) return false;
+    this.#mergeLiterals(parent, alike);
+    const merged = this.#findParam(parent, '{}');
+    if (merged === null) return true;
+    (merged.info as ParamInfo).isEnum = true;
+    (merged.info as ParamInfo).hasEndpointValues = true;
+    // siblings seen less so far ('Chapter' with no '{index}' yet) join when the parameter's subtree covers theirs
+    const late: TNode[] = [];
+    for (const sibling of parent.statics?.values() ?? []) if (sibling.group === GROUP_WORD && !sibling.isPinned && !isPlural(sibling.key) && covers(merged, sibling, ENUM_DEPTH)) late.push(sibling);
+    this.#mergeLiterals(parent, late);
+    return true;
+  }
 
   /**
    * A word value back to a static child (pinned: it stays), taking along

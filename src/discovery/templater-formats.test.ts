@@ -1,0 +1,132 @@
+/**
+ * The templater on streaming-API traffic (Jellyfin-like): an identifier and
+ * a file extension in one segment, media extensions, language tags, and
+ * enum values that are endpoints of their own.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { isExtensionLike, languageTagForm } from './segment-shapes.ts';
+import { createPathTemplater } from './templater.ts';
+import type { PathTemplater } from './templater.ts';
+
+/** a small seeded generator: the same traffic on every run */
+function generator(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function pick<T>(values: readonly T[], random: () => number): T {
+  return values[Math.floor(random() * values.length)] as T;
+}
+
+function templateSet(templater: PathTemplater): Set<string> {
+  return new Set(templater.templates().map((t) => t.template));
+}
+
+const VIDEO = ['mp4', 'mkv', 'webm', 'ts', 'm4v', 'mov', 'avi', 'asf'];
+
+describe('segment shapes: extensions and language tags', () => {
+  it('tells extensions known or not, and language tags with and without a subtag', () => {
+    assert.equal(isExtensionLike('mkv'), true);
+    assert.equal(isExtensionLike('asf'), true);
+    assert.equal(isExtensionLike('postMessage'), false);
+    assert.equal(isExtensionLike('2x'), false);
+    assert.equal(languageTagForm('pt'), 1);
+    assert.equal(languageTagForm('pt-BR'), 2);
+    assert.equal(languageTagForm('es-419'), 2);
+    assert.equal(languageTagForm('zh-Hant'), 2);
+    assert.equal(languageTagForm('users'), 0);
+    assert.equal(languageTagForm('pt-br-x'), 0);
+  });
+});
+
+describe('createPathTemplater: parameters inside a segment', () => {
+  it('learns /Audio/{id}/stream.{container} from media extensions', () => {
+    const random = generator(1);
+    const templater = createPathTemplater();
+    for (let i = 0; i < 60; i++) templater.observe('GET', 'media.local', `/Audio/${randomUUID()}/stream.${pick(['mp3', 'flac', 'aac', 'ogg', 'opus', 'wma'], random)}`);
+    assert.deepEqual([...templateSet(templater)], ['/Audio/{audioId}/stream.{id}']);
+    assert.equal(templater.match('GET', 'media.local', `/Audio/${randomUUID()}/stream.m4a`).template, '/Audio/{audioId}/stream.{id}');
+  });
+
+  it('learns /Videos/{id}/{stream}.{container}: an identifier and an extension in one segment', () => {
+    const random = generator(2);
+    const templater = createPathTemplater();
+    for (let i = 0; i < 80; i++) templater.observe('GET', 'media.local', `/Videos/${randomUUID()}/str_${randomUUID().replace(/-/g, '').slice(0, 20)}.${pick(VIDEO, random)}`);
+    assert.deepEqual([...templateSet(templater)], ['/Videos/{videoId}/{id}.{format}']);
+    const learned = templater.templates()[0];
+    assert.deepEqual(learned?.params.map((p) => p.name), ['videoId', 'id']);
+    // an extension seen for the first time joins the pattern
+    assert.equal(templater.match('GET', 'media.local', `/Videos/${randomUUID()}/str_a8Kd02LmQw9zXv7Bn3Rt.flv`).template, '/Videos/{videoId}/{id}.{format}');
+  });
+
+  it('keeps one identifier with one extension as {id}.json, beside nothing else', () => {
+    const templater = createPathTemplater();
+    for (let i = 0; i < 30; i++) templater.observe('GET', 'api.example.com', `/reports/${100000 + i * 7919}.json`);
+    assert.deepEqual([...templateSet(templater)], ['/reports/{reportId}.json']);
+  });
+});
+
+describe('createPathTemplater: language tags', () => {
+  it('learns /Subtitles/{language} from language tags that recur, and keeps a vocabulary of words static', () => {
+    const random = generator(3);
+    const languages = ['en', 'en-US', 'en-GB', 'de', 'de-DE', 'fr', 'fr-FR', 'es', 'es-MX', 'it', 'pt', 'pt-BR', 'nl', 'sv'];
+    const templater = createPathTemplater();
+    for (let i = 0; i < 300; i++) {
+      templater.observe('GET', 'media.local', `/Items/${randomUUID()}/RemoteSearch/Subtitles/${pick(languages, random)}`);
+      templater.observe('GET', 'media.local', `/Items/${randomUUID()}/${pick(['Ancestors', 'Similar', 'ThemeSongs', 'ThemeVideos', 'Download', 'File', 'CriticReviews'], random)}`);
+    }
+    const templates = templateSet(templater);
+    assert.ok(templates.has('/Items/{itemId}/RemoteSearch/Subtitles/{subtitleId}'));
+    assert.ok(!templates.has('/Items/{itemId}/RemoteSearch/Subtitles/pt-BR'));
+    assert.ok(templates.has('/Items/{itemId}/Ancestors'));
+    assert.ok(templates.has('/Items/{itemId}/CriticReviews'));
+  });
+
+  it('keeps two-letter words static when none has a region', () => {
+    const random = generator(4);
+    const templater = createPathTemplater();
+    for (let i = 0; i < 200; i++) templater.observe('GET', 'api.example.com', `/accounts/${randomUUID()}/${pick(['me', 'os', 'ip', 'db', 'ui', 'tv', 'qa'], random)}`);
+    assert.ok(templateSet(templater).has('/accounts/{accountId}/db'));
+  });
+});
+
+describe('createPathTemplater: enum values that are endpoints of their own', () => {
+  const IMAGE_TYPES = ['Art', 'Backdrop', 'Banner', 'Box', 'BoxRear', 'Chapter', 'Disc', 'Logo', 'Menu', 'Primary', 'Profile', 'Screenshot', 'Thumb'];
+
+  it('learns /Items/{id}/Images/{imageType} and /{imageType}/{index} from a dozen singular words read alike', () => {
+    const random = generator(5);
+    const templater = createPathTemplater();
+    for (let i = 0; i < 1500; i++) {
+      const type = IMAGE_TYPES[Math.floor(random() ** 2 * IMAGE_TYPES.length)] as string;
+      const method = pick(['GET', 'HEAD', 'DELETE', 'POST'], random);
+      const item = randomUUID();
+      if (random() < 0.5) templater.observe(method, 'media.local', `/Items/${item}/Images/${type}`);
+      else templater.observe(method, 'media.local', `/Items/${item}/Images/${type}/${1000 + Math.floor(random() * 9000)}`);
+    }
+    const templates = templateSet(templater);
+    assert.ok(templates.has('/Items/{itemId}/Images/{imageId}'), [...templates].join(' '));
+    assert.ok(templates.has('/Items/{itemId}/Images/{imageId}/{id}'));
+    assert.ok(!templates.has('/Items/{itemId}/Images/Art'));
+  });
+
+  it('keeps plural collections static, each listed and read by id (/v2/droplets, /v2/volumes …)', () => {
+    const random = generator(6);
+    const collections = ['droplets', 'volumes', 'images', 'snapshots', 'domains', 'certificates', 'firewalls', 'projects'];
+    const templater = createPathTemplater();
+    for (let i = 0; i < 1500; i++) {
+      const collection = pick(collections, random);
+      if (random() < 0.5) templater.observe('GET', 'api.example.com', `/v2/teams/${randomUUID()}/${collection}`);
+      else templater.observe('GET', 'api.example.com', `/v2/teams/${randomUUID()}/${collection}/${randomUUID()}`);
+    }
+    const templates = templateSet(templater);
+    for (const collection of collections) assert.ok(templates.has(`/v2/teams/{teamId}/${collection}`), collection);
+  });
+});
