@@ -3,7 +3,9 @@
  * (RLF), in one run, with the same rules and the same keys:
  *
  *   memory  apiwarden's memory store vs RLF's RateLimiterMemory, in-process,
- *           one decision after the other (each awaited, as the gateway does);
+ *           one decision after the other: apiwarden's evaluateSync() (what
+ *           the gateway calls on a memory store, src/limiter/stage.ts) and
+ *           its awaited evaluate(); RLF's promise, awaited;
  *   redis   apiwarden's Redis store vs RLF's RateLimiterRedis (ioredis), 64
  *           decisions in flight on one connection each; Redis round trips
  *           (commands the client sent) and Redis commands (INFO commandstats,
@@ -98,7 +100,7 @@ interface Case {
 const IMPL_LABELS: Record<Group, Partial<Record<Impl, string>>> = {
   memory: {
     apiwarden: 'apiwarden memory store, `await evaluate()`',
-    'apiwarden-sync': 'apiwarden memory store, `evaluateSync()`',
+    'apiwarden-sync': 'apiwarden memory store as the gateway calls it, `evaluateSync()`',
     rlf: 'RLF RateLimiterMemory (three windows: RateLimiterUnion)',
     'rlf-seq': 'RLF, three RateLimiterMemory consumed in sequence',
   },

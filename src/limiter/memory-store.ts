@@ -124,6 +124,8 @@ const GCRA = 1;
 const SLIDING = 2;
 const DISTINCT = 3;
 const KIND_OF = { gcra: GCRA, sliding: SLIDING, distinct: DISTINCT } as const;
+/** the empty results and bans of most answers: one shared array (EvaluateResult's are read-only) */
+const NONE: readonly never[] = Object.freeze([]);
 
 const INITIAL_CAPACITY = 1024;
 /** expired entries dropped from the stale end per insertion */
@@ -220,7 +222,7 @@ class MemoryStore implements MemoryLimiterStore {
     const now = request.now;
     if (now > this.#latestNow) this.#latestNow = now;
     const ban = this.#bans.size === 0 ? null : this.#activeBan(request.banKeys, now);
-    if (ban !== null) return { ban, results: [], admitted: false, newBans: [], degraded: false };
+    if (ban !== null) return { ban, results: NONE, admitted: false, newBans: NONE, degraded: false };
 
     const checks = request.checks;
     if (checks.length > this.#slots.length) this.#slots = new Int32Array(checks.length * 2);
@@ -248,7 +250,7 @@ class MemoryStore implements MemoryLimiterStore {
         if ((results[i] as CheckResult).allowed) this.#spend(checks[i] as LimitCheck, slots[i] as number, now);
       }
     }
-    const newBans = isAdmitted || request.escalations.length === 0 ? [] : this.#escalate(request, results, now);
+    const newBans = isAdmitted || request.escalations.length === 0 ? NONE : this.#escalate(request, results, now);
     return { ban: null, results, admitted: isAdmitted, newBans, degraded: false };
   }
 

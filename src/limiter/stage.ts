@@ -16,7 +16,7 @@ import type { BanMirror } from './ban-mirror.ts';
 import type { CompiledRule, CompiledWindow, LimiterPlan } from './plan.ts';
 import { rateLimitHeaders, retryAfterSeconds } from './rate-limit-headers.ts';
 import { AMBIGUOUS, readPart, type RequestFacts, type SubnetBits } from './request-values.ts';
-import type { Ban, BanEscalation, CheckResult, LimitCheck, LimiterStore } from './types.ts';
+import type { Ban, BanEscalation, CheckResult, EvaluateRequest, LimitCheck, LimiterStore } from './types.ts';
 
 /** Checks spent only when the response has one of `statuses` (count by outcome). */
 export interface DeferredCount {
@@ -181,7 +181,8 @@ export function createLimiterStage(store: LimiterStore, bans: BanMirror, log: (m
       if (checks.length === 0) return PASS;
 
       const startedAt = timing.observe === null ? 0 : performance.now();
-      const outcome = await store.evaluate({ banKeys: banKeysOf(facts.clientIp, facts.principal, subnet), checks, escalations, now });
+      const request: EvaluateRequest = { banKeys: banKeysOf(facts.clientIp, facts.principal, subnet), checks, escalations, now };
+      const outcome = store.evaluateSync !== undefined ? store.evaluateSync(request) : await store.evaluate(request);
       if (timing.observe !== null) timing.observe(performance.now() - startedAt, outcome.degraded);
       for (const ban of outcome.newBans) bans.add(ban);
       if (outcome.ban) {

@@ -132,15 +132,15 @@ export interface EvaluateResult {
   /** the longest active ban among banKeys, or null */
   ban: Ban | null;
   /** one per check, same order; empty when banned */
-  results: CheckResult[];
+  results: readonly CheckResult[];
   /**
    * true when no enforcing check denied (and no ban): then every check that
    * allowed has spent its cost. When false nothing was spent anywhere, so a
    * refused request never eats a daily quota.
    */
   admitted: boolean;
-  /** bans created by escalation in this step */
-  newBans: Ban[];
+  /** bans created by escalation in this step (often a shared empty array: never modified) */
+  newBans: readonly Ban[];
   /** true when the shared store could not answer and failure policies decided */
   degraded: boolean;
 }
@@ -152,6 +152,12 @@ export interface EvaluateResult {
 export interface LimiterStore {
   readonly kind: 'memory' | 'redis';
   evaluate(request: EvaluateRequest): Promise<EvaluateResult>;
+  /**
+   * evaluate() without the promise, where the store needs no I/O (memory):
+   * the gateway calls it when present, which saves a promise and a
+   * microtask turn per request
+   */
+  evaluateSync?(request: EvaluateRequest): EvaluateResult;
   /**
    * spend `cost` on checks without deciding (count-by-outcome, after the
    * upstream answered); distinct checks add their member
