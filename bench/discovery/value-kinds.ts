@@ -282,6 +282,18 @@ function descriptionKind(description: string): ValueKind | null {
 }
 
 const ID_WORDS = new Set(['id', 'ids', 'identifier', 'uuid', 'exposed']);
+/** Words that say a value identifies something, and not what: `{id}`, `{key}`, `{name}`. */
+const GENERIC_NAME_WORDS = new Set([...ID_WORDS, 'guid', 'key', 'name', 'slug']);
+
+/**
+ * Does the name say nothing of the object its values identify (`id`,
+ * `key`, `name`)? Then only the path does: `/object/account/{id}` and
+ * `/object/invoice/{id}` identify accounts and invoices, two disjoint sets.
+ */
+export function isGenericName(name: string): boolean {
+  const words = nameWords(name);
+  return words.length > 0 && words.every((w) => GENERIC_NAME_WORDS.has(w));
+}
 
 function fallbackKinds(words: readonly string[], name: string, previousSegment: string, schema: Record<string, unknown>): ValueKind[] {
   const head = words.at(-1) ?? '';

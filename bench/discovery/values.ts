@@ -9,13 +9,17 @@
  * Populations are shared by every operation that has a parameter of the same
  * name and kind (`owner` in 500 GitHub operations is one population of user
  * names), and seeded from (seed, name, kind): every level and every peer of
- * a run sees the same objects.
+ * a run sees the same objects. A name that says nothing of its object
+ * (`{id}`, `{key}`, `{name}`) is one population per collection before it:
+ * `/object/account/{id}` and `/object/invoice/{id}` draw from two disjoint
+ * sets, as accounts and invoices are in a real API, not from one shared
+ * set that makes every object type look alike.
  */
 
 import type { SpecParameter } from './spec-operations.ts';
 import { createRandom, createZipf, type Random } from './random.ts';
 import { compilePattern } from './regex-sample.ts';
-import { classifyParameter, kindLabel, type ValueKind } from './value-kinds.ts';
+import { classifyParameter, isGenericName, kindLabel, type ValueKind } from './value-kinds.ts';
 import { FILE_EXTENSIONS, FIRST_NAMES, LAST_NAMES, WORDS } from './words.ts';
 
 export const POPULATION_MIN = 2_000;
@@ -56,7 +60,8 @@ export function createValueSource(seed: string): ValueSource {
     if (population === undefined) {
       const kinds = classifyParameter(param, previousSegment, isAfterDot);
       const constraints = constraintsOf(param.schema);
-      const key = `${param.in}|${param.name}|${JSON.stringify(kinds)}|${JSON.stringify(constraints.describe)}`;
+      const owner = isGenericName(param.name) ? `|of ${previousSegment}` : '';
+      const key = `${param.in}|${param.name}${owner}|${JSON.stringify(kinds)}|${JSON.stringify(constraints.describe)}`;
       const known = byKey.get(key);
       population = known?.population ?? buildPopulation(kinds, constraints, `${seed}|${key}`);
       if (known === undefined) byKey.set(key, { name: param.name, location: param.in, population });

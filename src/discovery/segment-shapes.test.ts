@@ -141,6 +141,30 @@ describe('classifySegment: identifiers', () => {
     assert.ok(identifierShare(nanoid) >= 0.97, `nanoid: ${identifierShare(nanoid)}`);
   });
 
+  it('calls random mixed-case tokens with one digit or none identifiers, though their case reads like camelCase', () => {
+    // DocuSign-style 20-character base62 envelope ids that isRandom alone called words
+    const scrambled = ['OtixohRuqsduoquF3Rkh', 'dEsoTkmsubampPExQilM', 'yRCxdbYQjcQFxkbehekd', 'NZIWouwAprkXAdjoQRQK', 'gvVubuaADIFEqieNXJEP'];
+    for (const value of scrambled) {
+      assert.equal(classifySegment(value), 'token', value);
+      assert.equal(isIdentifierShape('token', value.length), true, value);
+    }
+    const noDigit = many(3000, () => pick(BASE62.slice(0, 52), 20));
+    assert.ok(identifierShare(noDigit) >= 0.99, `20 letters, no digit: ${identifierShare(noDigit)}`);
+  });
+
+  it('keeps camelCase and PascalCase API words words (GitHub, Stripe, Jellyfin, DocuSign, Kubernetes, Azure, AWS)', () => {
+    const words = [
+      'AlbumArtists', 'PlaybackInfo', 'RemoteSearch', 'MediaSegments', 'ThemeMedia', 'DisplayPreferences', 'InstantMix',
+      'securityClassification', 'getUserByEmailAddress', 'repositoriesV2', 'consumer_disclosure', 'delayedRouting',
+      'bulkSendBatchId', 'envelopeTransferRules', 'brandResourcesByContentType', 'chunkedUploadParts', 'signatureProviders',
+      'mutatingwebhookconfigurations', 'persistentvolumeclaims', 'customBoardBackgrounds', 'OutgoingCallerIds',
+      'AddLFTagsToResource', 'SearchTablesByLFTags', 'dedicatedHSMs', 'jSrcStationToDstStationInfo', 'HTTPServerConfig',
+      'userExperienceAnalyticsAppHealthApplicationPerformanceByOSVersion', 'GenerateQRCode',
+      'appStoreVersionLocalizations', 'RemoveLFTagsFromResource', 'iotSecuritySolutions', 'XmlHttpRequest', 'SetShuffleMode',
+    ];
+    for (const segment of words) assert.equal(classifySegment(segment), 'word', segment);
+  });
+
   it('keeps short integers out: they may be versions (/2/tweets)', () => {
     assert.equal(classifySegment('2'), 'integer');
     assert.equal(isIdentifierShape('integer', 1), false);

@@ -509,3 +509,53 @@ describe('createPathTemplater: rarely requested positions judged on all their va
     assert.deepEqual([...set].filter((t) => /packages\/[a-z]/.test(t)), []);
   });
 });
+
+describe('createPathTemplater: object types and hot values', () => {
+  const hex = (random: () => number): string => {
+    let out = '';
+    for (let i = 0; i < 32; i++) out += '0123456789abcdef'[Math.floor(random() * 16)];
+    return out;
+  };
+
+  it('keeps singular object types below a namespace static, each with its own ids (/v1/object/account/{id})', () => {
+    const random = generator(41);
+    const types = ['account', 'invoice', 'payment', 'contact', 'usage', 'amendment', 'feature', 'refund'];
+    const ids = new Map(types.map((type) => [type, Array.from({ length: 300 }, () => hex(random))]));
+    const templater = createPathTemplater();
+    for (let i = 0; i < 4000; i++) {
+      const type = types[zipfIndex(types.length, random)] as string;
+      const population = ids.get(type) as string[];
+      templater.observe('GET', '', `/v1/object/${type}/${population[zipfIndex(population.length, random)]}`);
+    }
+    const set = templateSet(templater);
+    for (const type of types) assert.ok(set.has(`/v1/object/${type}/{}`), [...set].join(' '));
+    assert.ok(!set.has('/v1/object/{}/{}'));
+  });
+
+  it('still takes the same shape below a collection for an enum (/route-stats/{actorType}/{actorId})', () => {
+    const random = generator(42);
+    const types = ['installation', 'classic_pat', 'fine_grained_pat', 'oauth_app', 'github_app_user_to_server'];
+    const templater = createPathTemplater();
+    for (let i = 0; i < 3000; i++) {
+      const type = types[Math.floor(random() * types.length)] as string;
+      templater.observe('GET', '', `/orgs/acme/insights/api/route-stats/${type}/${1000 + zipfIndex(5000, random)}`);
+    }
+    const set = templateSet(templater);
+    assert.ok(set.has('/orgs/acme/insights/api/route-stats/{}/{}'), [...set].join(' '));
+  });
+
+  it('sends a hot value with a space in it to its parameter, not to a static sibling (/secrets/iris silver)', () => {
+    const random = generator(43);
+    const parts = ['amber', 'birch', 'cedar', 'delta', 'ember', 'fern', 'grove', 'harbor', 'jade', 'kelp', 'lotus', 'maple', 'nova', 'onyx'];
+    const part = (): string => parts[Math.floor(random() * parts.length)] as string;
+    const templater = createPathTemplater();
+    for (let i = 0; i < 2000; i++) {
+      // one name takes a fifth of the traffic: far heavier than any other
+      const name = random() < 0.2 ? 'iris silver' : `${part()}-${part()}-${Math.floor(random() * 100)}`;
+      const method = (['GET', 'PUT', 'DELETE'] as const)[Math.floor(random() * 3)] as string;
+      templater.observe(method, '', `/api/v1/namespaces/default/secrets/${encodeURIComponent(name)}`);
+    }
+    assert.equal(normal(templater.match('GET', '', '/api/v1/namespaces/default/secrets/iris%20silver').template), '/api/v1/namespaces/default/secrets/{}');
+    assert.deepEqual([...templateSet(templater)], ['/api/v1/namespaces/default/secrets/{}']);
+  });
+});

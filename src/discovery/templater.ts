@@ -87,6 +87,7 @@ import {
   shouldSplitWords,
 } from './templater-rules.ts';
 import {
+  CHOSEN_SPACE,
   chosenKind,
   covers,
   decodeSegment,
@@ -195,6 +196,16 @@ function isCollection(word: TNode): boolean {
   const words = new Set<string>();
   subtreeSignature(word, ENUM_DEPTH, words);
   return words.size < 2;
+}
+
+/**
+ * A segment with a space inside is a name someone typed ('iris silver',
+ * 'Hello World'), never an API's own path word: however hot, it is a
+ * parameter's value, not a static sibling to pin or split back. Asked at
+ * merges and splits only, not per request.
+ */
+function isTypedName(raw: string): boolean {
+  return (raw.indexOf('%20') >= 0 || raw.indexOf(' ') >= 0) && chosenKind(decodeSegment(raw), GROUP_WORD) === CHOSEN_SPACE;
 }
 
 function isIpLiteral(host: string): boolean {
@@ -591,7 +602,7 @@ class Templater implements PathTemplater {
    * head of a skewed population (the most requested user) and merges.
    */
   #pinHeavy(parent: TNode, group: number): void {
-    for (const child of this.#heavyChildren(parent, group, true)) child.isPinned = true;
+    for (const child of this.#heavyChildren(parent, group, true)) if (group !== GROUP_WORD || !isTypedName(child.key)) child.isPinned = true;
   }
 
   /** does the position hold a parameter made of many word values (not an enum's few)? */
@@ -646,6 +657,12 @@ class Templater implements PathTemplater {
       if (form === LANGUAGE_WITH_SUBTAG) withSubtag++;
     }
     return shouldMergeLanguageTags(words, tags, withSubtag);
+  }
+
+  /** a singular word, a version or a first segment ('/v1/object', '/v1', '/api'): the API's own namespace, not a collection */
+  #isNamespace(parent: TNode): boolean {
+    const context = this.#contextOf(parent, ZONE_PATH);
+    return context === CONTEXT_SINGULAR || context === CONTEXT_TOP;
   }
 
   #contextOf(parent: TNode, zone: number): number {
@@ -965,6 +982,10 @@ class Templater implements PathTemplater {
       return;
     }
     if (isParamsOnly && (word.ends > 0 || word.statics !== null)) return;
+    // words with only an identifier below are an enum's values below a collection or a parameter
+    // ('/route-stats/{actorType}/{actorId}'); below a singular namespace they are the API's own
+    // object types, each with its own id set ('/v1/object/account/{id}', '/v1/object/invoice/{id}')
+    if (isParamsOnly && this.#isNamespace(parent)) return;
     const alike: TNode[] = [];
     let plurals = 0;
     for (const sibling of parent.statics.values()) {
@@ -1036,6 +1057,7 @@ class Templater implements PathTemplater {
    * used (no more requests than it had).
    */
   #peel(p: TNode, entry: ValueEntry): void {
+    if (isTypedName(entry.raw)) return;
     const parent = p.parent as TNode;
     const count = entry.count;
     (p.info as ParamInfo).remove(entry.raw);
@@ -1154,7 +1176,10 @@ class Templater implements PathTemplater {
     if (group === GROUP_WORD) {
       moved.sort((a, b) => b.count - a.count);
       const leading = countOutliers(moved.map((child) => child.count), MERGE_GAP_MIN_COUNT, MERGE_GAP_MIN_BULK, MERGE_GAP_RATIO);
-      for (const child of moved.splice(0, leading)) child.isPinned = true;
+      for (const child of moved.splice(0, leading)) {
+        if (isTypedName(child.key)) moved.push(child);
+        else child.isPinned = true;
+      }
       for (const child of structuralOutliers(moved)) {
         child.isPinned = true;
         moved.splice(moved.indexOf(child), 1);
