@@ -4,20 +4,10 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { classifySegment, extensionStart, isIdentifierShape, SEGMENT_SHAPES, shapeCode } from './segment-shapes.ts';
 import type { SegmentShape } from './segment-shapes.ts';
+import { seededRandom } from './test-random.ts';
 
-/** a small seeded generator, so that the generated identifiers are the same on every run */
-function generator(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-const random = generator(42);
+const random = seededRandom(42);
 function pick(alphabet: string, length: number): string {
   let out = '';
   for (let i = 0; i < length; i++) out += alphabet[Math.floor(random() * alphabet.length)];

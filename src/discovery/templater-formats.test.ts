@@ -9,18 +9,8 @@ import { describe, it } from 'node:test';
 import { isExtensionLike, languageTagForm } from './segment-shapes.ts';
 import { createPathTemplater } from './templater.ts';
 import type { PathTemplater } from './templater.ts';
+import { seededRandom } from './test-random.ts';
 
-/** a small seeded generator: the same traffic on every run */
-function generator(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function pick<T>(values: readonly T[], random: () => number): T {
   return values[Math.floor(random() * values.length)] as T;
@@ -49,7 +39,7 @@ describe('segment shapes: extensions and language tags', () => {
 
 describe('createPathTemplater: parameters inside a segment', () => {
   it('learns /Audio/{id}/stream.{container} from media extensions', () => {
-    const random = generator(1);
+    const random = seededRandom(1);
     const templater = createPathTemplater();
     for (let i = 0; i < 60; i++) templater.observe('GET', 'media.local', `/Audio/${randomUUID()}/stream.${pick(['mp3', 'flac', 'aac', 'ogg', 'opus', 'wma'], random)}`);
     assert.deepEqual([...templateSet(templater)], ['/Audio/{audioId}/stream.{id}']);
@@ -57,7 +47,7 @@ describe('createPathTemplater: parameters inside a segment', () => {
   });
 
   it('learns /Videos/{id}/{stream}.{container}: an identifier and an extension in one segment', () => {
-    const random = generator(2);
+    const random = seededRandom(2);
     const templater = createPathTemplater();
     for (let i = 0; i < 80; i++) templater.observe('GET', 'media.local', `/Videos/${randomUUID()}/str_${randomUUID().replace(/-/g, '').slice(0, 20)}.${pick(VIDEO, random)}`);
     assert.deepEqual([...templateSet(templater)], ['/Videos/{videoId}/{id}.{format}']);
@@ -76,7 +66,7 @@ describe('createPathTemplater: parameters inside a segment', () => {
 
 describe('createPathTemplater: language tags', () => {
   it('learns /Subtitles/{language} from language tags that recur, and keeps a vocabulary of words static', () => {
-    const random = generator(3);
+    const random = seededRandom(3);
     const languages = ['en', 'en-US', 'en-GB', 'de', 'de-DE', 'fr', 'fr-FR', 'es', 'es-MX', 'it', 'pt', 'pt-BR', 'nl', 'sv'];
     const templater = createPathTemplater();
     for (let i = 0; i < 300; i++) {
@@ -91,7 +81,7 @@ describe('createPathTemplater: language tags', () => {
   });
 
   it('keeps two-letter words static when none has a region', () => {
-    const random = generator(4);
+    const random = seededRandom(4);
     const templater = createPathTemplater();
     for (let i = 0; i < 200; i++) templater.observe('GET', 'api.example.com', `/accounts/${randomUUID()}/${pick(['me', 'os', 'ip', 'db', 'ui', 'tv', 'qa'], random)}`);
     assert.ok(templateSet(templater).has('/accounts/{accountId}/db'));
@@ -102,7 +92,7 @@ describe('createPathTemplater: enum values that are endpoints of their own', () 
   const IMAGE_TYPES = ['Art', 'Backdrop', 'Banner', 'Box', 'BoxRear', 'Chapter', 'Disc', 'Logo', 'Menu', 'Primary', 'Profile', 'Screenshot', 'Thumb'];
 
   it('learns /Items/{id}/Images/{imageType} and /{imageType}/{index} from a dozen singular words read alike', () => {
-    const random = generator(5);
+    const random = seededRandom(5);
     const templater = createPathTemplater();
     for (let i = 0; i < 1500; i++) {
       const type = IMAGE_TYPES[Math.floor(random() ** 2 * IMAGE_TYPES.length)] as string;
@@ -118,7 +108,7 @@ describe('createPathTemplater: enum values that are endpoints of their own', () 
   });
 
   it('keeps plural collections static, each listed and read by id (/v2/droplets, /v2/volumes …)', () => {
-    const random = generator(6);
+    const random = seededRandom(6);
     const collections = ['droplets', 'volumes', 'images', 'snapshots', 'domains', 'certificates', 'firewalls', 'projects'];
     const templater = createPathTemplater();
     for (let i = 0; i < 1500; i++) {

@@ -2,18 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { createPathTemplater } from './templater.ts';
+import { seededRandom } from './test-random.ts';
 
-/** a small seeded generator: the same traffic on every run */
-function generator(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = ['users', 'orders', 'items', 'me', 'settings', 'search', 'v1', 'v2', 'api', 'npm', 'maven', 'docker', 'versions', 'restore', 'public-key', 'secrets', 'report.json', 'report.csv', 'report.xml', 'export', 'fix-granite', 'release-1.19', 'Olive-Crystal', 'moss7', 'v3.2.1', 'lagoon%20brook', 'rubygems', ''];
 const HOSTS = ['', 'api.example.com', 'acme.api.example.com', 'globex.api.example.com', 'initech.api.example.com', '10.0.0.1', 'example.com'];
@@ -57,7 +47,7 @@ function assertSame(requests: readonly (readonly [string, string, string])[], op
 describe('PathTemplater.observeMatch', () => {
   it('answers as observe() then match() over mixed traffic, as the tree learns, merges and splits', () => {
     for (let seed = 1; seed <= 6; seed++) {
-      const random = generator(seed);
+      const random = seededRandom(seed);
       const requests: [string, string, string][] = [];
       for (let i = 0; i < 6000; i++) requests.push([random() < 0.8 ? 'GET' : 'POST', HOSTS[Math.floor(random() * HOSTS.length)] as string, path(random)]);
       assertSame(requests);
@@ -65,7 +55,7 @@ describe('PathTemplater.observeMatch', () => {
   });
 
   it('answers as observe() then match() past the memory bounds', () => {
-    const random = generator(99);
+    const random = seededRandom(99);
     const requests: [string, string, string][] = [];
     for (let i = 0; i < 4000; i++) requests.push(['GET', `h${Math.floor(random() * 40)}.example.com`, path(random)]);
     assertSame(requests, { maxChildren: 8, maxNodes: 300 });

@@ -3,7 +3,7 @@
  * evidence a parameter keeps about its values, and small helpers that read
  * the tree without changing it. Only the templater changes the tree.
  */
-import { isFileExtension, isIdentifierCode, SEGMENT_SHAPES, SHAPE, shapeCode } from './segment-shapes.ts';
+import { isExtensionLike, isIdentifierCode, SEGMENT_SHAPES, SHAPE, shapeCode } from './segment-shapes.ts';
 import { DistinctCounter } from './templater-distinct.ts';
 import { GROUP_ID, GROUP_NONE, GROUP_NUM, GROUP_TIME, GROUP_WORD, isMergeConfirmed, PEEL_MIN_REQUESTS } from './templater-rules.ts';
 import type { GroupCounts } from './templater-rules.ts';
@@ -359,15 +359,7 @@ export function chosenKind(value: string, group: number): number {
 
 /** a file extension, known or not, or a long tail ('json', 'm3u8', 'postMessage'): not a chosen name's */
 function isFileNameTail(tail: string): boolean {
-  if (tail.length === 0 || tail.length > 5 || isFileExtension(tail)) return tail.length > 0;
-  const first = tail.charCodeAt(0) | 32;
-  if (first < 97 || first > 122) return false;
-  for (let i = 1; i < tail.length; i++) {
-    const c = tail.charCodeAt(i);
-    const isAlnum = (c >= 48 && c <= 57) || ((c | 32) >= 97 && (c | 32) <= 122);
-    if (!isAlnum) return false;
-  }
-  return true;
+  return tail.length > 5 || isExtensionLike(tail);
 }
 
 /** 'users', 'payment_intents', 'categories': a collection, after which identifiers usually come */

@@ -3,18 +3,8 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { createPathTemplater } from './templater.ts';
 import type { PathTemplater } from './templater.ts';
+import { seededRandom } from './test-random.ts';
 
-/** a small seeded generator: the same traffic on every run */
-function generator(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SYLLABLES = ['ka', 'lo', 'mi', 'ten', 'su', 'ra', 'vel', 'no', 'chi', 'pa', 'dor', 'en', 'li', 'ma', 'ro', 'sa', 'ti', 'ber', 'gan', 'hu', 'jo', 'kel', 'mon', 'nar'];
 
@@ -54,7 +44,7 @@ function zipfIndex(n: number, random: () => number): number {
 
 describe('createPathTemplater: growing traffic', () => {
   it('learns /users/{userId} beside /users/me, and /issues/{id} once short integers vary, at 1, 5, 50 and 500 requests', () => {
-    const random = generator(1);
+    const random = seededRandom(1);
     const templater = createPathTemplater();
     const requests: string[] = [];
     for (let i = 0; i < 500; i++) {
@@ -80,7 +70,7 @@ describe('createPathTemplater: growing traffic', () => {
   });
 
   it('keeps /users/me static beside /users/{username} when the usernames are words, from its own sub-resources', () => {
-    const random = generator(2);
+    const random = seededRandom(2);
     const users = names(3000, random);
     const templater = createPathTemplater();
     for (let i = 0; i < 2000; i++) {
@@ -97,7 +87,7 @@ describe('createPathTemplater: growing traffic', () => {
 
 describe('createPathTemplater: RPC, collections, nested names', () => {
   it('keeps ~170 Slack-style method names under /api static when each is called repeatedly', () => {
-    const random = generator(3);
+    const random = seededRandom(3);
     const namespaces = ['chat', 'users', 'conversations', 'files', 'reactions', 'reminders', 'team', 'usergroups', 'views', 'admin.users', 'admin.conversations', 'apps', 'auth', 'bots', 'calls', 'dnd', 'emoji', 'pins', 'stars', 'search'];
     const verbs = ['list', 'info', 'create', 'delete', 'update', 'postMessage', 'history', 'setTopic', 'invite', 'kick', 'archive', 'rename', 'add', 'remove', 'get', 'set', 'open', 'close', 'join', 'leave'];
     const methods = new Set<string>();
@@ -117,7 +107,7 @@ describe('createPathTemplater: RPC, collections, nested names', () => {
   });
 
   it('keeps Stripe-style collections under /v1 static, with /v1/customers/{customerId} from prefixed ids', () => {
-    const random = generator(4);
+    const random = seededRandom(4);
     const collections = ['customers', 'charges', 'invoices', 'payment_intents', 'payment_methods', 'refunds', 'subscriptions', 'products', 'prices', 'coupons', 'disputes', 'payouts', 'transfers', 'balance_transactions', 'setup_intents', 'sources', 'tokens', 'plans', 'events', 'files'];
     const templater = createPathTemplater();
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -140,7 +130,7 @@ describe('createPathTemplater: RPC, collections, nested names', () => {
   });
 
   it('learns GitHub-style /repos/{owner}/{repo}/issues/{number} from many owners and repositories', () => {
-    const random = generator(5);
+    const random = seededRandom(5);
     const owners = names(5000, random);
     const repos = names(5000, random);
     const templater = createPathTemplater();
@@ -161,7 +151,7 @@ describe('createPathTemplater: RPC, collections, nested names', () => {
 
 describe('createPathTemplater: splitting back', () => {
   it('splits static words back out of a parameter when later traffic shows a few of them recurring with their own subtrees', () => {
-    const random = generator(6);
+    const random = seededRandom(6);
     const early = names(40, random);
     const templater = createPathTemplater();
     // early on, /api/… looks like identifiers: each value once
@@ -180,7 +170,7 @@ describe('createPathTemplater: splitting back', () => {
   });
 
   it('splits a whole vocabulary back when its words, taken for identifiers early, keep recurring', () => {
-    const random = generator(7);
+    const random = seededRandom(7);
     const methods = names(60, random);
     const templater = createPathTemplater();
     // the first requests all differ: the position looks like a parameter
@@ -195,7 +185,7 @@ describe('createPathTemplater: splitting back', () => {
 
 describe('createPathTemplater: hosts and segments', () => {
   it('templates the leftmost host label when many tenants share the rest', () => {
-    const random = generator(8);
+    const random = seededRandom(8);
     const tenants = names(400, random);
     const templater = createPathTemplater();
     for (let i = 0; i < 2000; i++) templater.observe('GET', `${tenants[Math.floor(random() * tenants.length)]}.api.example.com`, '/v1/items');
@@ -290,7 +280,7 @@ describe('createPathTemplater: names and evidence', () => {
   });
 
   it('is less sure of a parameter made of a few words than of one made of ids', () => {
-    const random = generator(9);
+    const random = seededRandom(9);
     const templater = createPathTemplater();
     for (const name of names(12, random)) templater.observe('GET', '', `/teams/${name}`);
     for (let i = 0; i < 12; i++) templater.observe('GET', '', `/orders/${crypto.randomUUID()}`);
@@ -303,7 +293,7 @@ describe('createPathTemplater: names and evidence', () => {
 
 describe('createPathTemplater: memory', () => {
   it('keeps the tree bounded over a million distinct ids and 200,000 distinct words', () => {
-    const random = generator(10);
+    const random = seededRandom(10);
     const templater = createPathTemplater();
     for (let i = 0; i < 1_000_000; i++) templater.observe('GET', 'api.example.com', `/items/${1_000_000 + i}/parts`);
     const syllables = SYLLABLES;
@@ -372,7 +362,7 @@ describe('createPathTemplater: every observed path matches its own template', ()
   });
 
   it('holds on traffic that makes the templater merge and split', () => {
-    const random = generator(11);
+    const random = seededRandom(11);
     const words = names(500, random);
     const statics = ['alpha', 'bravo', 'charlie'];
     const templater = createPathTemplater();
@@ -396,7 +386,7 @@ describe('createPathTemplater: static siblings and skewed values', () => {
   }
 
   it('merges the most requested value with the others, keeps a far heavier sibling static', () => {
-    const random = generator(21);
+    const random = seededRandom(21);
     const population = names(2000, random);
     const templater = createPathTemplater();
     for (let i = 0; i < 400; i++) {
@@ -415,7 +405,7 @@ describe('createPathTemplater: static siblings and skewed values', () => {
   });
 
   it('keeps an RPC method list used with a skew literal at low traffic', () => {
-    const random = generator(22);
+    const random = seededRandom(22);
     const namespaces = ['admin', 'apps', 'chat', 'conversations', 'files', 'users', 'team', 'reminders', 'usergroups', 'views'];
     const verbs = ['list', 'info', 'create', 'delete', 'update', 'archive', 'invite', 'setName', 'getPermalink', 'history', 'members', 'kick', 'open', 'close', 'rename', 'approve', 'restrict'];
     const methods = new Set<string>();
@@ -427,7 +417,7 @@ describe('createPathTemplater: static siblings and skewed values', () => {
   });
 
   it('splits a leaf that is only ever one method out of the parameter it was merged into (/secrets/public-key)', () => {
-    const random = generator(23);
+    const random = seededRandom(23);
     const population = names(3000, random).map((n) => n.toUpperCase().replace(/-/g, '_'));
     const templater = createPathTemplater();
     for (let i = 0; i < 3000; i++) {
@@ -444,7 +434,7 @@ describe('createPathTemplater: static siblings and skewed values', () => {
   });
 
   it('lets a late enum value whose subtree fits the enum parameter join it, package names and all', () => {
-    const random = generator(24);
+    const random = seededRandom(24);
     const packages = names(2000, random);
     const types = ['npm', 'maven', 'nuget', 'container', 'pypi'];
     const templater = createPathTemplater();
@@ -484,7 +474,7 @@ describe('createPathTemplater: rarely requested positions judged on all their va
   });
 
   it('sends rarely seen versions beside a parameter of branch names to it (/zipball/v3.27.8)', () => {
-    const random = generator(31);
+    const random = seededRandom(31);
     const branches = names(500, random);
     const templater = createPathTemplater();
     for (let i = 0; i < 40; i++) templater.observe('GET', '', `/repos/acme/app/zipball/${branches[i]}`);
@@ -495,7 +485,7 @@ describe('createPathTemplater: rarely requested positions judged on all their va
   });
 
   it('takes a plural among enum values with the same sub-resources for one of them (/packages/rubygems beside npm, maven)', () => {
-    const random = generator(33);
+    const random = seededRandom(33);
     const packages = names(2000, random);
     const types = ['npm', 'maven', 'nuget', 'container', 'docker', 'rubygems'];
     const templater = createPathTemplater();
@@ -518,7 +508,7 @@ describe('createPathTemplater: object types and hot values', () => {
   };
 
   it('keeps singular object types below a namespace static, each with its own ids (/v1/object/account/{id})', () => {
-    const random = generator(41);
+    const random = seededRandom(41);
     const types = ['account', 'invoice', 'payment', 'contact', 'usage', 'amendment', 'feature', 'refund'];
     const ids = new Map(types.map((type) => [type, Array.from({ length: 300 }, () => hex(random))]));
     const templater = createPathTemplater();
@@ -533,7 +523,7 @@ describe('createPathTemplater: object types and hot values', () => {
   });
 
   it('still takes the same shape below a collection for an enum (/route-stats/{actorType}/{actorId})', () => {
-    const random = generator(42);
+    const random = seededRandom(42);
     const types = ['installation', 'classic_pat', 'fine_grained_pat', 'oauth_app', 'github_app_user_to_server'];
     const templater = createPathTemplater();
     for (let i = 0; i < 3000; i++) {
@@ -545,7 +535,7 @@ describe('createPathTemplater: object types and hot values', () => {
   });
 
   it('sends a hot value with a space in it to its parameter, not to a static sibling (/secrets/iris silver)', () => {
-    const random = generator(43);
+    const random = seededRandom(43);
     const parts = ['amber', 'birch', 'cedar', 'delta', 'ember', 'fern', 'grove', 'harbor', 'jade', 'kelp', 'lotus', 'maple', 'nova', 'onyx'];
     const part = (): string => parts[Math.floor(random() * parts.length)] as string;
     const templater = createPathTemplater();
