@@ -698,6 +698,20 @@ function renderMarkdown(r: Results): string {
   const rate = (id: string): number => mean(of(id).map((x) => x.rate));
   const each = (id: string): string => (of(id).length > 1 ? ` (${of(id).map((x) => fmtInt(x.rate)).join(', ')})` : '');
   const others = (id: string): string => of(id).map((x) => pct(x.othersCpu)).join(', ');
+  // the machine's speed drifts between runs (a shared VM): each run's ratio is taken between cases
+  // measured one right after the other, and the median of the runs' ratios is shown (the ratio of the
+  // means too when they differ)
+  const pairedRatio = (id: string, base: string): string => {
+    const ratios = r.runs.map((run) => {
+      const a = run.cases.find((x) => x.case.id === id);
+      const b = run.cases.find((x) => x.case.id === base);
+      return a && b ? a.rate / b.rate : Number.NaN;
+    }).filter((x) => Number.isFinite(x)).sort((x, y) => x - y);
+    if (ratios.length === 0) return '–';
+    const median = ratios[Math.floor(ratios.length / 2)]!;
+    const ofMeans = ratio(rate(id), rate(base));
+    return ratios.length === 1 || ratio(median, 1) === ofMeans ? ofMeans : `${ratio(median, 1)} (runs ${ratios.map((x) => ratio(x, 1)).join(', ')}; of the means ${ofMeans})`;
+  };
 
   const groups = [...new Set(all.map((x) => x.case.group))];
   for (const group of groups) {
@@ -711,7 +725,6 @@ function renderMarkdown(r: Results): string {
     for (const rule of ['one', 'three'] as const) {
       for (const regime of ['under', 'over'] as const) {
         const ids = [...new Set(all.filter((x) => x.case.group === group && x.case.rule === rule && x.case.regime === regime).map((x) => x.case.id))];
-        const rlf = rate(`${group}.${rule}.${regime}.rlf`);
         for (const id of ids) {
           const xs = of(id);
           const c = xs[0]!.case;
@@ -720,7 +733,7 @@ function renderMarkdown(r: Results): string {
             cells.push(c.impl.startsWith('apiwarden') ? pct(mean(xs.map((x) => x.localShare ?? 0))) : '–');
             cells.push(mean(xs.map((x) => x.roundTripsPerDecision ?? Number.NaN)).toFixed(2), mean(xs.map((x) => x.redisCommandsPerDecision ?? Number.NaN)).toFixed(2));
           }
-          cells.push(c.impl === 'rlf' ? '1' : ratio(rate(id), rlf), others(id));
+          cells.push(c.impl === 'rlf' ? '1' : pairedRatio(id, `${group}.${rule}.${regime}.rlf`), others(id));
           lines.push(`| ${cells.join(' | ')} |`);
         }
       }
