@@ -64,6 +64,21 @@ describe('memory limiter store', () => {
     assert.equal(isFresh(store, 'd', T0 + 3), false);
   });
 
+  it('spends each check into its own state when spending one evicts another found for the same request', () => {
+    // one key only: creating A's state evicts B's, found a moment before to decide
+    const store = createMemoryLimiterStore({ maxKeys: 1 });
+    const b = gcra('B', { limit: 2, burst: 2 });
+    const a = gcra('A', { limit: 2, burst: 2 });
+    assert.equal(store.evaluateSync(request([b], T0)).admitted, true);
+    assert.equal(store.evaluateSync(request([a, b], T0)).admitted, true);
+    assert.equal(store.stats().windows, 1);
+    // B's state was evicted by A's and made again with this request's spend only: one unit used, so a
+    // look (cost 0, as one unit) leaves none; had B's spend gone into A's slot, B would be untouched
+    const look = store.evaluateSync(request([{ ...b, cost: 0 }], T0));
+    assert.equal(look.results[0]!.allowed, true);
+    assert.equal(look.results[0]!.remaining, 0);
+  });
+
   it('resets expired states in place when read and drops them, on insertion, from the stale end', () => {
     const store = createMemoryLimiterStore({ maxKeys: 100 });
     for (let i = 0; i < 10; i++) store.evaluateSync(request([gcra(`k${i}`)], T0));

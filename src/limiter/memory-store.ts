@@ -158,6 +158,8 @@ class MemoryStore implements MemoryLimiterStore {
   readonly #index = new Map<string, Map<string, number>>();
   /** window states held, across #index's maps */
   #size = 0;
+  /** states removed so far: a slot found before is still its key's while this has not moved */
+  #removals = 0;
   #capacity = 0;
   /** slots never used yet start at #next; freed ones go to #free */
   #next = 0;
@@ -244,10 +246,15 @@ class MemoryStore implements MemoryLimiterStore {
       if (!result.allowed && !check.dryRun) isAdmitted = false;
     }
 
-    // all-or-nothing: a refused request spends nowhere
+    // all-or-nothing: a refused request spends nowhere. The slots found to decide are spent,
+    // unless an allocation for an earlier check evicted a state (only in a store about as small
+    // as one request's checks): then the later checks are looked up again
     if (isAdmitted) {
+      const removals = this.#removals;
       for (let i = 0; i < checks.length; i++) {
-        if ((results[i] as CheckResult).allowed) this.#spend(checks[i] as LimitCheck, slots[i] as number, now);
+        if (!(results[i] as CheckResult).allowed) continue;
+        const check = checks[i] as LimitCheck;
+        this.#spend(check, this.#removals === removals ? (slots[i] as number) : this.#find(check, now, false), now);
       }
     }
     const newBans = isAdmitted || request.escalations.length === 0 ? NONE : this.#escalate(request, results, now);
@@ -373,14 +380,12 @@ class MemoryStore implements MemoryLimiterStore {
 
   /**
    * Spends a check's cost at `now` (gcra, sliding) or adds its member
-   * (distinct), into `found`: the slot #find gave for it in this same step,
-   * or -1 (no state yet: one is allocated).
+   * (distinct), into `found`: the check's live slot as #find gave it, or -1
+   * (no state yet: one is allocated).
    */
   #spend(check: LimitCheck, found: number, now: number): void {
     if (check.algorithm === 'distinct' ? check.member === undefined : check.cost === 0) return;
-    // a slot found earlier in this step is still the check's unless an allocation for an
-    // earlier check evicted it (only in a store smaller than one request's checks)
-    let slot = found >= 0 && this.#slotKeys[found] === check.key && this.#slotMaps[found] === this.#index.get(check.id) ? found : -1;
+    let slot = found;
     switch (check.algorithm) {
       case 'gcra': {
         const tat = gcraSpend(slot < 0 ? 0 : (this.#a[slot] as number), now, check, check.cost);
@@ -499,6 +504,7 @@ class MemoryStore implements MemoryLimiterStore {
   }
 
   #remove(slot: number): void {
+    this.#removals++;
     (this.#slotMaps[slot] as Map<string, number>).delete(this.#slotKeys[slot] as string);
     this.#slotKeys[slot] = undefined;
     this.#slotMaps[slot] = undefined;
