@@ -67,6 +67,8 @@ const VIDEO_EXTENSIONS = ['mp4', 'mkv', 'webm', 'ts', 'm4v', 'mov', 'avi', 'ogv'
 const SUBTITLE_EXTENSIONS = ['srt', 'vtt', 'ass', 'ssa', 'sub', 'ttml'];
 const IMAGE_EXTENSIONS = ['png', 'jpg', 'jpeg', 'gif', 'webp', 'svg'];
 const DATA_EXTENSIONS = ['json', 'xml', 'csv', 'txt', 'html', 'yaml', 'pdf'];
+/** Extensions that say an example is a file's name: no host name ends in one in practice. */
+const FILE_NAME_EXTENSIONS = new Set([...AUDIO_EXTENSIONS, ...VIDEO_EXTENSIONS, ...SUBTITLE_EXTENSIONS, ...IMAGE_EXTENSIONS, ...DATA_EXTENSIONS, 'yml', 'doc', 'docx', 'xls', 'xlsx', 'ppt', 'pptx', 'zip', 'gz', 'tar', 'md']);
 
 /** The file extensions a format parameter takes, by what its description says it is. */
 function extensionsFor(description: string): string[] {
@@ -140,10 +142,20 @@ function classifySchema(
   if (byName !== null) candidates.push(byName);
   const byDescription = descriptionKind(description);
   if (byDescription !== null) candidates.push(byDescription);
-  if (typeof schema.pattern === 'string') candidates.push({ kind: 'pattern', pattern: schema.pattern });
+  if (typeof schema.pattern === 'string' && !isAlphabetOnly(schema.pattern)) candidates.push({ kind: 'pattern', pattern: schema.pattern });
   if (textExamples.some((e) => /^[A-Za-z][A-Za-z0-9 _.-]*$/.test(e))) candidates.push({ kind: 'label' });
   candidates.push(...fallbackKinds(words, name, previousSegment, schema));
   return candidates;
+}
+
+/**
+ * A pattern that is one character class repeated ('^[-\w\._]+$', Azure's
+ * `location`) says which characters a value may use, not what it looks
+ * like: random strings over it ('8', 'V9', 'YFCeo_jq61_') are not what
+ * clients send ('westus'). It still filters the values of the other kinds.
+ */
+function isAlphabetOnly(pattern: string): boolean {
+  return /^\^?\[[^\]]+\][+*]\$?$/.test(pattern);
 }
 
 /** A schema given through allOf is read as the merge of its branches. */
@@ -228,6 +240,8 @@ export function exampleKind(example: string): ValueKind | null {
   if (/^[0-9a-f]{16,}$/i.test(example) && /\d/.test(example) && /[a-f]/i.test(example)) return { kind: 'hex', length: example.length };
   const prefixed = /^([a-z]{1,10})_([A-Za-z0-9]{6,})$/.exec(example);
   if (prefixed) return { kind: 'prefixed', prefix: prefixed[1] as string, length: (prefixed[2] as string).length };
+  // a name ending in a file extension is a file name, not a host ('xero-dev.jpg', 'report.pdf')
+  if (/^[\w.-]+\.[a-z0-9]+$/i.test(example) && FILE_NAME_EXTENSIONS.has((example.split('.').at(-1) as string).toLowerCase())) return { kind: 'filename' };
   if (/^[a-z0-9-]+(\.[a-z0-9-]+)+$/i.test(example) && /\.[a-z]{2,}$/i.test(example)) return { kind: 'hostname' };
   // A token mixing letters and digits (a key, a fingerprint): more of that shape.
   if (example.length >= 8 && !/\s/.test(example) && /\d/.test(example) && /[A-Za-z]/.test(example)) return { kind: 'shaped', example };

@@ -9,6 +9,7 @@ import {
   MERGE_BUT_HEAVY,
   MERGE_NO,
   shouldMergeChosen,
+  shouldMergeFileNames,
   shouldMergeIntegers,
   shouldMergeTimes,
   shouldMergeWords,
@@ -46,8 +47,14 @@ describe('integers, dates and versions', () => {
     assert.equal(shouldMergeIntegers({ distinct: 2, total: 500, once: 0, twice: 0 }), false);
   });
   it('keeps a few versions or dates, merges many rare ones', () => {
-    assert.equal(shouldMergeTimes({ distinct: 3, total: 3, once: 3, twice: 0 }), false);
-    assert.equal(shouldMergeTimes({ distinct: 6, total: 7, once: 5, twice: 1 }), true);
+    assert.equal(shouldMergeTimes({ distinct: 3, total: 3, once: 3, twice: 0 }, CONTEXT_PLURAL), false);
+    assert.equal(shouldMergeTimes({ distinct: 6, total: 7, once: 5, twice: 1 }, CONTEXT_PLURAL), true);
+  });
+  it('keeps a dozen versions at the root, each first seen rarely, static (/v1 … /v13)', () => {
+    assert.equal(shouldMergeTimes({ distinct: 13, total: 20, once: 8, twice: 3 }, CONTEXT_TOP), false);
+    assert.equal(shouldMergeTimes({ distinct: 13, total: 13, once: 13, twice: 0 }, CONTEXT_TOP), false);
+    // a date parameter at the root still turns: many dates, nearly all new
+    assert.equal(shouldMergeTimes({ distinct: 40, total: 42, once: 38, twice: 2 }, CONTEXT_TOP), true);
   });
 });
 
@@ -96,5 +103,20 @@ describe('chosenKind', () => {
   it('tells names people choose from an API\'s own words', () => {
     for (const value of ['fix-granite-2', 'release-1.19', 'v3.19.17', 'Olive-Crystal', 'moss7', 'lagoon brook', 'koala-65']) assert.notEqual(kind(value), 0, value);
     for (const value of ['payment_intents', 'chat.postMessage', 'code-scanning', 'public-key', 'oauth', 'master.m3u8', 'stream.con_gBfSNXYn9kpxsOJ2', 'AdditionalParts']) assert.equal(kind(value), 0, value);
+  });
+});
+
+describe('shouldMergeFileNames', () => {
+  it('takes many file names of many stems and extensions for values', () => {
+    assert.equal(shouldMergeFileNames(8, 8, 8, 4), true);
+  });
+  it('keeps one stem in several formats, RPC method names and a few files static', () => {
+    // 'report.json', 'report.csv' …: one stem ('report.{}' is another rule)
+    assert.equal(shouldMergeFileNames(8, 8, 1, 6), false);
+    // 'users.list', 'users.info', 'files.list' …: no known extension, stems repeat
+    assert.equal(shouldMergeFileNames(12, 12, 4, 0), false);
+    assert.equal(shouldMergeFileNames(5, 5, 5, 4), false);
+    // mostly plain words beside a few files
+    assert.equal(shouldMergeFileNames(20, 6, 6, 4), false);
   });
 });

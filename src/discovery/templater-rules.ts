@@ -147,8 +147,15 @@ export function shouldMergeIntegers(counts: GroupCounts): boolean {
 /**
  * Dates and versions stay static ('/2010-04-01/Accounts', '/v1', '/2.0'),
  * unless a position sees many of them, each rarely ('/reports/{date}', '/tags/v1.2.3').
+ * At an API's root (CONTEXT_TOP) they are its versions, and an API may have
+ * a dozen: Vercel versions each endpoint on its own ('/v1/projects',
+ * '/v9/projects', '/v13/deployments'), AWS dates each group of operations
+ * ('/2015-03-31/functions', '/2018-10-31/layers'). Its first requests bring
+ * a new one each, as a parameter's values do, so there they need what
+ * words need at the top: sixteen, and nearly every request a new one.
  */
-export function shouldMergeTimes(counts: GroupCounts): boolean {
+export function shouldMergeTimes(counts: GroupCounts, context: number): boolean {
+  if (context === CONTEXT_TOP) return counts.distinct >= (MIN_DISTINCT_WORDS[CONTEXT_TOP] as number) && counts.once >= 0.85 * counts.total;
   if (counts.distinct >= 16) return true;
   return counts.distinct >= 6 && (counts.once + counts.twice) * 2 >= counts.distinct;
 }
@@ -262,4 +269,24 @@ export const LANGUAGE_MIN_DISTINCT = 6;
 
 export function shouldMergeLanguageTags(words: number, tags: number, withSubtag: number): boolean {
   return tags >= LANGUAGE_MIN_DISTINCT && tags === words && withSubtag >= 1;
+}
+
+/**
+ * File names: a position whose word children are mostly file names
+ * ('misty.md', 'invoice-7.pdf', 'README.md', 'carbon.py'), at least
+ * FILE_NAMES_MIN_DISTINCT of them with as many different stems and three
+ * known extensions or more, holds a file-name parameter
+ * ('/Attachments/{fileName}', '/contents/{path}'). The counts cannot tell
+ * when a few files are requested again and again (the same attachment
+ * re-read), but an API's own files at one position share a stem
+ * ('report.json', 'report.csv': that is 'report.{}') or are a handful at
+ * its root ('/openapi.json', '/robots.txt', where this is not asked), and
+ * RPC method names ('users.list', 'users.info') repeat their stems.
+ * `fileNames` counts the words shaped like file names, `stems` their
+ * different stems, `extensions` their different known extensions.
+ */
+export const FILE_NAMES_MIN_DISTINCT = 6;
+
+export function shouldMergeFileNames(words: number, fileNames: number, stems: number, extensions: number): boolean {
+  return fileNames >= FILE_NAMES_MIN_DISTINCT && stems >= FILE_NAMES_MIN_DISTINCT && extensions >= 3 && fileNames * 4 >= words * 3;
 }

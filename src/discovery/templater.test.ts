@@ -549,3 +549,46 @@ describe('createPathTemplater: object types and hot values', () => {
     assert.deepEqual([...templateSet(templater)], ['/api/v1/namespaces/default/secrets/{}']);
   });
 });
+
+describe('createPathTemplater: versions at the root', () => {
+  // each endpoint versioned on its own: a dozen versions at the root, the first requests bringing a new one each
+  const endpoints = [
+    '/v1/projects', '/v9/projects', '/v9/projects/{id}', '/v13/deployments', '/v6/deployments/{id}/files', '/v2/teams',
+    '/v4/domains', '/v5/domains/{id}', '/v7/certs/{id}', '/v3/events', '/v8/artifacts/{id}', '/v10/projects/{id}/env', '/v11/aliases',
+    '/2015-03-31/functions', '/2015-03-31/functions/{id}', '/2018-10-31/layers', '/2019-09-25/functions/{id}/event-invoke-config',
+    '/2020-04-22/code-signing-configs', '/2021-10-31/functions/{id}/url', '/2016-08-19/account-settings', '/2017-03-31/tags/{id}',
+  ];
+
+  it('keeps per-endpoint versions and dated API versions static (/v9/projects, /2015-03-31/functions)', () => {
+    const random = seededRandom(41);
+    const ids = names(3000, random);
+    const templater = createPathTemplater();
+    for (let i = 0; i < 4000; i++) {
+      const endpoint = endpoints[zipfIndex(endpoints.length, random)] as string;
+      templater.observe('GET', 'api.example.com', endpoint.replace('{id}', ids[Math.floor(random() * ids.length)] as string));
+    }
+    const set = templateSet(templater);
+    for (const endpoint of endpoints) assert.ok(set.has(endpoint.replace('{id}', '{}')), `${endpoint} in ${[...set].join(' ')}`);
+    assert.equal(normal(templater.match('GET', 'api.example.com', '/v9/projects/kalomi').template), '/v9/projects/{}');
+  });
+});
+
+describe('createPathTemplater: file names', () => {
+  it('learns a file-name parameter from attachments re-read often (/Attachments/{fileName})', () => {
+    const files = ['kalo.md', 'tensu.pdf', 'ramo.png', 'bexi.csv', 'lura.txt', 'mondi.json', 'karo.py', 'sefi.toml', 'nalo.md', 'pivu.pdf', 'dora.png', 'weki.csv'];
+    // three files read again and again, each new one between two re-reads: too few new values for the counts alone
+    const reads: string[] = [];
+    for (let r = 0; r < 3; r++) reads.push(...files.slice(0, 3));
+    for (let i = 3; i < files.length; i++) reads.push(files[i] as string, files[i % 3] as string, files[(i + 1) % 3] as string);
+    const templater = createPathTemplater();
+    for (const file of reads) templater.observe('PUT', 'api.example.com', `/api/2.0/Accounts/1a7c2e9f-0b1d-4e5f-8a9b-0c1d2e3f4a5b/Attachments/${file}`);
+    assert.equal(normal(templater.match('PUT', 'api.example.com', '/api/2.0/Accounts/1a7c2e9f-0b1d-4e5f-8a9b-0c1d2e3f4a5b/Attachments/kalo.md').template), '/api/2.0/Accounts/{}/Attachments/{}');
+    assert.deepEqual([...templateSet(templater)], ['/api/2.0/Accounts/{}/Attachments/{}']);
+  });
+
+  it('keeps an API\u2019s own files of one stem as a format parameter, not a file name (/export/report.{format})', () => {
+    const templater = createPathTemplater();
+    for (let i = 0; i < 200; i++) for (const format of ['json', 'csv', 'xml', 'pdf', 'html', 'txt']) templater.observe('GET', 'api.example.com', `/projects/7/export/report.${format}`);
+    assert.equal(normal(templater.match('GET', 'api.example.com', '/projects/7/export/report.json').template), '/projects/7/export/report.{}');
+  });
+});

@@ -29,6 +29,9 @@
  *     and the same under 'maven', 'docker') become one parameter;
  *   - at a merge, words far heavier than the rest, or with children no other
  *     value has ('/codespaces/secrets/public-key'), stay static.
+ *   - file names of many stems and extensions ('misty.md', 'carbon.py',
+ *     'README.md'), and language tags beside 'pt-BR', are a parameter's
+ *     values however often a few of them recur.
  *
  * Splitting back (the merge was wrong): a parameter keeps a capped table of
  * its word values' counts and, for recurring ones, where their next
@@ -80,6 +83,8 @@ import {
   shouldMergeChosen,
   LANGUAGE_MIN_DISTINCT,
   shouldMergeLanguageTags,
+  FILE_NAMES_MIN_DISTINCT,
+  shouldMergeFileNames,
   shouldMergeWords,
   shouldPeel,
   isOwnEndpoint,
@@ -479,6 +484,11 @@ class Templater implements PathTemplater {
       if (p !== null) (p.info as ParamInfo).isEnum = true;
       return parent.statics?.get(raw) ?? this.#paramFor(parent, raw, value, code);
     }
+    if (zone === ZONE_PATH && group === GROUP_WORD && extensionStart(value) > 0 && this.#isFileNamesDue(parent)) {
+      this.#pinHeavy(parent, GROUP_WORD);
+      this.#mergeGroup(parent, GROUP_WORD);
+      return parent.statics?.get(raw) ?? this.#paramFor(parent, raw, value, code);
+    }
     if (zone === ZONE_PATH && chosenKind(value, group) !== 0 && this.#isChosenDue(parent)) {
       this.#pinHeavy(parent, GROUP_WORD);
       this.#mergeGroup(parent, GROUP_WORD);
@@ -561,7 +571,7 @@ class Templater implements PathTemplater {
       if (p !== null) (p.info as ParamInfo).addWordCounts(counts);
     }
     if (group === GROUP_NUM) return shouldMergeIntegers(counts) ? MERGE_ALL : MERGE_NO;
-    if (group === GROUP_TIME) return shouldMergeTimes(counts) || (this.#isWordParam(parent) && shouldMergeTimesBesideWords(counts)) ? MERGE_ALL : MERGE_NO;
+    if (group === GROUP_TIME) return shouldMergeTimes(counts, this.#contextOf(parent, zone)) || (this.#isWordParam(parent) && shouldMergeTimesBesideWords(counts)) ? MERGE_ALL : MERGE_NO;
     if (group === GROUP_WORD) return shouldMergeWords(counts, this.#contextOf(parent, zone), parent.wordFlips, () => this.#heavy(parent, group));
     return MERGE_NO;
   }
@@ -657,6 +667,31 @@ class Templater implements PathTemplater {
       if (form === LANGUAGE_WITH_SUBTAG) withSubtag++;
     }
     return shouldMergeLanguageTags(words, tags, withSubtag);
+  }
+
+  /**
+   * A new static file name ('misty.md'): are the position's word children
+   * mostly file names of many stems (shouldMergeFileNames)? Runs only when
+   * such a child is added, and never again once the position is a parameter.
+   */
+  #isFileNamesDue(parent: TNode): boolean {
+    if ((parent.modes & (1 << GROUP_WORD)) !== 0 || parent.statics === null || parent.statics.size < FILE_NAMES_MIN_DISTINCT) return false;
+    if (this.#contextOf(parent, ZONE_PATH) === CONTEXT_TOP) return false;
+    let words = 0;
+    let fileNames = 0;
+    const stems = new Set<string>();
+    const extensions = new Set<string>();
+    for (const child of parent.statics.values()) {
+      if (child.group !== GROUP_WORD || child.isPinned) continue;
+      words++;
+      const value = decodeSegment(child.key);
+      const dot = value.lastIndexOf('.');
+      if (dot <= 0 || !isExtensionLike(value.slice(dot + 1))) continue;
+      fileNames++;
+      stems.add(value.slice(0, dot));
+      if (extensionStart(value) === dot) extensions.add(value.slice(dot + 1).toLowerCase());
+    }
+    return shouldMergeFileNames(words, fileNames, stems.size, extensions.size);
   }
 
   /** a singular word, a version or a first segment ('/v1/object', '/v1', '/api'): the API's own namespace, not a collection */
