@@ -24,6 +24,15 @@ import type { Ban, BanEscalation, CheckResult, EvaluateRequest, EvaluateResult, 
  */
 
 export const CONFORMANCE_T0 = Date.UTC(2030, 0, 1);
+
+/**
+ * An answer as plain values, to compare two stores' answers: the memory
+ * store's check results are class instances (memory-store.ts says why),
+ * the Redis store's are object literals; the values are what must agree.
+ */
+export function plainAnswer(result: EvaluateResult): EvaluateResult {
+  return { ...result, results: result.results.map((r) => ({ ...r })), newBans: result.newBans.map((b) => ({ ...b })) };
+}
 const T0 = CONFORMANCE_T0;
 const SECOND = 1000;
 const DAY = 86_400_000;

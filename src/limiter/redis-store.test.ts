@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { CONFORMANCE_T0, runLimiterConformance } from './conformance.ts';
+import { CONFORMANCE_T0, plainAnswer, runLimiterConformance } from './conformance.ts';
 import { createMemoryLimiterStore } from './memory-store.ts';
 import { createRedisLimiterStore, LIMITER_FUNCTION, type RedisLimiterStore } from './redis-store.ts';
 import type { BanEscalation, EvaluateRequest, LimitCheck } from './types.ts';
@@ -350,7 +350,7 @@ describe('redis limiter store', { skip }, () => {
         }
         const request = { banKeys: ['ip:1', 'apikey:x'], checks: picked, escalations, now };
         const [fromRedis, fromMemory] = [await store.evaluate(request), await memory.evaluate(request)];
-        assert.deepEqual(fromRedis, fromMemory, `step ${step} at +${now - T0}`);
+        assert.deepEqual(plainAnswer(fromRedis), plainAnswer(fromMemory), `step ${step} at +${now - T0}`);
         seen.refused += fromRedis.admitted || fromRedis.ban ? 0 : 1;
         seen.banned += fromRedis.ban ? 1 : 0;
         seen.newBans += fromRedis.newBans.length;
