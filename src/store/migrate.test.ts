@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +13,7 @@ import {
 } from './migrate.ts';
 import type { PostgresMigration } from './migrate.ts';
 import { createPostgresStore } from './postgres.ts';
-import { postgresUnavailable, TEST_POSTGRES_URL } from './test-helpers.ts';
+import { postgresUnavailable, TEST_POSTGRES_URL, testSchemas } from './test-helpers.ts';
 
 /**
  * The PostgreSQL migration runner against a real server (skipped, saying
@@ -64,16 +63,12 @@ const unreachable = await postgresUnavailable(URL_);
 if (unreachable !== null) {
   test('PostgreSQL migrations', { skip: unreachable }, () => {});
 } else {
-  const schemas: string[] = [];
-  function freshSchema(): string {
-    const schema = `aw_test_${randomBytes(6).toString('hex')}`;
-    schemas.push(schema);
-    return schema;
-  }
+  const schemas = testSchemas(URL_);
+  const freshSchema = (): string => schemas.fresh();
   const admin = new pg.Pool({ connectionString: URL_, max: 2 });
   after(async () => {
     try {
-      for (const schema of schemas) await admin.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
+      await schemas.dropAll();
     } finally {
       await admin.end();
     }

@@ -5,7 +5,7 @@ import pg from 'pg';
 import type { GatewayEvent } from '../events/types.ts';
 import { makeTestEvent, runStoreConformance } from './conformance.ts';
 import { createPostgresStore } from './postgres.ts';
-import { postgresUnavailable, TEST_POSTGRES_URL } from './test-helpers.ts';
+import { postgresUnavailable, TEST_POSTGRES_URL, testSchemas } from './test-helpers.ts';
 import type { PostgresStoreOptions } from './postgres.ts';
 
 /**
@@ -22,21 +22,9 @@ const unreachable = await postgresUnavailable(URL_);
 if (unreachable !== null) {
   test('PostgreSQL store', { skip: unreachable }, () => {});
 } else {
-  const schemas: string[] = [];
-  function freshSchema(): string {
-    const schema = `aw_test_${randomBytes(6).toString('hex')}`;
-    schemas.push(schema);
-    return schema;
-  }
-  after(async () => {
-    const client = new pg.Client({ connectionString: URL_ });
-    await client.connect();
-    try {
-      for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
-    } finally {
-      await client.end();
-    }
-  });
+  const schemas = testSchemas(URL_);
+  const freshSchema = (): string => schemas.fresh();
+  after(() => schemas.dropAll());
 
   const open = (schema: string, options: Partial<PostgresStoreOptions> = {}) =>
     createPostgresStore({ url: URL_, schema, poolSize: 2, ...options });

@@ -3,6 +3,7 @@
  * else this machine's (trust auth, database `test`), and why it cannot be
  * used when it cannot (the tests skip saying so, the password masked).
  */
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
 export const TEST_POSTGRES_URL = process.env.APIWARDEN_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -21,4 +22,30 @@ export async function postgresUnavailable(url = TEST_POSTGRES_URL): Promise<stri
   } finally {
     await client.end().catch(() => {});
   }
+}
+
+/** Schemas of one test file: each test takes a fresh one; dropAll() removes them all after. */
+export interface TestSchemas {
+  fresh(): string;
+  dropAll(): Promise<void>;
+}
+
+export function testSchemas(url = TEST_POSTGRES_URL): TestSchemas {
+  const schemas: string[] = [];
+  return {
+    fresh() {
+      const schema = `aw_test_${randomBytes(6).toString('hex')}`;
+      schemas.push(schema);
+      return schema;
+    },
+    async dropAll() {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
 }
