@@ -23,7 +23,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { startDemoUpstream, type DemoUpstream } from '../../src/demo/upstream.ts';
 import type { Decision } from '../../src/detect/types.ts';
 import { requestFrom } from './helpers/client.ts';
-import { PHONE_LOOKUP_DOC, startTestGateway, type TestGateway, eventually } from './helpers/gateway.ts';
+import { phoneLookupPolicy, startTestGateway, type TestGateway, eventually } from './helpers/gateway.ts';
 
 /** The tools cannot bind another source address: every attack comes from here. */
 const TOOL_IP = '127.0.0.1';
@@ -77,14 +77,7 @@ async function startStack(t: TestContext): Promise<Stack> {
   }));
   const upstream = await startDemoUpstream();
   closers.push(() => upstream.close());
-  const gw = await startTestGateway(`
-mode: enforce
-listeners: [{ host: 127.0.0.1, port: 0 }]
-upstreams:
-  - { name: accounts, url: ${upstream.url}, openapi: ['${PHONE_LOOKUP_DOC}'] }
-store: { sqlite: ':memory:' }
-accessLog: off
-detection: { evaluateEvery: 100ms }
+  const gw = await startTestGateway(`${phoneLookupPolicy(upstream.url)}detection: { evaluateEvery: 100ms }
 alerts:
   groupWait: 0s
   sinks:

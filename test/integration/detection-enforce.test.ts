@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEMO, startDemoUpstream, type DemoUpstream } from '../../src/demo/upstream.ts';
 import { clientAddress, requestFrom } from './helpers/client.ts';
-import { PHONE_LOOKUP_DOC, startTestGateway, type TestGateway, eventually } from './helpers/gateway.ts';
+import { phoneLookupPolicy, startTestGateway, type TestGateway, eventually } from './helpers/gateway.ts';
 
 /** A rule that slows a busy client down: 30 lookups in a minute → 250 ms per request for a minute. */
 const DELAY_RULES = `
@@ -37,14 +37,7 @@ describe('detection decisions enforced at the gateway', () => {
     upstream = await startDemoUpstream();
     const dir = mkdtempSync(join(tmpdir(), 'apiwarden-enforce-'));
     writeFileSync(join(dir, 'rules.yaml'), DELAY_RULES);
-    gw = await startTestGateway(`
-mode: enforce
-listeners: [{ host: 127.0.0.1, port: 0 }]
-upstreams:
-  - { name: accounts, url: ${upstream.url}, openapi: ['${PHONE_LOOKUP_DOC}'] }
-store: { sqlite: ':memory:' }
-accessLog: off
-detection: { evaluateEvery: 100ms, rules: ['${join(dir, 'rules.yaml')}'] }
+    gw = await startTestGateway(`${phoneLookupPolicy(upstream.url)}detection: { evaluateEvery: 100ms, rules: ['${join(dir, 'rules.yaml')}'] }
 `);
   });
 

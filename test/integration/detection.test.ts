@@ -17,7 +17,7 @@ import { main } from '../../src/cli/main.ts';
 import { DEMO, startDemoUpstream, type DemoUpstream } from '../../src/demo/upstream.ts';
 import { makeTestEvent } from '../../src/store/conformance.ts';
 import { clientAddress, requestFrom } from './helpers/client.ts';
-import { PHONE_LOOKUP_DOC, startTestGateway, type TestGateway, eventually } from './helpers/gateway.ts';
+import { phoneLookupPolicy, startTestGateway, type TestGateway, eventually } from './helpers/gateway.ts';
 
 const SECRET = 'webhook-test-secret';
 
@@ -44,16 +44,7 @@ describe('detection through the gateway', () => {
       });
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    gw = await startTestGateway(`
-mode: enforce
-listeners: [{ host: 127.0.0.1, port: 0 }]
-upstreams:
-  - name: accounts
-    url: ${upstream.url}
-    openapi: ['${PHONE_LOOKUP_DOC}']
-store: { sqlite: ':memory:' }
-accessLog: off
-detection: { evaluateEvery: 100ms }
+    gw = await startTestGateway(`${phoneLookupPolicy(upstream.url)}detection: { evaluateEvery: 100ms }
 alerts:
   groupWait: 0s
   sinks:

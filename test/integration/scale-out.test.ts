@@ -19,7 +19,7 @@ import { DEMO, startDemoUpstream, type DemoUpstream } from '../../src/demo/upstr
 import { createPostgresStore, type PostgresStore } from '../../src/store/postgres.ts';
 import type { EndpointRecord } from '../../src/store/types.ts';
 import { clientAddress, requestFrom, type ClientResponse } from './helpers/client.ts';
-import { freePort, PHONE_LOOKUP_DOC, startTestGateway } from './helpers/gateway.ts';
+import { freePort, PHONE_LOOKUP_DOC, phoneLookupPolicy, startTestGateway } from './helpers/gateway.ts';
 import { NATS_SERVER, ownNats, pausableProxy, reachable, startChild, type Child, type OwnNats, type PausableProxy } from './helpers/scale-out.ts';
 
 const PG = { host: '127.0.0.1', port: 5432 };
@@ -162,14 +162,7 @@ bus:
     const total = await waitForTotal(N);
     assert.equal(total, N, 'every event once');
 
-    const embedded = await startTestGateway(`
-mode: enforce
-listeners: [{ host: 127.0.0.1, port: 0 }]
-upstreams:
-  - { name: accounts, url: ${upstream.url}, openapi: ['${PHONE_LOOKUP_DOC}'] }
-store: { sqlite: ':memory:' }
-accessLog: off
-alerts: { groupWait: 0s }
+    const embedded = await startTestGateway(`${phoneLookupPolicy(upstream.url)}alerts: { groupWait: 0s }
 `);
     try {
       for (let i = 0; i < N; i++) {

@@ -11,6 +11,22 @@ export const FIXTURES = fileURLToPath(new URL('../../fixtures/gateway/', import.
 /** the demo API's public phone lookup and login, documented (test/fixtures/gateway/phone-lookup.yaml) */
 export const PHONE_LOOKUP_DOC = `${FIXTURES}phone-lookup.yaml`;
 
+/**
+ * The head of a policy for the phone lookup behind `upstreamUrl`: enforce
+ * mode, a free port, an in-memory store, no access log. Tests append their
+ * own sections (detection, alerts, limits).
+ */
+export function phoneLookupPolicy(upstreamUrl: string): string {
+  return `
+mode: enforce
+listeners: [{ host: 127.0.0.1, port: 0 }]
+upstreams:
+  - { name: accounts, url: ${upstreamUrl}, openapi: ['${PHONE_LOOKUP_DOC}'] }
+store: { sqlite: ':memory:' }
+accessLog: off
+`;
+}
+
 export interface TestGateway {
   runtime: GatewayRuntime;
   url: string;
