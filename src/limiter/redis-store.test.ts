@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import { CONFORMANCE_T0, plainAnswer, runLimiterConformance } from './conformance.ts';
 import { createMemoryLimiterStore } from './memory-store.ts';
 import { createRedisLimiterStore, LIMITER_FUNCTION, type RedisLimiterStore } from './redis-store.ts';
-import type { BanEscalation, EvaluateRequest, LimitCheck } from './types.ts';
+import type { BanEscalation, EvaluateRequest, EvaluateResult, LimitCheck } from './types.ts';
 
 const T0 = CONFORMANCE_T0;
 
@@ -227,6 +227,39 @@ describe('redis limiter store', { skip }, () => {
       await ask(T0 + 600, { escalations: [escalation] });
       assert.deepEqual(sent, ['fcall']);
     } finally {
+      await store.close();
+      own.disconnect();
+    }
+  });
+
+  it('asks Redis once when a cached refusal ends under a flood: the same requests meanwhile wait for that answer', async () => {
+    const own = new Redis({ host: '127.0.0.1', port: 6379 });
+    const sent = countSent(own);
+    // hold each call 30 ms before it is written, so that later requests arrive while one is in flight
+    const held = own as unknown as { sendCommand: (...args: unknown[]) => unknown };
+    const send = held.sendCommand;
+    held.sendCommand = function (this: unknown, ...args: unknown[]) {
+      return new Promise((resolve) => setTimeout(resolve, 30)).then(() => send.apply(this, args));
+    };
+    const store = makeStore(own);
+    try {
+      const c = check('g', 'ip=renew', 'gcra', { limit: 1, burst: 1, periodMs: 1000 });
+      const ask = (now: number) => store.evaluate({ banKeys: [], checks: [c], escalations: [], now });
+      assert.equal((await ask(T0)).admitted, true);
+      assert.equal((await ask(T0)).admitted, false);
+      sent.length = 0;
+      // the refusal ends at T0 + 1000; five requests then, each in a later turn than the one before
+      const flood: Array<Promise<EvaluateResult>> = [];
+      for (let i = 0; i < 5; i++) {
+        flood.push(ask(T0 + 1000 + i));
+        await new Promise((r) => setImmediate(r));
+      }
+      const answers = await Promise.all(flood);
+      assert.deepEqual(answers.map((a) => a.admitted), [true, false, false, false, false]);
+      assert.deepEqual(sent, ['fcall'], 'one call: the admission used the only unit, which refuses the others');
+      assert.ok(answers.slice(1).every((a) => a.results[0]!.retryAfterMs > 0));
+    } finally {
+      held.sendCommand = send;
       await store.close();
       own.disconnect();
     }

@@ -1128,6 +1128,30 @@ export function createRedisLimiterStore(options: RedisLimiterStoreOptions): Redi
     await Promise.all(due.map((spend) => recordChecks(scaled(spend.checks, spend.units), spend.now).catch(() => undefined)));
   }
 
+  /** one request decided by Redis, or by a local allowance */
+  async function decide(request: EvaluateRequest): Promise<EvaluateResult> {
+    const local = allowances.admit(request);
+    if (local !== null) return local;
+    const units = allowances.takePending(request);
+    let result: EvaluateResult;
+    try {
+      if (isCluster) {
+        // a Cluster call per slot: the units go first, on their own
+        if (units > 0) await recordChecks(scaled(request.checks, units), request.now);
+        result = await evaluateCluster(request);
+      } else {
+        result = await evaluateStandalone(request, units);
+      }
+    } catch (error) {
+      allowances.restorePending(request, units);
+      throw error;
+    }
+    refusals.remember(request, result);
+    if (result.ban !== null || result.newBans.length > 0) allowances.endAll();
+    else allowances.grant(request, result);
+    return result;
+  }
+
   const allowanceTimer = setInterval(() => void writeAllowances(false), Math.max(10, allowanceOptions.ttlMs));
   allowanceTimer.unref();
 
@@ -1139,28 +1163,18 @@ export function createRedisLimiterStore(options: RedisLimiterStoreOptions): Redi
       if (request.checks.length === 0 && request.banKeys.length === 0) {
         return { ban: null, results: [], admitted: true, newBans: [], degraded: false };
       }
-      const cached = refusals.find(request);
-      if (cached !== null) return cached;
-      const local = allowances.admit(request);
-      if (local !== null) return local;
-      const units = allowances.takePending(request);
-      let result: EvaluateResult;
-      try {
-        if (isCluster) {
-          // a Cluster call per slot: the units go first, on their own
-          if (units > 0) await recordChecks(scaled(request.checks, units), request.now);
-          result = await evaluateCluster(request);
-        } else {
-          result = await evaluateStandalone(request, units);
-        }
-      } catch (error) {
-        allowances.restorePending(request, units);
-        throw error;
+      for (;;) {
+        const cached = refusals.find(request);
+        if (cached === null) break;
+        if (!(cached instanceof Promise)) return cached;
+        // the same refused request is asking Redis: its answer will do for this one too
+        await cached;
       }
-      refusals.remember(request, result);
-      if (result.ban !== null || result.newBans.length > 0) allowances.endAll();
-      else allowances.grant(request, result);
-      return result;
+      try {
+        return await decide(request);
+      } finally {
+        refusals.settle(request);
+      }
     },
 
     async record(checks, now) {

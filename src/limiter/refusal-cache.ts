@@ -9,6 +9,24 @@
  * same decision Redis would give. Under an enumeration flood that is most
  * requests: the bot's retries stop costing Redis anything.
  *
+ * An admission can end in the same knowledge: a GCRA window that admitted
+ * a request and has less than its cost left refuses the same request until
+ * enough of its interval has passed (gcra.ts: the next request of cost c is
+ * admitted from newTat + T*c - T*burst on). Remembering that too halves the
+ * calls of a flood: the one request Redis admits per interval no longer
+ * costs a second call to learn that the next one is refused. The wait is
+ * derived exactly from the reported whole-ms resetMs (see
+ * refusalAfterAdmission). Only requests whose every check is a GCRA window
+ * spending units are derived from (a sliding window's next admission
+ * depends on its previous bucket, which the answer does not carry).
+ *
+ * When a cached refusal ends, the first request for it asks the store and
+ * the same request arriving meanwhile waits for that answer instead of
+ * asking too (under a flood, several arrive within one round trip): the
+ * answer is a new refusal, or an admission that implies one, or neither,
+ * and then the waiters ask the store themselves. Only requests that were
+ * refused wait, and for one round trip at most.
+ *
  * Not cached, because the answer could differ: requests with ban
  * escalations (every refusal must count as a violation in the store),
  * requests with a distinct check (a member already in the set is admitted
@@ -23,13 +41,27 @@ interface CachedRefusal {
   until: number;
   time: number;
   results: readonly CheckResult[];
+  /** set once the refusal has ended and a request is asking the store again: its answer, awaited */
+  renewal: Renewal | null;
+}
+
+interface Renewal {
+  promise: Promise<void>;
+  resolve: () => void;
 }
 
 export interface RefusalCache {
-  /** the cached refusal of this request, with its waits counted down, or null */
-  find(request: EvaluateRequest): EvaluateResult | null;
-  /** remember a store's refusal of this request */
+  /**
+   * The cached refusal of this request, with its waits counted down; or a
+   * promise, when the refusal has ended and the same request is already
+   * asking the store (find again once it settles); or null: ask the store,
+   * then call remember() with its answer, and settle() in any case.
+   */
+  find(request: EvaluateRequest): EvaluateResult | Promise<void> | null;
+  /** remember what a store answered to this request, as a refusal when it implies one */
   remember(request: EvaluateRequest, result: EvaluateResult): void;
+  /** the request is done (answered, or failed): requests waiting for it go on */
+  settle(request: EvaluateRequest): void;
   readonly size: number;
   /** answers given from the cache */
   readonly hits: number;
@@ -56,8 +88,17 @@ export function createRefusalCache(maxEntries: number): RefusalCache {
       const cached = entries.get(signature);
       if (cached === undefined) return null;
       const now = request.now;
-      if (now >= cached.until || now < cached.time) {
-        entries.delete(signature);
+      if (now < cached.time) {
+        // a clock that went back: no knowledge for that moment
+        end(signature, cached);
+        return null;
+      }
+      if (now >= cached.until) {
+        if (cached.renewal !== null) return cached.renewal.promise;
+        // this request asks the store; the same request arriving meanwhile waits for it
+        let resolve!: () => void;
+        const promise = new Promise<void>((r) => (resolve = r));
+        cached.renewal = { promise, resolve };
         return null;
       }
       hits++;
@@ -65,26 +106,98 @@ export function createRefusalCache(maxEntries: number): RefusalCache {
       const results = cached.results.map((r) => ({
         ...r,
         resetMs: Math.max(0, r.resetMs - elapsed),
-        retryAfterMs: r.allowed ? 0 : Math.max(1, r.retryAfterMs - elapsed),
+        // a check whose own wait has passed would admit; the request stays refused by a later one
+        allowed: r.allowed || r.retryAfterMs <= elapsed,
+        retryAfterMs: r.allowed || r.retryAfterMs <= elapsed ? 0 : r.retryAfterMs - elapsed,
       }));
       return { ban: null, results, admitted: false, newBans: [], degraded: false };
     },
 
     remember(request, result) {
-      if (maxEntries <= 0 || result.admitted || result.ban !== null || result.degraded || result.results.length !== request.checks.length) return;
+      if (maxEntries <= 0 || result.ban !== null || result.degraded || result.results.length !== request.checks.length) return;
+      const refusal = result.admitted ? refusalAfterAdmission(request, result.results) : refusalOf(request, result.results);
+      if (refusal === null) return;
       const signature = signatureOf(request);
       if (signature === null) return;
-      let until = Number.POSITIVE_INFINITY;
-      for (let i = 0; i < result.results.length; i++) {
-        const r = result.results[i]!;
-        if (r.allowed || request.checks[i]!.dryRun || r.source !== 'store') continue;
-        until = Math.min(until, request.now + r.retryAfterMs);
+      const old = entries.get(signature);
+      if (old !== undefined) {
+        entries.delete(signature);
+        old.renewal?.resolve();
+      } else if (entries.size >= maxEntries) {
+        const oldest = entries.keys().next().value as string;
+        end(oldest, entries.get(oldest)!);
       }
-      if (!Number.isFinite(until) || until <= request.now) return;
-      if (entries.size >= maxEntries) entries.delete(entries.keys().next().value as string);
-      entries.set(signature, { until, time: request.now, results: result.results });
+      entries.set(signature, refusal);
+    },
+
+    settle(request) {
+      if (entries.size === 0) return;
+      const signature = signatureOf(request);
+      if (signature === null) return;
+      const cached = entries.get(signature);
+      // an ended refusal that no answer replaced: its waiters ask the store themselves
+      if (cached !== undefined && cached.renewal !== null) end(signature, cached);
     },
   };
+
+  function end(signature: string, cached: CachedRefusal): void {
+    entries.delete(signature);
+    cached.renewal?.resolve();
+  }
+}
+
+/**
+ * A refusal by the store: refused until its last refusing check can admit
+ * (each refusing check alone refuses before its own wait ends; a refusal
+ * spends nothing, so no check's wait grows from it).
+ */
+function refusalOf(request: EvaluateRequest, results: readonly CheckResult[]): CachedRefusal | null {
+  const now = request.now;
+  let until = now;
+  for (let i = 0; i < results.length; i++) {
+    const r = results[i]!;
+    if (r.allowed || request.checks[i]!.dryRun) continue;
+    if (r.source !== 'store') return null;
+    until = Math.max(until, now + r.retryAfterMs);
+  }
+  return until > now ? { until, time: now, results, renewal: null } : null;
+}
+
+/**
+ * The refusal an admission implies for the same request, or null when the
+ * same request could be admitted again at once, or when that cannot be told
+ * exactly. Per GCRA check (gcra.ts), with x = newTat - now and
+ * D = T*c - T*burst, the next request of cost c is admitted from
+ * now + x + D - eps on; its resetMs R = ceil(x - eps) puts that moment in
+ * (now + R - 1 + D, now + R + D]. When D is a whole number of ms and the
+ * clock reads whole ms (Date.now() does), the first whole ms the store
+ * admits at is therefore exactly now + R + D, and the refusal's answers
+ * (remaining, resetMs, retryAfterMs = R + D) are the store's own. Windows
+ * with a fractional D (1000/3 ms intervals) derive nothing.
+ */
+function refusalAfterAdmission(request: EvaluateRequest, results: readonly CheckResult[]): CachedRefusal | null {
+  const now = request.now;
+  if (!Number.isInteger(now)) return null;
+  const checks = request.checks;
+  let until = now;
+  const refused: CheckResult[] = new Array(results.length);
+  for (let i = 0; i < results.length; i++) {
+    const c = checks[i]!;
+    const r = results[i]!;
+    if (c.algorithm !== 'gcra' || c.dryRun || c.cost <= 0 || r.source !== 'store') return null;
+    const emission = c.periodMs / c.limit;
+    const d = emission * c.cost - emission * c.burst;
+    const wholeD = Math.round(d);
+    if (Math.abs(d - wholeD) > 1e-6) return null;
+    const waitMs = r.resetMs + wholeD;
+    if (waitMs > 0) {
+      until = Math.max(until, now + waitMs);
+      refused[i] = { ...r, allowed: false, retryAfterMs: waitMs };
+    } else {
+      refused[i] = r;
+    }
+  }
+  return until > now ? { until, time: now, results: refused, renewal: null } : null;
 }
 
 /** what makes two requests the same for the store; null when the request may not be cached */
