@@ -451,7 +451,7 @@ async function runCeiling(prefix: string, settings: Settings): Promise<CeilingRe
   const keysUnder = settings.keysUnder;
   const gcra = (limit: number, period: number): string[] => ['g', String(limit), String(period), String(limit), '1', '0', '0', ''];
   const sliding = (limit: number, period: number): string[] => ['s', String(limit), String(period), String(limit), '1', '0', '0', ''];
-  // the argument layout of src/limiter/redis-store.ts pushRequest(): now, mode, exactMax, hasBanSlot, bans, checks, escalations
+  // the argument layout of src/limiter/redis-store.ts newCall() and pushRequest(): now, mode, exactMax, hasBanSlot, pending, bans, checks, escalations
   const loadFunction = async (library: string): Promise<void> => {
     try {
       await admin.function('LOAD', library);
@@ -460,18 +460,20 @@ async function runCeiling(prefix: string, settings: Settings): Promise<CeilingRe
     }
   };
   await loadFunction(LIMITER_LIBRARY);
-  const oneWindow = [now, 'e', '256', '0', '0', '1', ...gcra(100, 1000), '0'];
-  const threeWindows = [now, 'e', '256', '0', '0', '3', ...gcra(10, 1000), ...sliding(600, 60_000), ...sliding(20_000, 86_400_000), '0'];
+  // now, mode, exactMax, hasBanSlot; then pending units (local allowances) and the ban keys (none)
+  const head = [now, 'e', '256', '0', '0', '0'];
+  const oneWindow = [...head, '1', ...gcra(100, 1000), '0'];
+  const threeWindows = [...head, '3', ...gcra(10, 1000), ...sliding(600, 60_000), ...sliding(20_000, 86_400_000), '0'];
   const scripts: Array<{ script: CeilingResult['script']; label: string; args: string[] }> = [
     { script: 'trivial', label: 'EVALSHA of `return 1`', args: ['evalsha', trivial, '0'] },
     {
       script: 'apiwarden-one', label: "apiwarden's script (EVALSHA, Redis before 7), one window",
-      args: ['evalsha', ours, '1', `${prefix}ceiling:{ip=__rand_int__}:per-ip#0`, now, 'e', '256', '0', '0', '1', ...gcra(100, 1000), '0'],
+      args: ['evalsha', ours, '1', `${prefix}ceiling:{ip=__rand_int__}:per-ip#0`, ...oneWindow],
     },
     {
       script: 'apiwarden-three', label: "apiwarden's script (EVALSHA), three windows",
       args: ['evalsha', ours, '3', `${prefix}ceiling:{ip=__rand_int__}:everyone#0`, `${prefix}ceiling:{ip=__rand_int__}:everyone#1`, `${prefix}ceiling:{ip=__rand_int__}:everyone#2`,
-        now, 'e', '256', '0', '0', '3', ...gcra(10, 1000), ...sliding(600, 60_000), ...sliding(20_000, 86_400_000), '0'],
+        ...threeWindows],
     },
     {
       script: 'apiwarden-one-fn', label: "apiwarden's function (FCALL, the default on Redis 7), one window",

@@ -240,17 +240,19 @@ end
 
 ------------------------------------------------------------------ gcra (gcra.ts)
 -- state: tat; a key with tat <= now is a full bucket, the same as no key (tat 0)
-local function gcraLoad(c)
-  c.key = c.base .. ':g'
-  local raw = redis.call('GET', c.key)
+local function gcraParse(c, raw)
   local tat = raw and tonumber(raw) or 0
   if tat <= now then tat = 0 end
   c.tat = tat
 end
+local function gcraLoad(c)
+  c.key = c.base .. ':g'
+  gcraParse(c, redis.call('GET', c.key))
+end
 
 local function gcraDecide(c)
   local emission = c.period / c.limit
-  local eps = math.min(0.01, emission / 1000)
+  local eps = math.min(0.01, emission / 10)
   local cost = c.cost
   if cost == 0 then cost = 1 end
   local base = now
@@ -277,9 +279,7 @@ end
 
 ------------------------------------------------------------------ sliding (sliding.ts)
 -- state: "bucket current previous"; dropped once it counts nothing at now
-local function slidingLoad(c)
-  c.key = c.base .. ':s'
-  local raw = redis.call('GET', c.key)
+local function slidingParse(c, raw)
   if not raw then return end
   local b, cur, prev = string.match(raw, '^(%S+) (%S+) (%S+)$')
   b, cur, prev = tonumber(b), tonumber(cur), tonumber(prev)
@@ -287,6 +287,10 @@ local function slidingLoad(c)
   if cur > 0 then expiresAt = (b + 2) * c.period elseif prev > 0 then expiresAt = (b + 1) * c.period end
   if expiresAt <= now then return end
   c.sb, c.sc, c.sp = b, cur, prev
+end
+local function slidingLoad(c)
+  c.key = c.base .. ':s'
+  slidingParse(c, redis.call('GET', c.key))
 end
 
 local function slidingWait(current, previous, offset, period, limit, cost, reset)
@@ -352,9 +356,17 @@ local function slidingSpend(c, cost)
       current, previous = c.sc, c.sp
     end
   end
+  local isSameBucket = c.sb == at
   c.sb, c.sc, c.sp = at, current + cost, previous
-  -- current > 0 now: it counts until the end of the next bucket
-  redis.call('SET', c.key, fmt(at) .. ' ' .. fmt(current + cost) .. ' ' .. fmt(previous), 'PX', ttl((at + 2) * period - now))
+  -- all three are whole numbers (a bucket index, sums of whole costs): %d is exact and cheaper
+  -- than fmt's %.17g. current > 0 now: the state counts until the end of the next bucket, which
+  -- is where its expiry already is when the bucket did not change (KEEPTTL: no expiry update)
+  local state = string.format('%d %d %d', at, current + cost, previous)
+  if isSameBucket then
+    redis.call('SET', c.key, state, 'KEEPTTL')
+  else
+    redis.call('SET', c.key, state, 'PX', ttl((at + 2) * period - now))
+  end
 end
 
 ------------------------------------------------------------------ distinct (distinct.ts)
@@ -578,9 +590,26 @@ local function request()
   local allowedOf = {}
   local n = 5
   if mode ~= 'r' then
+    -- several windows: their states in one MGET (a call into Redis costs about a GET's time)
+    local raws = nil
+    if nChecks > 1 then
+      local names = {}
+      for i = 1, nChecks do
+        local c = checks[i]
+        if c.alg == 'g' then c.key = c.base .. ':g' elseif c.alg == 's' then c.key = c.base .. ':s' end
+        if c.alg == 'g' or c.alg == 's' then names[#names + 1] = c.key end
+      end
+      if #names > 1 then raws = redis.call('MGET', unpack(names)) end
+    end
+    local r = 0
     for i = 1, nChecks do
       local c = checks[i]
-      load(c)
+      if raws and (c.alg == 'g' or c.alg == 's') then
+        r = r + 1
+        if c.alg == 'g' then gcraParse(c, raws[r]) else slidingParse(c, raws[r]) end
+      else
+        load(c)
+      end
       local allowed, remaining, resetMs, retryAfterMs
       if c.alg == 'g' then
         allowed, remaining, resetMs, retryAfterMs = gcraDecide(c)
