@@ -64,6 +64,18 @@ describe('memory limiter store', () => {
     assert.equal(isFresh(store, 'd', T0 + 3), false);
   });
 
+  it('keeps the state of a key in use while a flood of new keys turns the store over', () => {
+    const store = createMemoryLimiterStore({ maxKeys: 100 });
+    const victim = gcra('victim', { limit: 10, burst: 10, periodMs: 3_600_000 });
+    for (let i = 0; i < 10; i++) assert.equal(store.evaluateSync(request([victim], T0)).admitted, true);
+    // 5,000 fresh keys (50 times the store), the victim asking again after every 60 of them
+    for (let i = 0; i < 5000; i++) {
+      store.evaluateSync(request([gcra(`flood${i}`)], T0 + 1));
+      if (i % 60 === 59) assert.equal(store.evaluateSync(request([victim], T0 + 1)).admitted, false, `its spent quota is still known after ${i + 1} new keys`);
+    }
+    assert.equal(store.stats().windows, 100);
+  });
+
   it('spends each check into its own state when spending one evicts another found for the same request', () => {
     // one key only: creating A's state evicts B's, found a moment before to decide
     const store = createMemoryLimiterStore({ maxKeys: 1 });
