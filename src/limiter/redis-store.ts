@@ -184,10 +184,14 @@ local function nextKey()
   keyi = keyi + 1
   return k
 end
+-- an integer a double holds exactly (|x| < 2^53)
+local function isWhole(x)
+  return x == math.floor(x) and x > -9007199254740992 and x < 9007199254740992
+end
 -- a whole number (most times: epoch ms, tats of whole-ms intervals) as '%d', the same digits
 -- '%.17g' gives it and cheaper; anything else with all 17 significant digits
 local function fmt(x)
-  if x == math.floor(x) and x > -9007199254740992 and x < 9007199254740992 then return string.format('%d', x) end
+  if isWhole(x) then return string.format('%d', x) end
   return string.format('%.17g', x)
 end
 -- expiries are garbage collection only (every state is re-checked against now): they get
@@ -483,7 +487,7 @@ end
 -- a number for the reply: an integer as it is (an integer reply, no formatting), anything
 -- else as a "%.17g" string, since Redis truncates Lua numbers to integers
 local function num(x)
-  if x == math.floor(x) and x > -9007199254740992 and x < 9007199254740992 then return x end
+  if isWhole(x) then return x end
   return fmt(x)
 end
 

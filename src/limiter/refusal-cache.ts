@@ -120,10 +120,9 @@ export function createRefusalCache(maxEntries: number): RefusalCache {
       const signature = signatureOf(request);
       if (signature === null) return;
       const old = entries.get(signature);
-      if (old !== undefined) {
-        entries.delete(signature);
-        old.renewal?.resolve();
-      } else if (entries.size >= maxEntries) {
+      // a replaced entry is deleted first, so that the new one goes to the fresh end of the order
+      if (old !== undefined) end(signature, old);
+      else if (entries.size >= maxEntries) {
         const oldest = entries.keys().next().value as string;
         end(oldest, entries.get(oldest)!);
       }
