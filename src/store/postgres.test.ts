@@ -222,6 +222,38 @@ if (unreachable !== null) {
       await store.close();
     });
 
+    test('connections killed again and again while batches are written fail those writes, never the process', async () => {
+      const applicationName = `aw_test_${randomBytes(4).toString('hex')}`;
+      const store = await open(freshSchema(), { poolSize: 2, applicationName });
+      let written = 0;
+      let failed = 0;
+      let isRunning = true;
+      // four writers, so that connections are also killed while checked out between two queries
+      const writers = Array.from({ length: 4 }, async () => {
+        while (isRunning) {
+          await store.recordEvents([makeTestEvent(), shadow(`/k/${written}`)]).then(
+            () => written++,
+            (error: Error & { code?: string }) => {
+              assert.equal(error.code, 'STORE_WRITE_FAILED');
+              failed++;
+            },
+          );
+        }
+      });
+      for (let i = 0; i < 60; i++) {
+        await query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [applicationName]);
+        await new Promise((resolve) => setTimeout(resolve, 15));
+      }
+      isRunning = false;
+      await Promise.all(writers);
+      assert.ok(failed > 0, 'some writes met a killed connection');
+      assert.ok(written > 0);
+      // and the store goes on
+      await store.recordEvents([shadow('/after')]);
+      assert.ok((await store.listEndpoints()).some((e) => e.template === '/after'));
+      await store.close();
+    });
+
     test('bad options are refused before connecting', async () => {
       await assert.rejects(open('Bad-Name'), { code: 'STORE_BAD_SCHEMA_NAME' });
       await assert.rejects(open('pg_catalog'), { code: 'STORE_BAD_SCHEMA_NAME' });

@@ -196,6 +196,13 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   // reported here; without a listener it would be an uncaught 'error'
   // event. The pool drops it and the next query opens another.
   pool.on('error', report);
+  // A checked-out connection has no such listener: the server closing it
+  // between two queries of a transaction (a restart, pg_terminate_backend)
+  // would be an uncaught 'error' event, and the process would exit. The
+  // next query on it fails and the caller reports that (the write fails,
+  // the connection is released as broken), so nothing is lost by ignoring
+  // the event itself; an idle connection's is reported above.
+  pool.on('connect', (client) => client.on('error', ignoreConnectionError));
 
   try {
     if (options.migrate ?? true) {
@@ -539,3 +546,6 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     },
   };
 }
+
+/** the 'error' event of a checked-out connection: its next query fails and reports it (see the pool's 'connect') */
+function ignoreConnectionError(): void {}
