@@ -105,9 +105,9 @@ const IMPL_LABELS: Record<Group, Partial<Record<Impl, string>>> = {
     'rlf-seq': 'RLF, three RateLimiterMemory consumed in sequence',
   },
   redis: {
-    apiwarden: 'apiwarden Redis store (default: local allowances on)',
-    'apiwarden-exact': 'apiwarden Redis store, every decision in Redis (`localAllowance: 0`)',
-    'apiwarden-gateway': 'apiwarden Redis store as the gateway calls it (breaker + 2 ban keys)',
+    apiwarden: 'apiwarden Redis store with local allowances (1/16; opt-in, off in the gateway by default)',
+    'apiwarden-exact': 'apiwarden Redis store, every decision in Redis (the gateway\'s default, `localAllowance: 0`)',
+    'apiwarden-gateway': 'apiwarden Redis store as the gateway calls it by default (breaker + 2 ban keys, no allowances)',
     rlf: 'RLF RateLimiterRedis (three windows: RateLimiterUnion)',
     'rlf-seq': 'RLF, three RateLimiterRedis consumed in sequence',
     // RLF's own local refusal: a key over its points is refused in memory until msBeforeNext
@@ -301,7 +301,7 @@ async function runRedisCase(c: Case, n: number, ips: string[], awKeys: string[],
     }
     await ready(client);
     countCommands(client, sent);
-    const redisStore = createRedisLimiterStore({ redis: client, prefix, ...(c.impl === 'apiwarden-exact' ? { allowances: false } : {}) });
+    const redisStore = createRedisLimiterStore({ redis: client, prefix, ...(c.impl === 'apiwarden' ? {} : { allowances: false }) });
     localAdmissions = () => redisStore.localAdmissions;
     let store: LimiterStore = redisStore;
     const isGateway = c.impl === 'apiwarden-gateway';

@@ -19,9 +19,12 @@
  *   - over-admission: a unit admitted here is invisible to the other
  *     instances until written. Allowances exist only while a window has
  *     more than half its capacity left, and each is at most `share` of what
- *     was left, so N instances together admit at most N × share × capacity
- *     unseen; with the default share of 1/16, up to 8 instances never admit
- *     past a limit, and beyond that by at most (N/16 − 1/2) × capacity;
+ *     was left, so N instances together hold at most N × share × capacity
+ *     unseen. Redis does not reserve them: other instances can take the
+ *     window to its limit while they are unwritten, and the client is then
+ *     admitted past the limit by what was unseen at that moment (seen: 3
+ *     gateways, 1/16, 200/h: 201-203). Hence off by default in the policy
+ *     (rateLimits.redis.localAllowance); exact with a single instance;
  *   - a spend written late is counted at the time it is written, not the
  *     time it was admitted: a window counts it for longer (stricter, never
  *     looser);

@@ -125,6 +125,9 @@ export interface RedisLimiterStoreOptions {
    * limits may be admitted again here, a few times, before its cost is
    * written to Redis with its next call. false = off: every decision in
    * Redis. Default DEFAULT_ALLOWANCE_OPTIONS (1/16 of what is left, 5 s).
+   * The gateway passes false unless the policy sets
+   * rateLimits.redis.localAllowance: allowances let instances admit past a
+   * limit (allowance-cache.ts), so they are off in the product by default.
    */
   allowances?: Partial<AllowanceOptions> | false;
 }
