@@ -105,9 +105,9 @@ const IMPL_LABELS: Record<Group, Partial<Record<Impl, string>>> = {
     'rlf-seq': 'RLF, three RateLimiterMemory consumed in sequence',
   },
   redis: {
-    apiwarden: 'apiwarden Redis store with local allowances (1/16; opt-in, off in the gateway by default)',
-    'apiwarden-exact': 'apiwarden Redis store, every decision in Redis (the gateway\'s default, `localAllowance: 0`)',
-    'apiwarden-gateway': 'apiwarden Redis store as the gateway calls it by default (breaker + 2 ban keys, no allowances)',
+    apiwarden: 'apiwarden Redis store with local allowances leased from Redis (1/16, the default)',
+    'apiwarden-exact': 'apiwarden Redis store, every decision in Redis (`localAllowance: 0`)',
+    'apiwarden-gateway': 'apiwarden Redis store as the gateway calls it by default (breaker + 2 ban keys, allowances 1/16)',
     rlf: 'RLF RateLimiterRedis (three windows: RateLimiterUnion)',
     'rlf-seq': 'RLF, three RateLimiterRedis consumed in sequence',
     // RLF's own local refusal: a key over its points is refused in memory until msBeforeNext
@@ -301,7 +301,7 @@ async function runRedisCase(c: Case, n: number, ips: string[], awKeys: string[],
     }
     await ready(client);
     countCommands(client, sent);
-    const redisStore = createRedisLimiterStore({ redis: client, prefix, ...(c.impl === 'apiwarden' ? {} : { allowances: false }) });
+    const redisStore = createRedisLimiterStore({ redis: client, prefix, ...(c.impl === 'apiwarden-exact' ? { allowances: false } : {}) });
     localAdmissions = () => redisStore.localAdmissions;
     let store: LimiterStore = redisStore;
     const isGateway = c.impl === 'apiwarden-gateway';
@@ -410,9 +410,9 @@ interface CeilingResult {
  * made once, when the library loads, so they cost nothing per call.
  */
 const SCRIPT_CUTS: Array<{ label: string; before: string }> = [
-  { label: 'nothing: returns at once (the call and its 15 arguments)', before: '  KEYS, ARGV = keys, argv' },
+  { label: 'nothing: returns at once (the call and its 21 arguments)', before: '  KEYS, ARGV = keys, argv' },
   { label: '+ reading now, mode and the ban slot', before: "  if mode == 'a' then" },
-  { label: '+ the ban-list modes (not taken), parsing bans, checks, escalations', before: "  local out = { '', '', '', '', '1' }" },
+  { label: '+ the ban-list modes (not taken), parsing bans, checks, escalations', before: "  local out = { '', '', '', '', '1', 0 }" },
   { label: '+ ban lookup (none sent)', before: '  local admitted = true' },
   { label: '+ deciding (GET, gcraDecide, 4 numbers)', before: '  ------------------------------------------------------------------ 3. spend: all or nothing' },
   { label: '+ spending (SET … PX)', before: "  if mode == 'e' and #escalations > 0 then" },
@@ -451,7 +451,7 @@ async function runCeiling(prefix: string, settings: Settings): Promise<CeilingRe
   const keysUnder = settings.keysUnder;
   const gcra = (limit: number, period: number): string[] => ['g', String(limit), String(period), String(limit), '1', '0', '0', ''];
   const sliding = (limit: number, period: number): string[] => ['s', String(limit), String(period), String(limit), '1', '0', '0', ''];
-  // the argument layout of src/limiter/redis-store.ts newCall() and pushRequest(): now, mode, exactMax, hasBanSlot, pending, bans, checks, escalations
+  // the argument layout of src/limiter/redis-store.ts newCall() and pushRequest(): header, lease, bans, checks, escalations
   const loadFunction = async (library: string): Promise<void> => {
     try {
       await admin.function('LOAD', library);
@@ -460,8 +460,9 @@ async function runCeiling(prefix: string, settings: Settings): Promise<CeilingRe
     }
   };
   await loadFunction(LIMITER_LIBRARY);
-  // now, mode, exactMax, hasBanSlot; then pending units (local allowances) and the ban keys (none)
-  const head = [now, 'e', '256', '0', '0', '0'];
+  // now, mode, exactMax, hasBanSlot, leaseShare, leaseMax, leaseLifeMs (no leases: the exact path); then
+  // the request's lease token and lease to hand back (none), and its ban keys (none)
+  const head = [now, 'e', '256', '0', '0', '0', '0', '', '', '0', '0'];
   const oneWindow = [...head, '1', ...gcra(100, 1000), '0'];
   const threeWindows = [...head, '3', ...gcra(10, 1000), ...sliding(600, 60_000), ...sliding(20_000, 86_400_000), '0'];
   const scripts: Array<{ script: CeilingResult['script']; label: string; args: string[] }> = [

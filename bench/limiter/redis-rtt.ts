@@ -48,8 +48,8 @@ interface CaseResult {
 const RULES = ['one', 'three'] as const;
 const REGIMES = ['under', 'over'] as const;
 const LABELS: Record<string, string> = {
-  apiwarden: 'apiwarden with local allowances (opt-in)',
-  'apiwarden-exact': 'apiwarden, every decision in Redis (the default)',
+  apiwarden: 'apiwarden with local allowances leased from Redis (the default)',
+  'apiwarden-exact': 'apiwarden, every decision in Redis (`localAllowance: 0`)',
   rlf: 'RLF (three windows: union)',
   'rlf-seq': 'RLF, three in sequence',
   'rlf-block': 'RLF with in-memory block',

@@ -188,7 +188,7 @@ export function parseRateLimits(raw: Raw, r: RuleReporter): RateLimitsConfig {
       cluster: ((redis.cluster as string[] | undefined) ?? []).map((node, i) => attempt(at('redis', 'cluster', i), () => parseHostPort(node), '')),
       prefix: (redis.prefix as string | undefined) ?? 'aw:',
       timeoutMs: attempt(at('redis', 'timeout'), () => parseDuration((redis.timeout as string | number | undefined) ?? '50ms'), 50),
-      localAllowance: (redis.localAllowance as number | undefined) ?? 0,
+      localAllowance: (redis.localAllowance as number | undefined) ?? 1 / 16,
     },
     maxKeys: (raw.maxKeys as number | undefined) ?? 1_000_000,
     allow: ((raw.allow as string[] | undefined) ?? []).map((v, i) => attempt(at('allow', i), () => parseCidr(v), '')),

@@ -201,8 +201,8 @@ const rateLimits = {
         prefix: { type: 'string', default: 'aw:' },
         timeout: { ...duration, default: '50ms' },
         localAllowance: {
-          description: "share of a window's remaining quota one instance may admit before writing it to Redis (far under the limit only; instances may then admit past a limit); 0 = every decision in Redis",
-          type: 'number', minimum: 0, maximum: 0.5, default: 0,
+          description: "share of a window's remaining quota one instance may lease from Redis and admit locally (far under the limit only; leased units are spent in Redis at once, unused ones handed back); 0 = every decision in Redis",
+          type: 'number', minimum: 0, maximum: 0.5, default: 0.0625,
         },
       },
     },

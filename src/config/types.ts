@@ -238,7 +238,7 @@ export interface RateLimitRule {
 
 export interface RateLimitsConfig {
   store: 'memory' | 'redis';
-  /** localAllowance: the share of what a window has left one instance may admit unseen (src/limiter/allowance-cache.ts); 0 = off */
+  /** localAllowance: the share of what a window has left one instance may lease and admit locally (src/limiter/allowance-cache.ts); 0 = off */
   redis: { url: string; cluster: string[]; prefix: string; timeoutMs: number; localAllowance: number };
   maxKeys: number;
   /** CIDRs never limited nor banned */

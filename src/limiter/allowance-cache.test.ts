@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { AllowanceCache } from './allowance-cache.ts';
 import { createAllowanceCache, DEFAULT_ALLOWANCE_OPTIONS } from './allowance-cache.ts';
 import type { CheckResult, EvaluateRequest, EvaluateResult, LimitCheck } from './types.ts';
+
+// What Redis grants (how many units, when) is tested against the real server in
+// redis-store.test.ts; here: what the instance does with a lease it was granted.
 
 const T0 = Date.UTC(2030, 0, 1);
 
@@ -19,113 +23,146 @@ function admitted(req: EvaluateRequest, remaining: number[]): EvaluateResult {
   return { ban: null, results, admitted: true, newBans: [], degraded: false };
 }
 
+/** the cache granted `units` for `req`, as the store does with Redis' answer; returns the token */
+function lease(cache: AllowanceCache, req: EvaluateRequest, units: number, remaining = [900]): string {
+  const signature = cache.signatureOf(req);
+  const token = cache.tokenFor(signature);
+  cache.grant(signature, req, admitted(req, remaining), token, units);
+  return token;
+}
+
+function admit(cache: AllowanceCache, req: EvaluateRequest): EvaluateResult | null {
+  return cache.admit(cache.signatureOf(req), req);
+}
+
 /** how many times the cache admits `req` locally in a row */
-function drain(cache: ReturnType<typeof createAllowanceCache>, req: EvaluateRequest): number {
+function drain(cache: AllowanceCache, req: EvaluateRequest): number {
   let n = 0;
-  while (cache.admit(req) !== null) n++;
+  while (admit(cache, req) !== null) n++;
   return n;
 }
 
-describe('local allowances', () => {
-  it('grants 1/16 of what is left while a window is far under its limit, and counts remaining down', () => {
+describe('local allowances (leases)', () => {
+  it('admits the units leased, counting remaining down by the cost', () => {
     const cache = createAllowanceCache(DEFAULT_ALLOWANCE_OPTIONS);
-    const req = request([check()]);
-    cache.grant(req, admitted(req, [960]));
-    const first = cache.admit(req);
+    const req = request([check({ cost: 2 })]);
+    lease(cache, req, 10, [960]);
+    const first = admit(cache, req);
     assert.ok(first !== null && first.admitted);
-    assert.equal(first.results[0]!.remaining, 959);
-    assert.equal(drain(cache, req), 59, '960 / 16 = 60 units in all');
-    assert.equal(cache.takePending(req), 60, 'every local admission is handed over, to be written to Redis');
-    assert.equal(cache.takePending(req), 0);
+    assert.equal(first.results[0]!.remaining, 958);
+    assert.equal(drain(cache, req), 9, 'ten requests in all');
+    assert.equal(cache.hits, 10);
+    // a call that leased nothing leaves nothing behind
+    const other = request([check({ key: 'ip=203.0.113.8' })], T0, ['ip:203.0.113.8']);
+    lease(cache, other, 0);
+    assert.equal(admit(cache, other), null);
   });
 
-  it('grants nothing once half the capacity is used, and never more than leaves half', () => {
+  it('hands the unused units back with the next call, with the token Redis marked the windows with', () => {
     const cache = createAllowanceCache(DEFAULT_ALLOWANCE_OPTIONS);
     const req = request([check()]);
-    cache.grant(req, admitted(req, [500]));
-    assert.equal(cache.admit(req), null);
-    cache.grant(req, admitted(req, [520]));
-    assert.equal(drain(cache, req), 20, 'min(520 / 16, 520 - 500) = 20');
+    const token = lease(cache, req, 10);
+    for (let i = 0; i < 4; i++) assert.ok(admit(cache, req) !== null);
+    assert.deepEqual(cache.take(cache.signatureOf(req)), { token, units: 6 });
+    assert.equal(cache.take(cache.signatureOf(req)), null, 'handed back once');
+    assert.equal(admit(cache, req), null, 'and no longer used');
   });
 
-  it('takes the tightest window of a request, weighted by its cost', () => {
+  it('gives every call its own token, and none to requests that may not lease', () => {
     const cache = createAllowanceCache(DEFAULT_ALLOWANCE_OPTIONS);
-    const req = request([check({ algorithm: 'gcra', limit: 100, burst: 200, cost: 2 }), check({ id: 'per-client#1', cost: 2 })]);
-    cache.grant(req, admitted(req, [196, 900]));
-    // gcra: capacity is the burst; min(196 / 16, 196 - 100) = 12.25 units of cost 2 → 6 requests
-    assert.equal(drain(cache, req), 6);
+    const sig = cache.signatureOf(request([check()]));
+    const tokens = new Set(Array.from({ length: 1000 }, () => cache.tokenFor(sig)));
+    assert.equal(tokens.size, 1000);
+    for (const t of tokens) assert.match(t, /^\S+$/, 'no spaces: Redis keeps it in a space-separated state');
+    assert.notEqual(createAllowanceCache(DEFAULT_ALLOWANCE_OPTIONS).tokenFor(sig).split('.')[0], [...tokens][0]!.split('.')[0], 'instances differ');
+    for (const r of [request([check({ algorithm: 'distinct', member: '+15551234567' })]), request([check({ cost: 0 })]), request([])]) {
+      assert.equal(cache.signatureOf(r), null);
+      assert.equal(cache.tokenFor(cache.signatureOf(r)), '');
+    }
   });
 
-  it('never caches distinct checks, look-only checks, refusals or degraded answers', () => {
+  it('never keeps a lease from a refusal, a degraded answer or a ban', () => {
     const cache = createAllowanceCache(DEFAULT_ALLOWANCE_OPTIONS);
-    const distinct = request([check({ algorithm: 'distinct', member: '+15551234567' })]);
-    cache.grant(distinct, admitted(distinct, [900]));
-    const lookOnly = request([check({ cost: 0 })]);
-    cache.grant(lookOnly, admitted(lookOnly, [900]));
-    const refused = request([check({ key: 'ip=198.51.100.1' })]);
-    cache.grant(refused, { ...admitted(refused, [900]), admitted: false });
-    const degraded = request([check({ key: 'ip=198.51.100.2' })]);
-    cache.grant(degraded, { ...admitted(degraded, [900]), degraded: true });
+    const req = request([check()]);
+    const sig = cache.signatureOf(req);
+    cache.grant(sig, req, { ...admitted(req, [900]), admitted: false }, cache.tokenFor(sig), 5);
+    cache.grant(sig, req, { ...admitted(req, [900]), degraded: true }, cache.tokenFor(sig), 5);
+    cache.grant(sig, req, { ...admitted(req, [900]), ban: { key: 'ip:203.0.113.7', until: T0 + 1, level: 1, reason: 'r' } }, cache.tokenFor(sig), 5);
     assert.equal(cache.size, 0);
-    for (const r of [distinct, lookOnly, refused, degraded]) assert.equal(cache.admit(r), null);
   });
 
-  it("one client's allowance never admits another client (who may be banned)", () => {
+  it("one client's lease never admits another client (who may be banned)", () => {
     const cache = createAllowanceCache(DEFAULT_ALLOWANCE_OPTIONS);
     // a rule keyed on the phone number: both clients' checks are the same, their ban keys are not
     const phone = [check({ key: 'phone=%2B15551234567' })];
     const mine = request(phone, T0, ['ip:203.0.113.7']);
-    cache.grant(mine, admitted(mine, [900]));
-    assert.equal(cache.admit(request(phone, T0, ['ip:198.51.100.9'])), null);
-    assert.ok(cache.admit(mine) !== null);
+    lease(cache, mine, 5);
+    assert.equal(admit(cache, request(phone, T0, ['ip:198.51.100.9'])), null);
+    assert.ok(admit(cache, mine) !== null);
   });
 
-  it('ends after its time to live, and at once when a ban is seen; pending units stay to be written', () => {
+  it('ends after its time to live, and at once when a ban is seen; the unused units stay to hand back', () => {
     const cache = createAllowanceCache(DEFAULT_ALLOWANCE_OPTIONS);
     const req = request([check()]);
-    cache.grant(req, admitted(req, [900]));
-    assert.ok(cache.admit(req) !== null);
-    assert.equal(cache.admit(request(req.checks as LimitCheck[], T0 + DEFAULT_ALLOWANCE_OPTIONS.ttlMs)), null);
-    assert.equal(cache.takePending(req), 1);
+    const sig = cache.signatureOf(req);
+    const first = lease(cache, req, 5);
+    assert.ok(admit(cache, req) !== null);
+    assert.equal(admit(cache, request(req.checks as LimitCheck[], T0 + DEFAULT_ALLOWANCE_OPTIONS.ttlMs)), null);
+    assert.equal(admit(cache, req), null, 'over for good');
+    assert.deepEqual(cache.take(sig), { token: first, units: 4 });
 
-    cache.grant(req, admitted(req, [900]));
-    assert.ok(cache.admit(req) !== null);
+    const second = lease(cache, req, 5);
+    assert.ok(admit(cache, req) !== null);
     cache.endAll();
-    assert.equal(cache.admit(req), null);
-    assert.equal(cache.takePending(req), 1);
+    assert.equal(admit(cache, req), null);
+    assert.deepEqual(cache.take(sig), { token: second, units: 4 });
   });
 
-  it('hands the units of keys that do not come back to the background write after two idle ticks', () => {
+  it('hands back leases whose key does not come back after two idle ticks; used-up ones need nothing', () => {
     const cache = createAllowanceCache(DEFAULT_ALLOWANCE_OPTIONS);
     const req = request([check()]);
-    cache.grant(req, admitted(req, [900]));
-    cache.admit(req);
-    cache.admit(request(req.checks as LimitCheck[], T0 + 5));
+    const usedUp = request([check({ key: 'ip=203.0.113.9' })], T0, ['ip:203.0.113.9']);
+    const token = lease(cache, req, 5);
+    lease(cache, usedUp, 1);
+    admit(cache, req);
+    admit(cache, request(req.checks as LimitCheck[], T0 + 5));
+    admit(cache, usedUp);
     assert.deepEqual(cache.collect(false), [], 'one tick: still in use');
     const due = cache.collect(false);
-    assert.equal(due.length, 1);
-    assert.equal(due[0]!.units, 2);
-    assert.equal(due[0]!.now, T0 + 5, 'written at the time of the latest local admission');
     assert.equal(cache.size, 0);
+    assert.deepEqual(due.map((d) => ({ token: d.token, units: d.units, now: d.now, key: d.checks[0]!.key })), [
+      { token, units: 3, now: T0 + 5, key: 'ip=203.0.113.7' },
+    ]);
   });
 
-  it('keeps at most maxEntries; an evicted allowance hands its units to the next write', () => {
+  it('keeps at most maxEntries: the oldest is handed back', () => {
     const cache = createAllowanceCache({ ...DEFAULT_ALLOWANCE_OPTIONS, maxEntries: 2 });
     const reqs = [1, 2, 3].map((i) => request([check({ key: `ip=203.0.113.${i}` })], T0, [`ip:203.0.113.${i}`]));
-    for (const r of reqs) {
-      cache.grant(r, admitted(r, [900]));
-      cache.admit(r);
-    }
+    const tokens = reqs.map((r) => {
+      const t = lease(cache, r, 4);
+      admit(cache, r);
+      return t;
+    });
     assert.equal(cache.size, 2);
-    assert.equal(cache.admit(reqs[0]!), null, 'the oldest went');
-    const due = cache.collect(false);
-    assert.deepEqual(due.map((d) => [d.checks[0]!.key, d.units]), [['ip=203.0.113.1', 1]]);
+    assert.equal(admit(cache, reqs[0]!), null, 'the oldest went');
+    assert.deepEqual(cache.collect(false).map((d) => [d.token, d.units]), [[tokens[0], 3]]);
   });
 
-  it('share 0 turns it off', () => {
+  it('a second lease for the same request (two calls in flight) hands the first one back', () => {
+    const cache = createAllowanceCache(DEFAULT_ALLOWANCE_OPTIONS);
+    const req = request([check()]);
+    const first = lease(cache, req, 6);
+    const second = lease(cache, req, 6);
+    assert.deepEqual(cache.collect(false).map((d) => [d.token, d.units]), [[first, 6]]);
+    assert.deepEqual(cache.take(cache.signatureOf(req)), { token: second, units: 6 });
+  });
+
+  it('share 0 turns it off: nothing may lease', () => {
     const cache = createAllowanceCache({ ...DEFAULT_ALLOWANCE_OPTIONS, share: 0 });
     const req = request([check()]);
-    cache.grant(req, admitted(req, [1000]));
-    assert.equal(cache.admit(req), null);
+    assert.equal(cache.isOn, false);
+    assert.equal(cache.signatureOf(req), null);
+    lease(cache, req, 10);
+    assert.equal(admit(cache, req), null);
   });
 });

@@ -1,108 +1,129 @@
 /**
  * Local allowances: requests of a key far under its limits admitted by this
- * instance without asking Redis, their cost written to Redis afterwards.
+ * instance without asking Redis, from units Redis has already reserved for
+ * it (a lease).
  *
  * When Redis admits a request and every window of it has plenty left, the
- * same request (same ban keys, same checks, same keys, same cost) may be
- * admitted here up to `units` more times within `ttlMs`, where
+ * same call reserves `units` more of the same request in every window (they
+ * are spent there at once, seen by every instance) and marks the windows
+ * with this lease's token. The instance then admits the same request (same
+ * ban keys, same checks, same keys, same cost) up to `units` times within
+ * `ttlMs` without a call. Redis grants
  *
- *   units = min over its windows of floor(min(share × remaining,
+ *   units = min over its windows of floor(min(max(share × remaining, 1),
  *           remaining − capacity / 2) / cost), at most maxUnits
  *
  * (capacity: the burst of a gcra window, the limit of a sliding one;
- * remaining: what Redis said is left after the request). The units used are
- * pending: they reach Redis with this key's next call (spent before it is
- * decided, in the same call: no extra round trip), or, for a key that does
- * not come back, in one background call for all such keys.
+ * remaining: what is left after the request; one unit at least where the
+ * share is less, so that small windows such as 10/s lease too), and none
+ * while another lease marks one of the windows. The units left unused are handed back with this
+ * key's next call (no extra round trip) or, for a key that does not come
+ * back, in one background call; Redis credits them back to every window the
+ * lease still marks (a gcra window only what its refilling has not already
+ * given back: see the Lua's gcraSpend).
  *
  * The error, as docs/configuration.md ("Local allowances") tells users:
- *   - over-admission: a unit admitted here is invisible to the other
- *     instances until written. Allowances exist only while a window has
- *     more than half its capacity left, and each is at most `share` of what
- *     was left, so N instances together hold at most N × share × capacity
- *     unseen. Redis does not reserve them: other instances can take the
- *     window to its limit while they are unwritten, and the client is then
- *     admitted past the limit by what was unseen at that moment (seen: 3
- *     gateways, 1/16, 200/h: 201-203). Hence off by default in the policy
- *     (rateLimits.redis.localAllowance); exact with a single instance;
- *   - a spend written late is counted at the time it is written, not the
- *     time it was admitted: a window counts it for longer (stricter, never
- *     looser);
+ *   - never looser: every unit admitted here was spent in Redis before, so
+ *     instances together never admit past a limit;
+ *   - stricter, for a while: units leased and not yet used count against the
+ *     window for every other instance. A client spread over N instances may
+ *     be refused by one while another holds unused units of the same window:
+ *     at most one lease per window (share of what was left, at most
+ *     maxUnits), for at most ttlMs, then handed back. A lease whose holder
+ *     never hands it back (the process died, the call failed) stays spent:
+ *     its window refills as usual, and other instances may lease it again
+ *     after 2 × ttlMs;
+ *   - a used unit counts from when it was leased, not when it was used
+ *     (earlier by at most ttlMs);
  *   - a ban placed by another instance (in Redis) on a client reaches this
  *     store at its next call to Redis for that client: at most `ttlMs`
  *     later (the gateway's ban mirror, checked first, sees it within a
  *     second). Bans this store learns of end every allowance at once.
- * Never cached: requests with a distinct check (each member differs), with
- * a look-only check (cost 0: counted by outcome), refused or degraded ones.
+ * Never leased: requests with a distinct check (each member differs), with
+ * a look-only check (cost 0: counted by outcome), refused or degraded ones,
+ * and anything on Redis Cluster (the store does not ask for leases there).
  */
+import { randomBytes } from 'node:crypto';
 import type { CheckResult, EvaluateRequest, EvaluateResult, LimitCheck } from './types.ts';
 
 export interface AllowanceOptions {
-  /** share of what a window has left that one instance may admit unseen (0 = off); default 1/16 */
+  /** share of what a window has left that one instance may lease (0 = off); default 1/16 */
   share: number;
-  /** how long an allowance lasts; default 5000 ms */
+  /** how long a lease is used; default 5000 ms */
   ttlMs: number;
-  /** the most units one allowance holds; default 64 */
+  /** the most units one lease holds; default 64 */
   maxUnits: number;
   /**
-   * allowances held at most (the oldest goes first); default 100,000: about
-   * 55 MB (~550 bytes each with one check: its signature, its checks, itself)
+   * leases held at most (the oldest is handed back first); default 100,000:
+   * about 55 MB (~550 bytes each with one check: its signature, its checks, itself)
    */
   maxEntries: number;
 }
 
 /**
- * 5 s: the time to live bounds neither the over-admission (the share does)
- * nor ban visibility in the gateway (its ban mirror, checked before the
- * limiter, refreshes every second); it bounds how late a unit is written,
- * and a client at a steady 1 request/s keeps its allowance from call to call.
+ * 5 s: the time to live bounds how long leased units may sit unused while
+ * other instances see them spent, and how late a ban placed elsewhere reaches
+ * this store (the gateway's ban mirror, checked before the limiter, refreshes
+ * every second); a client at a steady 1 request/s keeps using its lease.
  */
 export const DEFAULT_ALLOWANCE_OPTIONS: AllowanceOptions = { share: 1 / 16, ttlMs: 5000, maxUnits: 64, maxEntries: 100_000 };
 
+/** how long Redis keeps a lease's mark (others may not lease its windows meanwhile), in lease lifetimes */
+export const LEASE_MARK_LIFETIMES = 2;
+
 interface Allowance {
+  token: string;
   checks: readonly LimitCheck[];
   /** when Redis granted it, and until when it may be used */
   time: number;
   until: number;
   /** units still to admit locally */
   left: number;
-  /** units admitted locally, not yet written to Redis */
-  pending: number;
-  /** the `now` of the latest local admission: the time the pending units are written at by flush */
+  /** units admitted locally */
+  used: number;
+  /** no more local admissions (expired, or a ban was seen); `left` stays, to be handed back */
+  isOver: boolean;
+  /** the `now` of the latest use: the time it is handed back at by the background call */
   lastNow: number;
-  /** flush ticks seen while untouched: written by the background flush after the second */
+  /** background ticks (every ttlMs / 2) seen while untouched: handed back by the background call after the second */
   idleTicks: number;
-  /** Redis' answer when granted, per check: remaining (counted down by the units used since), resetMs */
+  /** Redis' answer when granted, per check: remaining, resetMs */
   counts: number[];
 }
 
-/** units used locally of one request, to be written to Redis */
-export interface PendingSpend {
-  checks: readonly LimitCheck[];
+/** a lease handed back: its token and the units it did not use */
+export interface LeaseReturn {
+  token: string;
   units: number;
+}
+
+/** a lease handed back in a call of its own (its key did not come back) */
+export interface BackgroundReturn extends LeaseReturn {
+  checks: readonly LimitCheck[];
   now: number;
 }
 
 export interface AllowanceCache {
-  /**
-   * A local admission of `request` from its allowance, or null. When null,
-   * `takePending` gives what this request's next call to Redis must spend
-   * first.
-   */
-  admit(request: EvaluateRequest): EvaluateResult | null;
-  /** the units admitted locally for this request not yet written, now handed to the caller (0 if none) */
-  takePending(request: EvaluateRequest): number;
-  /** units the caller failed to write: kept for the background flush */
-  restorePending(request: EvaluateRequest, units: number): void;
-  /** a store's answer: grants an allowance when the request was admitted far under every limit */
-  grant(request: EvaluateRequest, result: EvaluateResult): void;
-  /** a ban was seen: no more local admissions (pending units stay, to be written) */
+  /** whether leases are asked for at all */
+  readonly isOn: boolean;
+  /** what makes two requests the same here (ban keys and checks); null when the request may not lease */
+  signatureOf(request: EvaluateRequest): string | null;
+  /** a local admission of `request` from its lease, or null */
+  admit(signature: string | null, request: EvaluateRequest): EvaluateResult | null;
+  /** the lease held for this signature, removed: to hand back with the call about to be made */
+  take(signature: string | null): LeaseReturn | null;
+  /** a token for the call about to be made ('' when it may not lease) */
+  tokenFor(signature: string | null): string;
+  /** Redis' answer to a call that asked for a lease with `token`: `units` were granted */
+  grant(signature: string | null, request: EvaluateRequest, result: EvaluateResult, token: string, units: number): void;
+  /** a ban was seen: no more local admissions (the unused units stay, to be handed back) */
   endAll(): void;
   /**
-   * One background tick: pending units of allowances untouched for two ticks
-   * (or all of them with `everything`), removed from the cache
+   * One background tick: leases untouched for two ticks (or all of them with
+   * `everything`) removed, with their unused units to hand back (those with
+   * none are dropped: their mark ends by itself)
    */
-  collect(everything: boolean): PendingSpend[];
+  collect(everything: boolean): BackgroundReturn[];
   readonly size: number;
   /** requests admitted locally */
   readonly hits: number;
@@ -110,28 +131,21 @@ export interface AllowanceCache {
 
 export function createAllowanceCache(options: AllowanceOptions): AllowanceCache {
   const { share, ttlMs, maxUnits, maxEntries } = options;
-  // insertion order = age; a full cache hands its oldest entry to the next flush
+  // insertion order = age; a full cache hands its oldest lease back with the next background call
   const entries = new Map<string, Allowance>();
-  const evicted: PendingSpend[] = [];
+  const evicted: BackgroundReturn[] = [];
+  // tokens: unique across instances (a random prefix) and calls (a counter); no spaces (Redis state is space-separated)
+  const tokenPrefix = randomBytes(6).toString('hex');
+  let tokenCount = 0;
   let hits = 0;
   const isOn = share > 0 && ttlMs > 0 && maxUnits > 0 && maxEntries > 0;
 
-  function unitsFor(request: EvaluateRequest, result: EvaluateResult): number {
-    let units = maxUnits;
-    const checks = request.checks;
-    for (let i = 0; i < checks.length; i++) {
-      const c = checks[i]!;
-      const r = result.results[i]!;
-      if (!r.allowed || r.source !== 'store' || c.cost <= 0 || c.algorithm === 'distinct') return 0;
-      const capacity = c.algorithm === 'gcra' ? c.burst : c.limit;
-      const spare = Math.min(share * r.remaining, r.remaining - capacity / 2);
-      units = Math.min(units, Math.floor(spare / c.cost));
-      if (units < 1) return 0;
-    }
-    return units;
+  function handBack(a: Allowance): void {
+    if (a.left > 0) evicted.push({ token: a.token, checks: a.checks, units: a.left, now: a.lastNow });
   }
 
   return {
+    isOn,
     get size() {
       return entries.size;
     },
@@ -139,20 +153,22 @@ export function createAllowanceCache(options: AllowanceOptions): AllowanceCache 
       return hits;
     },
 
-    // hot path: one string and one Map lookup per request
-    admit(request) {
-      if (entries.size === 0) return null;
-      const signature = signatureOf(request);
-      if (signature === null) return null;
+    signatureOf(request) {
+      return isOn ? signatureOf(request) : null;
+    },
+
+    // hot path: one Map lookup per request
+    admit(signature, request) {
+      if (signature === null || entries.size === 0) return null;
       const a = entries.get(signature);
-      if (a === undefined || a.left < 1) return null;
+      if (a === undefined || a.left < 1 || a.isOver) return null;
       const now = request.now;
       if (now >= a.until || now < a.time) {
-        a.left = 0;
+        a.isOver = true;
         return null;
       }
       a.left--;
-      a.pending++;
+      a.used++;
       a.lastNow = now;
       a.idleTicks = 0;
       hits++;
@@ -160,43 +176,44 @@ export function createAllowanceCache(options: AllowanceOptions): AllowanceCache 
       const results: CheckResult[] = [];
       for (let i = 0; i < a.checks.length; i++) {
         const c = a.checks[i]!;
+        // a gcra window is full again one emission interval per unit later for each unit used; a
+        // sliding window's reset does not depend on its count. Remaining ignores what a gcra
+        // window refilled since the grant: it is told low, never high.
+        const later = c.algorithm === 'gcra' ? a.used * c.cost * (c.periodMs / c.limit) : 0;
         results.push({
-          id: c.id, allowed: true, remaining: Math.max(0, a.counts[2 * i]! - a.pending * c.cost),
-          resetMs: Math.max(0, a.counts[2 * i + 1]! - elapsed), retryAfterMs: 0, source: 'store',
+          id: c.id, allowed: true, remaining: Math.max(0, a.counts[2 * i]! - a.used * c.cost),
+          resetMs: Math.max(0, Math.ceil(a.counts[2 * i + 1]! + later - elapsed - 1e-9)), retryAfterMs: 0, source: 'store',
         });
       }
       return { ban: null, results, admitted: true, newBans: [], degraded: false };
     },
 
-    takePending(request) {
-      if (entries.size === 0) return 0;
-      const signature = signatureOf(request);
-      if (signature === null) return 0;
+    take(signature) {
+      if (signature === null || entries.size === 0) return null;
       const a = entries.get(signature);
-      if (a === undefined) return 0;
+      if (a === undefined) return null;
       entries.delete(signature);
-      return a.pending;
+      return { token: a.token, units: a.left };
     },
 
-    restorePending(request, units) {
-      if (units > 0) evicted.push({ checks: request.checks, units, now: request.now });
+    tokenFor(signature) {
+      if (signature === null) return '';
+      tokenCount = (tokenCount + 1) % Number.MAX_SAFE_INTEGER;
+      return `${tokenPrefix}.${tokenCount.toString(36)}`;
     },
 
-    grant(request, result) {
-      if (!isOn || !result.admitted || result.ban !== null || result.degraded || result.results.length !== request.checks.length) return;
-      const units = unitsFor(request, result);
-      if (units < 1) return;
-      const signature = signatureOf(request);
-      if (signature === null) return;
+    grant(signature, request, result, token, units) {
+      if (signature === null || units < 1 || token === '') return;
+      if (!result.admitted || result.ban !== null || result.degraded || result.results.length !== request.checks.length) return;
       const held = entries.get(signature);
       if (held !== undefined) {
-        // granted again before the old one was handed over (two calls in flight): keep its pending units
-        if (held.pending > 0) evicted.push({ checks: held.checks, units: held.pending, now: held.lastNow });
+        // granted again before the old one was taken (two calls in flight): hand the old one back
+        handBack(held);
         entries.delete(signature);
       } else if (entries.size >= maxEntries) {
         const [oldestKey, oldest] = entries.entries().next().value as [string, Allowance];
         entries.delete(oldestKey);
-        if (oldest.pending > 0) evicted.push({ checks: oldest.checks, units: oldest.pending, now: oldest.lastNow });
+        handBack(oldest);
       }
       const now = request.now;
       // sized up front: push() would leave spare capacity in each of up to maxEntries arrays
@@ -205,11 +222,14 @@ export function createAllowanceCache(options: AllowanceOptions): AllowanceCache 
         counts[2 * i] = result.results[i]!.remaining;
         counts[2 * i + 1] = result.results[i]!.resetMs;
       }
-      entries.set(signature, { checks: request.checks, time: now, until: now + ttlMs, left: units, pending: 0, lastNow: now, idleTicks: 0, counts });
+      entries.set(signature, {
+        token, checks: request.checks, time: now, until: now + ttlMs, left: Math.min(units, maxUnits), used: 0,
+        isOver: false, lastNow: now, idleTicks: 0, counts,
+      });
     },
 
     endAll() {
-      for (const a of entries.values()) a.left = 0;
+      for (const a of entries.values()) a.isOver = true;
     },
 
     collect(everything) {
@@ -217,14 +237,14 @@ export function createAllowanceCache(options: AllowanceOptions): AllowanceCache 
       for (const [signature, a] of entries) {
         if (!everything && ++a.idleTicks < 2) continue;
         entries.delete(signature);
-        if (a.pending > 0) due.push({ checks: a.checks, units: a.pending, now: a.lastNow });
+        if (a.left > 0) due.push({ token: a.token, checks: a.checks, units: a.left, now: a.lastNow });
       }
       return due;
     },
   };
 }
 
-/** what makes two requests the same here: ban keys and checks; null when the request may not be cached */
+/** what makes two requests the same here: ban keys and checks; null when the request may not lease */
 function signatureOf(request: EvaluateRequest): string | null {
   const checks = request.checks;
   if (checks.length === 0) return null;

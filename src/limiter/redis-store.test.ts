@@ -6,11 +6,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
+import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { CONFORMANCE_T0, plainAnswer, runLimiterConformance } from './conformance.ts';
 import { createMemoryLimiterStore } from './memory-store.ts';
 import { createRedisLimiterStore, LIMITER_FUNCTION, type RedisLimiterStore } from './redis-store.ts';
-import type { BanEscalation, EvaluateRequest, EvaluateResult, LimitCheck } from './types.ts';
+import type { BanEscalation, EvaluateRequest, EvaluateResult, LimitCheck, LimiterStore } from './types.ts';
 
 const T0 = CONFORMANCE_T0;
 
@@ -168,7 +169,8 @@ describe('redis limiter store', { skip }, () => {
   it('sends evaluations made in the same turn as one call, each decided as if alone and in order', async () => {
     const own = new Redis({ host: '127.0.0.1', port: 6379 });
     const sent = countSent(own);
-    const store = makeStore(own, { maxBatch: 64 });
+    // without leases: a lease makes the reported remaining of a burst jump (tested below)
+    const store = makeStore(own, { maxBatch: 64, allowances: false });
     try {
       await store.evaluate({ banKeys: [], checks: [check('warm', 'ip=0', 'gcra')], escalations: [], now: T0 });
       sent.length = 0;
@@ -447,7 +449,8 @@ describe('redis limiter store', { skip }, () => {
         admitted += answers.filter((a) => a.admitted).length;
       }
       assert.equal(admitted, 300);
-      assert.ok(stores.every((s) => s.localAdmissions > 0), 'both admitted some requests locally');
+      // one lease per window at a time: whoever holds it admits locally, the other asks Redis
+      assert.ok(stores.some((s) => s.localAdmissions > 0), 'some requests admitted locally');
     } finally {
       for (const s of stores) await s.close();
       await deleteKeys(redis!, prefix);
@@ -490,3 +493,140 @@ async function keysOf(prefix: string): Promise<string[]> {
   } while (cursor !== '0');
   return keys.sort();
 }
+
+describe('local allowances: leases reserved in Redis', { skip }, () => {
+  /** a store with leases (long-lived: the test's clock decides when they end) and an exact one on the same keys */
+  function pair(): { holder: RedisLimiterStore; exact: RedisLimiterStore; prefix: string; done: () => Promise<void> } {
+    const prefix = `awtest-${randomUUID().slice(0, 8)}:`;
+    const own = new Redis({ host: '127.0.0.1', port: 6379 });
+    const holder = createRedisLimiterStore({ redis: own, prefix, allowances: { ttlMs: 60_000 } });
+    const exact = createRedisLimiterStore({ redis: redis!, prefix, allowances: false });
+    return {
+      holder, exact, prefix, async done() {
+        await holder.close();
+        await exact.close();
+        await deleteKeys(redis!, prefix);
+        own.disconnect();
+      },
+    };
+  }
+  const ask = (s: LimiterStore, c: LimitCheck, now: number, banKeys = ['ip:203.0.113.7']): Promise<EvaluateResult> =>
+    s.evaluate({ banKeys, checks: [c], escalations: [], now });
+
+  it('leases 1/16 of what is left, spent in Redis at once: every other instance sees it', async () => {
+    const { holder, exact, done } = pair();
+    try {
+      const c = check('per-client#0', 'ip=203.0.113.7', 'sliding', { limit: 1000, burst: 1000, periodMs: 3_600_000 });
+      assert.equal((await ask(holder, c, T0)).results[0]!.remaining, 999);
+      // floor(999 / 16) = 62 units leased: the next exact decision sees 1 + 62 spent
+      assert.equal((await ask(exact, c, T0 + 1)).results[0]!.remaining, 1000 - 1 - 62 - 1);
+      for (let i = 0; i < 62; i++) assert.equal((await ask(holder, c, T0 + 2 + i)).admitted, true);
+      assert.equal(holder.localAdmissions, 62);
+      // used up: the next call asks Redis, which has already counted all of them
+      assert.equal((await ask(holder, c, T0 + 100)).results[0]!.remaining, 1000 - 1 - 62 - 1 - 1);
+    } finally {
+      await done();
+    }
+  });
+
+  it('hands back the unused units: Redis counts exactly what was admitted (sliding and gcra)', async () => {
+    const { holder, exact, done } = pair();
+    try {
+      const sliding = check('per-client#0', 'ip=203.0.113.7', 'sliding', { limit: 1000, burst: 1000, periodMs: 3_600_000 });
+      // gcra 100/s, burst 100: 99 left after the first → floor(99 / 16) = 6 leased
+      const gcra = check('per-client#1', 'ip=203.0.113.7', 'gcra', { limit: 100, burst: 100, periodMs: 1000 });
+      for (const c of [sliding, gcra]) {
+        await ask(holder, c, T0);
+        for (let i = 1; i <= 3; i++) assert.equal((await ask(holder, c, T0)).admitted, true);
+      }
+      assert.equal(holder.localAdmissions, 6);
+      await holder.close();
+      // 4 admitted each: the remaining after a fifth is what it would be without leases
+      assert.equal((await ask(exact, sliding, T0)).results[0]!.remaining, 1000 - 5);
+      assert.equal((await ask(exact, gcra, T0)).results[0]!.remaining, 100 - 5);
+    } finally {
+      await done();
+    }
+  });
+
+  it('one lease per window: another instance decides in Redis until it is handed back', async () => {
+    const { holder, prefix, done } = pair();
+    const otherClient = new Redis({ host: '127.0.0.1', port: 6379 });
+    const other = createRedisLimiterStore({ redis: otherClient, prefix, allowances: { ttlMs: 60_000 } });
+    try {
+      // a window keyed on the phone number, the same client behind both instances
+      const c = check('lookups#0', 'phone=%2B15551234567', 'sliding', { limit: 1000, burst: 1000, periodMs: 3_600_000 });
+      await ask(holder, c, T0);
+      for (let i = 1; i <= 5; i++) await ask(other, c, T0 + i);
+      assert.equal(other.localAdmissions, 0, 'the window is leased to the first instance');
+    } finally {
+      await other.close();
+      otherClient.disconnect();
+      await done();
+    }
+  });
+
+  it('requests in flight beside the call that leased use its units: a burst gets exactly its limit', async () => {
+    for (const maxBatch of [1, 64]) {
+      const prefix = `awtest-${randomUUID().slice(0, 8)}:`;
+      const store = createRedisLimiterStore({ redis: redis!, prefix, maxBatch });
+      try {
+        // burst 5: the first call leases 1 unit (5 - 1 - 5/2 = 1.5 spare); the other 11 are in flight beside it
+        const c = check('per-client#0', 'ip=203.0.113.7', 'gcra', { limit: 5, burst: 5, periodMs: 60_000 });
+        const answers = await Promise.all(Array.from({ length: 12 }, () => ask(store, c, T0)));
+        assert.equal(answers.filter((a) => a.admitted).length, 5, `maxBatch ${maxBatch}`);
+        assert.equal(store.localAdmissions, 1, `maxBatch ${maxBatch}: the leased unit was used`);
+      } finally {
+        await store.close();
+        await deleteKeys(redis!, prefix);
+      }
+    }
+  });
+
+  it('never admits past a limit, with clients spread over two instances (property, against the memory store)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom<LimitCheck['algorithm']>('gcra', 'sliding'),
+        fc.integer({ min: 16, max: 200 }),
+        fc.integer({ min: 100, max: 5000 }),
+        fc.array(fc.record({ who: fc.constantFrom('holder', 'other'), dt: fc.integer({ min: 0, max: 200 }) }), { minLength: 1, maxLength: 120 }),
+        async (algorithm, limit, periodMs, steps) => {
+          const { holder, exact: other, done } = pair();
+          const truth = createMemoryLimiterStore({ maxKeys: 1000 });
+          try {
+            const c = check('per-client#0', 'ip=203.0.113.7', algorithm, { limit, burst: limit, periodMs });
+            // what truth must count: every request Redis admitted at its time, and the holder's local
+            // admissions at the time of the call that leased them
+            const log: Array<{ now: number; units: number }> = [];
+            let lastHolderCall: { now: number; units: number } | null = null;
+            let now = T0;
+            for (const step of steps) {
+              now += step.dt;
+              if (step.who === 'holder') {
+                const before = holder.localAdmissions;
+                const r = await ask(holder, c, now);
+                if (holder.localAdmissions > before) lastHolderCall!.units++;
+                else if (r.admitted) log.push((lastHolderCall = { now, units: 1 }));
+                else lastHolderCall = null;
+              } else if ((await ask(other, c, now)).admitted) {
+                log.push({ now, units: 1 });
+              }
+            }
+            await holder.close();
+            // each admission (with the local ones it leased) fits in the window as truth counts it
+            for (const entry of log) {
+              const fits = await truth.evaluate({ banKeys: [], checks: [{ ...c, cost: entry.units }], escalations: [], now: entry.now });
+              assert.equal(fits.admitted, true, `admitted past the limit at +${entry.now - T0} ms (${entry.units} units)`);
+            }
+            const [seen, expected] = [await ask(other, c, now), await ask(truth, c, now)];
+            assert.equal(seen.admitted, expected.admitted);
+            assert.equal(seen.results[0]!.remaining, expected.results[0]!.remaining);
+          } finally {
+            await done();
+          }
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+});

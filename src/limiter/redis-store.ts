@@ -36,8 +36,9 @@
  * '%', ':', '{' and '}' as %XX, so ids and keys can neither end a tag nor
  * forge a separator):
  *
- *   <prefix>{<esc key>}:<esc id>:g        gcra: tat ("%.17g"), expires at tat
- *   <prefix>{<esc key>}:<esc id>:s        sliding: "bucket current previous", expires when it counts nothing (<= 2P)
+ *   <prefix>{<esc key>}:<esc id>:g        gcra: tat ("%.17g"), expires at tat; under a lease "tat d token until"
+ *   <prefix>{<esc key>}:<esc id>:s        sliding: "bucket current previous", expires when it counts nothing (<= 2P);
+ *                                         under a lease "bucket current previous reserved token until reservedBucket"
  *   <prefix>{<esc key>}:<esc id>:dn       distinct: newest sub-bucket index touched, expires when it leaves the window
  *   <prefix>{<esc key>}:<esc id>:d:<k>    distinct: sub-bucket k, a SET while <= exactMax members, then a HyperLogLog;
  *                                         expires when k leaves the window (<= 1.25P + S)
@@ -79,8 +80,8 @@
 import { createHash } from 'node:crypto';
 import { ReplyError } from 'ioredis';
 import type { Cluster, Redis } from 'ioredis';
-import type { AllowanceOptions } from './allowance-cache.ts';
-import { createAllowanceCache, DEFAULT_ALLOWANCE_OPTIONS } from './allowance-cache.ts';
+import type { AllowanceOptions, LeaseReturn } from './allowance-cache.ts';
+import { createAllowanceCache, DEFAULT_ALLOWANCE_OPTIONS, LEASE_MARK_LIFETIMES } from './allowance-cache.ts';
 import { createRefusalCache } from './refusal-cache.ts';
 import type { Ban, BanEscalation, CheckResult, EvaluateRequest, EvaluateResult, LimitCheck, LimiterStore } from './types.ts';
 
@@ -122,12 +123,12 @@ export interface RedisLimiterStoreOptions {
   refusalCacheEntries?: number;
   /**
    * local allowances (allowance-cache.ts): a request far under all its
-   * limits may be admitted again here, a few times, before its cost is
-   * written to Redis with its next call. false = off: every decision in
-   * Redis. Default DEFAULT_ALLOWANCE_OPTIONS (1/16 of what is left, 5 s).
-   * The gateway passes false unless the policy sets
-   * rateLimits.redis.localAllowance: allowances let instances admit past a
-   * limit (allowance-cache.ts), so they are off in the product by default.
+   * limits may be admitted again here, a few times, from units Redis
+   * reserved for it in the same call (a lease; unused units are handed
+   * back). false = off: every decision in Redis. Default
+   * DEFAULT_ALLOWANCE_OPTIONS (1/16 of what is left, 5 s); the gateway's
+   * share is rateLimits.redis.localAllowance (1/16 unless set). Never on
+   * Redis Cluster.
    */
   allowances?: Partial<AllowanceOptions> | false;
 }
@@ -147,9 +148,12 @@ const MIN_BAN_INDEX_TTL_MS = 60 * 60 * 1000;
 /**
  * The Lua: helpers, then main(keys, argv), which reads KEYS and ARGV with cursors, section by section:
  *
- *   ARGV: now, mode, exactMax, hasBanSlot ('1' → KEYS start with the ban index and meta), then per mode:
- *     'e' evaluate / 'd' decide only / 'r' record:
- *        pending                                   (units admitted locally since the last call: spent first, see allowance-cache.ts)
+ *   ARGV: now, mode, exactMax, hasBanSlot ('1' → KEYS start with the ban index and meta),
+ *     leaseShare, leaseMax, leaseLifeMs (local allowances, see allowance-cache.ts; share 0 = none), then per mode:
+ *     'e' evaluate / 'd' decide only / 'r' record / 'u' hand a lease back (its first section only):
+ *        leaseToken ('' = grant none), returnToken ('' = none), returnUnits
+ *                                                  (a lease is granted to leaseToken; the lease returnToken is handed
+ *                                                   back first, its returnUnits unused units credited)
  *        nBanKeys, banKey...                       ('r': 0)
  *        nChecks, then per check: alg ('g'|'s'|'d'), limit, periodMs, burst, cost, dryRun ('1'|'0'), hasMember, member
  *             KEYS: one base key per check
@@ -162,7 +166,7 @@ const MIN_BAN_INDEX_TTL_MS = 60 * 60 * 1000;
  *     'x' remove ban: banKey
  *     'l' list bans: limit
  *
- *   Reply ('e', 'd', 'r'): ban key or '', until, level, reason, admitted ('1'|'0'),
+ *   Reply ('e', 'd', 'r', 'u'): ban key or '', until, level, reason, admitted ('1'|'0'), units leased,
  *     then per check: allowed (1|0), remaining, resetMs, retryAfterMs, then per new ban: key, until, level, reason.
  *   A check's numbers are integers where they are integral (integer replies, no formatting), else
  *   "%.17g" strings, since Redis truncates Lua numbers to integers; every other number is such a string.
@@ -173,6 +177,7 @@ const LIMITER_LUA_BODY = String.raw`
 -- they read the call's state from these locals, which main() sets first. Redis runs one script
 -- or function at a time, so calls never share them concurrently.
 local KEYS, ARGV, now, mode, exactMax, argi, keyi, banIndex, banMeta, nChecks, spentBases
+local leaseShare, leaseMax, leaseLife
 
 local function nextArg()
   local v = ARGV[argi]
@@ -248,10 +253,27 @@ local function banMetaOf(key)
   return string.sub(meta, 1, at - 1), string.sub(meta, at + 1)
 end
 
+------------------------------------------------------------------ leases (allowance-cache.ts)
+-- A lease: units an instance reserved for local admissions, already spent in the window. Its
+-- marker rides in the window's state: token (whose lease), until (when others may lease this
+-- window again, if the holder never came back) and what can be credited back: gcra d = the part
+-- of the tat the unused units may still account for; sliding r = units reserved, rb = their bucket.
+-- c.lt (token) nil = no lease.
+
 ------------------------------------------------------------------ gcra (gcra.ts)
--- state: tat; a key with tat <= now is a full bucket, the same as no key (tat 0)
+-- state: "tat", or "tat d token until" under a lease; a key with tat <= now is a full bucket,
+-- the same as no key (tat 0)
 local function gcraParse(c, raw)
-  local tat = raw and tonumber(raw) or 0
+  local tat = 0
+  c.lt = nil
+  if raw then
+    tat = tonumber(raw)
+    if tat == nil then
+      local t, d, token, untilMs = string.match(raw, '^(%S+) (%S+) (%S+) (%S+)$')
+      tat = tonumber(t)
+      c.ld, c.lt, c.lu = tonumber(d), token, tonumber(untilMs)
+    end
+  end
   if tat <= now then tat = 0 end
   c.tat = tat
 end
@@ -278,24 +300,47 @@ local function gcraDecide(c)
     math.max(1, math.ceil(newTat - now - span - eps))
 end
 
+local function gcraWrite(c, tat)
+  c.tat = tat
+  if c.lt then
+    local keepUntil = math.max(tat, c.lu)
+    redis.call('SET', c.key, fmt(tat) .. ' ' .. fmt(c.ld) .. ' ' .. c.lt .. ' ' .. fmt(c.lu), 'PX', ttl(keepUntil - now))
+  else
+    redis.call('SET', c.key, fmt(tat), 'PX', ttl(tat - now))
+  end
+end
+
 local function gcraSpend(c, cost)
   if cost == 0 then return end
   local base = now
   if c.tat > now then base = c.tat end
-  local tat = base + (c.period / c.limit) * cost
-  c.tat = tat
-  redis.call('SET', c.key, fmt(tat), 'PX', ttl(tat - now))
+  -- a lease's units were spent at its grant: a bucket that has refilled since (base - now is what
+  -- is still owed) no longer holds them, so at most that much can be credited back (exact: the
+  -- tat without the unused units is the tat with them minus min(their span, d))
+  if c.lt and not c.lnew then c.ld = math.min(c.ld, base - now) end
+  c.lnew = nil
+  gcraWrite(c, base + (c.period / c.limit) * cost)
 end
 
 ------------------------------------------------------------------ sliding (sliding.ts)
--- state: "bucket current previous"; dropped once it counts nothing at now
+-- state: "bucket current previous", or "bucket current previous r token until rb" under a lease;
+-- dropped (with its lease: nothing left to credit) once it counts nothing at now
 local function slidingParse(c, raw)
+  c.lt = nil
   if not raw then return end
   local b, cur, prev = string.match(raw, '^(%S+) (%S+) (%S+)$')
+  if b == nil then
+    local r, token, untilMs, rb
+    b, cur, prev, r, token, untilMs, rb = string.match(raw, '^(%S+) (%S+) (%S+) (%S+) (%S+) (%S+) (%S+)$')
+    c.lr, c.lt, c.lu, c.lb = tonumber(r), token, tonumber(untilMs), tonumber(rb)
+  end
   b, cur, prev = tonumber(b), tonumber(cur), tonumber(prev)
   local expiresAt = 0
   if cur > 0 then expiresAt = (b + 2) * c.period elseif prev > 0 then expiresAt = (b + 1) * c.period end
-  if expiresAt <= now then return end
+  if expiresAt <= now then
+    c.lt = nil
+    return
+  end
   c.sb, c.sc, c.sp = b, cur, prev
 end
 local function slidingLoad(c)
@@ -351,6 +396,26 @@ local function slidingDecide(c)
     behind + slidingWait(current, previous, offset, period, limit, cost, reset)
 end
 
+-- all three counts are whole numbers (a bucket index, sums of whole costs): %d is exact and
+-- cheaper than fmt's %.17g. With current > 0 the state counts until the end of the next bucket,
+-- which is where its expiry already is when the bucket did not change (KEEPTTL: no update)
+local function slidingWrite(c, at, current, previous, isSameBucket)
+  c.sb, c.sc, c.sp = at, current, previous
+  local state
+  if c.lt then
+    state = string.format('%d %d %d %d %s %d %d', at, current, previous, c.lr, c.lt, c.lu, c.lb)
+  else
+    state = string.format('%d %d %d', at, current, previous)
+  end
+  if isSameBucket and not c.lt then
+    redis.call('SET', c.key, state, 'KEEPTTL')
+  else
+    local expiresAt = (at + 2) * c.period
+    if c.lt and c.lu > expiresAt then expiresAt = c.lu end
+    redis.call('SET', c.key, state, 'PX', ttl(expiresAt - now))
+  end
+end
+
 local function slidingSpend(c, cost)
   if cost == 0 then return end
   local period = c.period
@@ -367,16 +432,11 @@ local function slidingSpend(c, cost)
     end
   end
   local isSameBucket = c.sb == at
-  c.sb, c.sc, c.sp = at, current + cost, previous
-  -- all three are whole numbers (a bucket index, sums of whole costs): %d is exact and cheaper
-  -- than fmt's %.17g. current > 0 now: the state counts until the end of the next bucket, which
-  -- is where its expiry already is when the bucket did not change (KEEPTTL: no expiry update)
-  local state = string.format('%d %d %d', at, current + cost, previous)
-  if isSameBucket then
-    redis.call('SET', c.key, state, 'KEEPTTL')
-  else
-    redis.call('SET', c.key, state, 'PX', ttl((at + 2) * period - now))
+  if c.lnew then
+    c.lb = at
+    c.lnew = nil
   end
+  slidingWrite(c, at, current + cost, previous, isSameBucket)
 end
 
 ------------------------------------------------------------------ distinct (distinct.ts)
@@ -497,13 +557,62 @@ end
 -- a spend builds on the state as the previous spend of this call left it: the state loaded to
 -- decide is reused unless an earlier check of this call spent on the same base (record() of
 -- several units, or the same window listed twice), when it is read again
-local function spend(c, cost, isLoaded)
+-- With a lease (token, units), cost includes the units reserved, and the window is marked.
+local function spend(c, cost, isLoaded, token, units)
   if not isLoaded or (spentBases ~= nil and spentBases[c.base]) then load(c) end
   if nChecks > 1 then
     spentBases = spentBases or {}
     spentBases[c.base] = true
   end
+  if token then
+    c.lt, c.lu, c.lnew = token, now + leaseLife, true
+    if c.alg == 'g' then c.ld = units * c.cost * (c.period / c.limit) else c.lr = units * c.cost end
+  end
   if c.alg == 'g' then gcraSpend(c, cost) elseif c.alg == 's' then slidingSpend(c, cost) else distinctAdd(c) end
+end
+
+------------------------------------------------------------------ leases
+-- the units a request may lease: as many as every window can spare while staying more than
+-- half full (at most leaseShare of what it has left, but one unit even where that share is
+-- less, and at most leaseMax), none while another lease holds one of its windows; only windows
+-- that count each request (gcra, sliding, cost > 0)
+local function grantable(checks, allowedOf)
+  local units = leaseMax
+  for i = 1, nChecks do
+    local c = checks[i]
+    if not allowedOf[i] or c.cost <= 0 or c.alg == 'd' then return 0 end
+    if c.lt and now < c.lu then return 0 end
+    local capacity = c.limit
+    if c.alg == 'g' then capacity = c.burst end
+    local spare = math.min(math.max(leaseShare * c.rem, 1), c.rem - capacity / 2)
+    units = math.min(units, math.floor(spare / c.cost))
+    if units < 1 then return 0 end
+  end
+  return units
+end
+
+-- a lease handed back by its holder: units unused units credited to each window it still
+-- marks (another token, or none: the lease was lost or taken over, nothing is credited)
+local function release(c, token, units)
+  load(c)
+  if c.lt ~= token then return end
+  c.lt = nil
+  if c.alg == 'g' then
+    if c.tat == 0 then
+      redis.call('DEL', c.key)
+    else
+      gcraWrite(c, c.tat - math.min(units * c.cost * (c.period / c.limit), c.ld))
+    end
+  elseif c.sb then
+    local current, previous = c.sc, c.sp
+    local credit = math.min(units * c.cost, c.lr)
+    if c.sb == c.lb then
+      current = math.max(0, current - credit)
+    elseif c.sb == c.lb + 1 then
+      previous = math.max(0, previous - credit)
+    end
+    slidingWrite(c, c.sb, current, previous, false)
+  end
 end
 
 ------------------------------------------------------------------ 4. escalation
@@ -524,8 +633,8 @@ end
 local function request()
   spentBases = nil
   -- hot path: ARGV is read in place (no helper calls), one table per check
-  local pending = tonumber(ARGV[argi])
-  argi = argi + 1
+  local leaseToken, returnToken, returnUnits = ARGV[argi], ARGV[argi + 1], tonumber(ARGV[argi + 2])
+  argi = argi + 3
   local nBanKeys = tonumber(ARGV[argi])
   local banFrom = argi + 1
   argi = banFrom + nBanKeys
@@ -570,11 +679,12 @@ local function request()
     escalations[i] = e
   end
 
-  local out = { '', '', '', '', '1' }
+  local out = { '', '', '', '', '1', 0 }
 
-  -- 0. units this caller admitted locally (its allowance) are spent whatever follows: they were served
-  if pending > 0 then
-    for i = 1, nChecks do spend(checks[i], checks[i].cost * pending, false) end
+  -- 0. the caller's previous lease of these windows, handed back whatever follows
+  if returnToken ~= '' then
+    for i = 1, nChecks do release(checks[i], returnToken, returnUnits) end
+    if mode == 'u' then return out end
   end
 
   -- 1. bans: the longest active ban among the ban keys (the first one on ties) short-circuits
@@ -592,13 +702,13 @@ local function request()
     end
     if bestKey then
       local level, reason = banMetaOf(bestKey)
-      return { bestKey, fmt(bestUntil), level, reason, '0' }
+      return { bestKey, fmt(bestUntil), level, reason, '0', 0 }
     end
   end
 
   local admitted = true
   local allowedOf = {}
-  local n = 5
+  local n = 6
   if mode ~= 'r' then
     -- several windows: their states in one MGET (a call into Redis costs about a GET's time)
     local raws = nil
@@ -629,6 +739,7 @@ local function request()
         allowed, remaining, resetMs, retryAfterMs = distinctDecide(c)
       end
       allowedOf[i] = allowed
+      c.rem = remaining
       if not allowed and not c.dry then admitted = false end
       out[n + 1] = allowed and 1 or 0
       out[n + 2] = num(remaining)
@@ -643,8 +754,16 @@ local function request()
     -- record(): spend without deciding, even past the limit
     for i = 1, nChecks do spend(checks[i], checks[i].cost, false) end
   elseif mode == 'e' and admitted then
+    local units = 0
+    if leaseToken ~= '' and leaseShare > 0 then units = grantable(checks, allowedOf) end
+    local token = nil
+    if units > 0 then
+      token = leaseToken
+      out[6] = units
+    end
     for i = 1, nChecks do
-      if allowedOf[i] then spend(checks[i], checks[i].cost, true) end
+      local c = checks[i]
+      if allowedOf[i] then spend(c, c.cost * (1 + units), true, token, units) end
     end
   end
   out[5] = admitted and '1' or '0'
@@ -702,7 +821,8 @@ local function main(keys, argv)
   now = tonumber(ARGV[1])
   mode = ARGV[2]
   exactMax = tonumber(ARGV[3])
-  argi = 5
+  leaseShare, leaseMax, leaseLife = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+  argi = 8
   keyi = 1
   banIndex, banMeta = nil, nil
   spentBases = nil
@@ -787,11 +907,6 @@ export const LIMITER_LIBRARY = `#!lua name=${LIMITER_FUNCTION}\n${LIMITER_LUA_BO
  */
 export const LIMITER_LUA = `local evalKeys, evalArgv = KEYS, ARGV\n${LIMITER_LUA_BODY}\nreturn main(evalKeys, evalArgv)\n`;
 
-/** the checks with their cost multiplied: `units` requests' spend in one */
-function scaled(checks: readonly LimitCheck[], units: number): LimitCheck[] {
-  return checks.map((c) => ({ ...c, cost: c.cost * units }));
-}
-
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -818,19 +933,34 @@ interface SentEscalation {
   force: boolean;
 }
 
+/** what a call asks about leases: a token to grant one to ('' = none), a lease to hand back */
+interface LeaseAsk {
+  token: string;
+  back: LeaseReturn | null;
+}
+
+const NO_LEASE: LeaseAsk = { token: '', back: null };
+
 interface PendingEvaluation {
   request: EvaluateRequest;
-  /** units admitted locally for this request, spent first */
-  units: number;
-  resolve: (result: EvaluateResult) => void;
+  lease: LeaseAsk;
+  resolve: (decided: Decided) => void;
   reject: (error: unknown) => void;
 }
 
 interface Reply {
   ban: Ban | null;
   admitted: boolean;
+  /** units Redis leased to the call's token */
+  leased: number;
   results: CheckResult[];
   newBans: Ban[];
+}
+
+/** a standalone decision, with the units leased */
+interface Decided {
+  result: EvaluateResult;
+  leased: number;
 }
 
 export function createRedisLimiterStore(options: RedisLimiterStoreOptions): RedisLimiterStore {
@@ -839,10 +969,15 @@ export function createRedisLimiterStore(options: RedisLimiterStoreOptions): Redi
   const exactMax = options.exactMax ?? 256;
   const maxBatch = options.maxBatch ?? 1;
   const refusals = createRefusalCache(options.refusalCacheEntries ?? 10_000);
-  const allowanceOptions: AllowanceOptions = options.allowances === false
+  // no leases on Cluster: a request's windows may span slots, and a lease is granted in one call
+  const allowanceOptions: AllowanceOptions = options.allowances === false || options.redis.isCluster
     ? { ...DEFAULT_ALLOWANCE_OPTIONS, share: 0 }
     : { ...DEFAULT_ALLOWANCE_OPTIONS, ...options.allowances };
   const allowances = createAllowanceCache(allowanceOptions);
+  // the lease part of every call's header: the same for all of this store's calls
+  const leaseHeader = allowances.isOn
+    ? [String(allowanceOptions.share), String(allowanceOptions.maxUnits), String(LEASE_MARK_LIFETIMES * allowanceOptions.ttlMs)]
+    : ['0', '0', '0'];
   if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError(`maxBatch must be a positive integer, got ${maxBatch}`);
   if (/[{}]/.test(prefix)) throw new RangeError(`the Redis key prefix must not contain '{' or '}' (it would change the hash tag): ${JSON.stringify(prefix)}`);
   if (!Number.isInteger(exactMax) || exactMax < 1) throw new RangeError(`exactMax must be a positive integer, got ${exactMax}`);
@@ -893,14 +1028,15 @@ export function createRedisLimiterStore(options: RedisLimiterStoreOptions): Redi
   }
 
   function newCall(now: number, mode: string, hasBanSlot: boolean): ScriptCall {
-    const call: ScriptCall = { keys: [], args: [String(now), mode, String(exactMax), hasBanSlot ? '1' : '0'] };
+    const call: ScriptCall = { keys: [], args: [String(now), mode, String(exactMax), hasBanSlot ? '1' : '0', ...leaseHeader] };
     if (hasBanSlot) call.keys.push(banIndex, banMeta);
     return call;
   }
 
-  function pushRequest(call: ScriptCall, banKeys: readonly string[], checks: readonly LimitCheck[], escalations: readonly SentEscalation[], pending = 0): void {
+  function pushRequest(call: ScriptCall, banKeys: readonly string[], checks: readonly LimitCheck[], escalations: readonly SentEscalation[], lease: LeaseAsk = NO_LEASE): void {
     const { keys, args } = call;
-    args.push(String(pending), String(banKeys.length), ...banKeys);
+    const back = lease.back;
+    args.push(lease.token, back === null ? '' : back.token, back === null ? '0' : String(back.units), String(banKeys.length), ...banKeys);
     args.push(String(checks.length));
     for (const c of checks) {
       const hasMember = c.member !== undefined;
@@ -976,12 +1112,12 @@ export function createRedisLimiterStore(options: RedisLimiterStoreOptions): Redi
   }
 
   function parseReply(reply: unknown, checks: readonly LimitCheck[]): Reply {
-    if (!Array.isArray(reply) || reply.length < 5) throw new Error('unexpected reply from the limiter script');
+    if (!Array.isArray(reply) || reply.length < 6) throw new Error('unexpected reply from the limiter script');
     // check results come as integers where they are integral, else as "%.17g" strings (Number reads both)
     const row = reply as Array<string | number>;
     const ban = row[0] ? { key: String(row[0]), until: Number(row[1]), level: Number(row[2]), reason: String(row[3]) } : null;
     const results: CheckResult[] = [];
-    let at = 5;
+    let at = 6;
     if (ban === null) {
       for (const check of checks) {
         results.push({
@@ -995,7 +1131,7 @@ export function createRedisLimiterStore(options: RedisLimiterStoreOptions): Redi
         at += 4;
       }
     }
-    return { ban, admitted: row[4] === '1', results, newBans: readBans(row, at) };
+    return { ban, admitted: row[4] === '1', leased: Number(row[5]), results, newBans: readBans(row, at) };
   }
 
   function readBans(row: ReadonlyArray<string | number>, from: number): Ban[] {
@@ -1031,9 +1167,9 @@ export function createRedisLimiterStore(options: RedisLimiterStoreOptions): Redi
   let pending: PendingEvaluation[] = [];
   let isFlushScheduled = false;
 
-  function evaluateStandalone(request: EvaluateRequest, units: number): Promise<EvaluateResult> {
-    return new Promise<EvaluateResult>((resolve, reject) => {
-      pending.push({ request, units, resolve, reject });
+  function evaluateStandalone(request: EvaluateRequest, lease: LeaseAsk): Promise<Decided> {
+    return new Promise<Decided>((resolve, reject) => {
+      pending.push({ request, lease, resolve, reject });
       // hot path (maxBatch 1): at once, no tick of delay
       if (pending.length >= maxBatch) flush();
       else if (!isFlushScheduled) {
@@ -1049,18 +1185,18 @@ export function createRedisLimiterStore(options: RedisLimiterStoreOptions): Redi
     pending = [];
     if (batch.length === 0) return;
     if (batch.length === 1) {
-      const { request, units, resolve, reject } = batch[0]!;
+      const { request, lease, resolve, reject } = batch[0]!;
       const call = newCall(request.now, 'e', request.banKeys.length > 0 || request.escalations.length > 0);
-      pushRequest(call, request.banKeys, request.checks, sentEscalations(request), units);
-      runRequest(call, request.checks).then((reply) => resolve(resultOf(reply)), reject);
+      pushRequest(call, request.banKeys, request.checks, sentEscalations(request), lease);
+      runRequest(call, request.checks).then((reply) => resolve({ result: resultOf(reply), leased: reply.leased }), reject);
       return;
     }
     const hasBanSlot = batch.some((p) => p.request.banKeys.length > 0 || p.request.escalations.length > 0);
     const call = newCall(batch[0]!.request.now, 'b', hasBanSlot);
     call.args.push(String(batch.length));
-    for (const { request, units } of batch) {
+    for (const { request, lease } of batch) {
       call.args.push(String(request.now));
-      pushRequest(call, request.banKeys, request.checks, sentEscalations(request), units);
+      pushRequest(call, request.banKeys, request.checks, sentEscalations(request), lease);
     }
     run(call).then(
       (replies) => {
@@ -1072,7 +1208,8 @@ export function createRedisLimiterStore(options: RedisLimiterStoreOptions): Redi
         for (let i = 0; i < batch.length; i++) {
           const p = batch[i]!;
           try {
-            p.resolve(resultOf(parseReply(replies[i], p.request.checks)));
+            const reply = parseReply(replies[i], p.request.checks);
+            p.resolve({ result: resultOf(reply), leased: reply.leased });
           } catch (error) {
             p.reject(error);
           }
@@ -1156,42 +1293,46 @@ export function createRedisLimiterStore(options: RedisLimiterStoreOptions): Redi
   }
 
   /**
-   * Units admitted locally for keys that did not come back are written in
-   * the background, once per allowance lifetime; a failed write is logged by
-   * nobody and lost: those requests were served, and the error (a window
-   * counting fewer than it served) is at most one allowance per key.
+   * Leases of keys that did not come back are handed back in the background,
+   * each in a call of its own (mode 'u'), so that Redis credits their unused
+   * units; a failed call is logged by nobody and its units stay spent (a
+   * window stricter than it need be until it refills).
    */
-  async function writeAllowances(everything: boolean): Promise<void> {
+  async function handBackLeases(everything: boolean): Promise<void> {
     const due = allowances.collect(everything);
     if (due.length === 0 || isClosed) return;
-    await Promise.all(due.map((spend) => recordChecks(scaled(spend.checks, spend.units), spend.now).catch(() => undefined)));
+    await Promise.all(due.map((lease) => {
+      const call = newCall(lease.now, 'u', false);
+      pushRequest(call, [], lease.checks, [], { token: '', back: lease });
+      return run(call).catch(() => undefined);
+    }));
   }
 
-  /** one request decided by Redis, or by a local allowance */
-  async function decide(request: EvaluateRequest): Promise<EvaluateResult> {
-    const local = allowances.admit(request);
-    if (local !== null) return local;
-    const units = allowances.takePending(request);
-    let result: EvaluateResult;
-    try {
-      if (isCluster) {
-        // a Cluster call per slot: the units go first, on their own
-        if (units > 0) await recordChecks(scaled(request.checks, units), request.now);
-        result = await evaluateCluster(request);
-      } else {
-        result = await evaluateStandalone(request, units);
-      }
-    } catch (error) {
-      allowances.restorePending(request, units);
-      throw error;
+  /** one request decided by Redis (signature: its lease signature, allowance-cache.ts) */
+  async function decide(request: EvaluateRequest, signature: string | null): Promise<EvaluateResult> {
+    if (isCluster) {
+      const result = await evaluateCluster(request);
+      refusals.remember(request, result);
+      return result;
     }
+    // the previous lease of this request goes back in the same call (a failed call loses it: its units stay spent)
+    const lease: LeaseAsk = { token: allowances.tokenFor(signature), back: allowances.take(signature) };
+    const { result, leased } = await evaluateStandalone(request, lease);
     refusals.remember(request, result);
     if (result.ban !== null || result.newBans.length > 0) allowances.endAll();
-    else allowances.grant(request, result);
+    allowances.grant(signature, request, result, lease.token, leased);
+    // refused while this instance holds units leased for the same request (a call in flight
+    // beside this one was granted them, and Redis counts them spent): they are this request's.
+    // Not when the refusal may have counted a violation towards a ban (escalations).
+    if (!result.admitted && result.ban === null && request.escalations.length === 0) {
+      const local = allowances.admit(signature, request);
+      if (local !== null) return local;
+    }
     return result;
   }
 
-  const allowanceTimer = setInterval(() => void writeAllowances(false), Math.max(10, allowanceOptions.ttlMs));
+  // every half lifetime: a lease is handed back within about a lifetime of its last use
+  const allowanceTimer = setInterval(() => void handBackLeases(false), Math.max(10, allowanceOptions.ttlMs / 2));
   allowanceTimer.unref();
 
   return {
@@ -1202,7 +1343,11 @@ export function createRedisLimiterStore(options: RedisLimiterStoreOptions): Redi
       if (request.checks.length === 0 && request.banKeys.length === 0) {
         return { ban: null, results: [], admitted: true, newBans: [], degraded: false };
       }
+      // units leased for this very request come first: they are spent in Redis already
+      const signature = allowances.signatureOf(request);
       for (;;) {
+        const local = allowances.admit(signature, request);
+        if (local !== null) return local;
         const cached = refusals.find(request);
         if (cached === null) break;
         if (!(cached instanceof Promise)) return cached;
@@ -1210,7 +1355,7 @@ export function createRedisLimiterStore(options: RedisLimiterStoreOptions): Redi
         await cached;
       }
       try {
-        return await decide(request);
+        return await decide(request, signature);
       } finally {
         refusals.settle(request);
       }
@@ -1255,10 +1400,10 @@ export function createRedisLimiterStore(options: RedisLimiterStoreOptions): Redi
     },
 
     async close() {
-      // the client belongs to the caller, who closes it; units admitted locally are written first
+      // the client belongs to the caller, who closes it; leases are handed back first
       if (isClosed) return;
       clearInterval(allowanceTimer);
-      await writeAllowances(true);
+      await handBackLeases(true);
       isClosed = true;
     },
   };

@@ -93,6 +93,8 @@ rateLimits:
     }
     assert.equal(admitted + refused, 450);
     assert.ok(Math.abs(admitted - LIMIT) <= LIMIT * 0.01, `admitted ${admitted}, expected ${LIMIT} ± 1 %`);
+    // local allowances (on by default) are leased from Redis: never a request past the limit
+    assert.ok(admitted <= LIMIT, `admitted ${admitted}, past the limit of ${LIMIT}`);
     // another client has its own budget on every gateway
     assert.equal((await requestFrom(clientAddress(12), `http://127.0.0.1:${gateways[2]!.port}/v1/ping`)).status, 200);
   });
