@@ -302,6 +302,7 @@ end
 
 local function gcraWrite(c, tat)
   c.tat = tat
+  c.dirty = nil
   if c.lt then
     local keepUntil = math.max(tat, c.lu)
     redis.call('SET', c.key, fmt(tat) .. ' ' .. fmt(c.ld) .. ' ' .. c.lt .. ' ' .. fmt(c.lu), 'PX', ttl(keepUntil - now))
@@ -401,6 +402,7 @@ end
 -- which is where its expiry already is when the bucket did not change (KEEPTTL: no update)
 local function slidingWrite(c, at, current, previous, isSameBucket)
   c.sb, c.sc, c.sp = at, current, previous
+  c.dirty = nil
   local state
   if c.lt then
     state = string.format('%d %d %d %d %s %d %d', at, current, previous, c.lr, c.lt, c.lu, c.lb)
@@ -591,27 +593,37 @@ local function grantable(checks, allowedOf)
   return units
 end
 
--- a lease handed back by its holder: units unused units credited to each window it still
--- marks (another token, or none: the lease was lost or taken over, nothing is credited)
+-- a lease handed back by its holder: units unused units credited to a window it still marks
+-- (another token, or none: the lease was lost or taken over, nothing is credited). In place, on
+-- the state as loaded: the decision that follows sees it, the spend writes it; flush() writes
+-- it when nothing else will.
 local function release(c, token, units)
-  load(c)
   if c.lt ~= token then return end
   c.lt = nil
+  c.dirty = true
   if c.alg == 'g' then
-    if c.tat == 0 then
-      redis.call('DEL', c.key)
-    else
-      gcraWrite(c, c.tat - math.min(units * c.cost * (c.period / c.limit), c.ld))
+    if c.tat > 0 then
+      local tat = c.tat - math.min(units * c.cost * (c.period / c.limit), c.ld)
+      if tat <= now then tat = 0 end
+      c.tat = tat
     end
   elseif c.sb then
-    local current, previous = c.sc, c.sp
     local credit = math.min(units * c.cost, c.lr)
     if c.sb == c.lb then
-      current = math.max(0, current - credit)
+      c.sc = math.max(0, c.sc - credit)
     elseif c.sb == c.lb + 1 then
-      previous = math.max(0, previous - credit)
+      c.sp = math.max(0, c.sp - credit)
     end
-    slidingWrite(c, c.sb, current, previous, false)
+  end
+end
+
+-- a released window's state written, unless a spend of this call wrote it already
+local function flush(c)
+  if not c.dirty then return end
+  if c.alg == 'g' then
+    if c.tat == 0 then redis.call('DEL', c.key) else gcraWrite(c, c.tat) end
+  elseif c.sb then
+    slidingWrite(c, c.sb, c.sc, c.sp, false)
   end
 end
 
@@ -681,10 +693,15 @@ local function request()
 
   local out = { '', '', '', '', '1', 0 }
 
-  -- 0. the caller's previous lease of these windows, handed back whatever follows
-  if returnToken ~= '' then
-    for i = 1, nChecks do release(checks[i], returnToken, returnUnits) end
-    if mode == 'u' then return out end
+  -- 0. a lease handed back on its own (its key did not come back)
+  if mode == 'u' then
+    for i = 1, nChecks do
+      local c = checks[i]
+      load(c)
+      release(c, returnToken, returnUnits)
+      flush(c)
+    end
+    return out
   end
 
   -- 1. bans: the longest active ban among the ban keys (the first one on ties) short-circuits
@@ -730,6 +747,8 @@ local function request()
       else
         load(c)
       end
+      -- the caller's previous lease of this request, handed back with it (a banned request's is not)
+      if returnToken ~= '' then release(c, returnToken, returnUnits) end
       local allowed, remaining, resetMs, retryAfterMs
       if c.alg == 'g' then
         allowed, remaining, resetMs, retryAfterMs = gcraDecide(c)
@@ -765,6 +784,9 @@ local function request()
       local c = checks[i]
       if allowedOf[i] then spend(c, c.cost * (1 + units), true, token, units) end
     end
+  end
+  if returnToken ~= '' then
+    for i = 1, nChecks do flush(checks[i]) end
   end
   out[5] = admitted and '1' or '0'
 
