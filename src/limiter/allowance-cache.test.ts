@@ -23,12 +23,18 @@ function admitted(req: EvaluateRequest, remaining: number[]): EvaluateResult {
   return { ban: null, results, admitted: true, newBans: [], degraded: false };
 }
 
-/** the cache granted `units` for `req`, as the store does with Redis' answer; returns the token */
+let tokens = 0;
+
+/** Redis leased `units` of `req` (the store hands the cache its answer); returns the lease's token */
 function lease(cache: AllowanceCache, req: EvaluateRequest, units: number, remaining = [900]): string {
-  const signature = cache.signatureOf(req);
-  const token = cache.tokenFor(signature);
-  cache.grant(signature, req, admitted(req, remaining), token, units);
+  const token = `test.${++tokens}`;
+  cache.grant(cache.signatureOf(req), req, admitted(req, remaining), token, units);
   return token;
+}
+
+/** the lease handed back with the next call for `req` at `now` */
+function take(cache: AllowanceCache, req: EvaluateRequest, now = req.now): unknown {
+  return cache.prepare(cache.signatureOf(req), now).back;
 }
 
 function admit(cache: AllowanceCache, req: EvaluateRequest): EvaluateResult | null {
@@ -63,21 +69,54 @@ describe('local allowances (leases)', () => {
     const req = request([check()]);
     const token = lease(cache, req, 10);
     for (let i = 0; i < 4; i++) assert.ok(admit(cache, req) !== null);
-    assert.deepEqual(cache.take(cache.signatureOf(req)), { token, units: 6 });
-    assert.equal(cache.take(cache.signatureOf(req)), null, 'handed back once');
+    assert.deepEqual(take(cache, req), { token, units: 6 });
+    assert.equal(take(cache, req), null, 'handed back once');
     assert.equal(admit(cache, req), null, 'and no longer used');
+  });
+
+  it('asks for a lease only for a request that comes back within a lease lifetime, or used its last one', () => {
+    const cache = createAllowanceCache(DEFAULT_ALLOWANCE_OPTIONS);
+    const req = request([check()]);
+    const sig = cache.signatureOf(req);
+    const ttl = DEFAULT_ALLOWANCE_OPTIONS.ttlMs;
+    const answer = admitted(req, [900]);
+    assert.equal(cache.prepare(sig, T0).token, '', 'first seen: no lease asked');
+    cache.grant(sig, req, answer, '', 0);
+    const ask = cache.prepare(sig, T0 + ttl - 1);
+    assert.notEqual(ask.token, '', 'back within a lifetime: asked');
+    assert.equal(ask.back, null, 'nothing to hand back');
+    cache.grant(sig, req, answer, '', 0);
+    assert.equal(cache.prepare(sig, T0 + 2 * ttl).token, '', 'back later than a lifetime: not asked');
+
+    // a lease that was used: asked again with its hand-back; one never used: not
+    let token = lease(cache, req, 4);
+    admit(cache, req);
+    const again = cache.prepare(sig, T0 + ttl + 1);
+    assert.notEqual(again.token, '');
+    assert.deepEqual(again.back, { token, units: 3 });
+    token = lease(cache, req, 4);
+    const unused = cache.prepare(sig, T0 + ttl + 1);
+    assert.equal(unused.token, '');
+    assert.deepEqual(unused.back, { token, units: 4 });
   });
 
   it('gives every call its own token, and none to requests that may not lease', () => {
     const cache = createAllowanceCache(DEFAULT_ALLOWANCE_OPTIONS);
-    const sig = cache.signatureOf(request([check()]));
-    const tokens = new Set(Array.from({ length: 1000 }, () => cache.tokenFor(sig)));
-    assert.equal(tokens.size, 1000);
-    for (const t of tokens) assert.match(t, /^\S+$/, 'no spaces: Redis keeps it in a space-separated state');
-    assert.notEqual(createAllowanceCache(DEFAULT_ALLOWANCE_OPTIONS).tokenFor(sig).split('.')[0], [...tokens][0]!.split('.')[0], 'instances differ');
+    const req = request([check()]);
+    const sig = cache.signatureOf(req);
+    const seen = new Set<string>();
+    for (let i = 0; i < 1000; i++) {
+      cache.grant(sig, req, admitted(req, [900]), '', 0);
+      seen.add(cache.prepare(sig, T0 + 1).token);
+    }
+    assert.equal(seen.size, 1000);
+    for (const t of seen) assert.match(t, /^\S+$/, 'no spaces: Redis keeps it in a space-separated state');
+    const other = createAllowanceCache(DEFAULT_ALLOWANCE_OPTIONS);
+    other.grant(sig, req, admitted(req, [900]), '', 0);
+    assert.notEqual(other.prepare(sig, T0 + 1).token.split('.')[0], [...seen][0]!.split('.')[0], 'instances differ');
     for (const r of [request([check({ algorithm: 'distinct', member: '+15551234567' })]), request([check({ cost: 0 })]), request([])]) {
       assert.equal(cache.signatureOf(r), null);
-      assert.equal(cache.tokenFor(cache.signatureOf(r)), '');
+      assert.equal(cache.prepare(null, T0).token, '');
     }
   });
 
@@ -85,10 +124,11 @@ describe('local allowances (leases)', () => {
     const cache = createAllowanceCache(DEFAULT_ALLOWANCE_OPTIONS);
     const req = request([check()]);
     const sig = cache.signatureOf(req);
-    cache.grant(sig, req, { ...admitted(req, [900]), admitted: false }, cache.tokenFor(sig), 5);
-    cache.grant(sig, req, { ...admitted(req, [900]), degraded: true }, cache.tokenFor(sig), 5);
-    cache.grant(sig, req, { ...admitted(req, [900]), ban: { key: 'ip:203.0.113.7', until: T0 + 1, level: 1, reason: 'r' } }, cache.tokenFor(sig), 5);
-    assert.equal(cache.size, 0);
+    cache.grant(sig, req, { ...admitted(req, [900]), admitted: false }, 't1', 5);
+    cache.grant(sig, req, { ...admitted(req, [900]), degraded: true }, 't2', 5);
+    cache.grant(sig, req, { ...admitted(req, [900]), ban: { key: 'ip:203.0.113.7', until: T0 + 1, level: 1, reason: 'r' } }, 't3', 5);
+    assert.equal(admit(cache, req), null);
+    assert.equal(take(cache, req), null, 'only a note that the request was seen');
   });
 
   it("one client's lease never admits another client (who may be banned)", () => {
@@ -109,13 +149,13 @@ describe('local allowances (leases)', () => {
     assert.ok(admit(cache, req) !== null);
     assert.equal(admit(cache, request(req.checks as LimitCheck[], T0 + DEFAULT_ALLOWANCE_OPTIONS.ttlMs)), null);
     assert.equal(admit(cache, req), null, 'over for good');
-    assert.deepEqual(cache.take(sig), { token: first, units: 4 });
+    assert.deepEqual(cache.prepare(sig, T0).back, { token: first, units: 4 });
 
     const second = lease(cache, req, 5);
     assert.ok(admit(cache, req) !== null);
     cache.endAll();
     assert.equal(admit(cache, req), null);
-    assert.deepEqual(cache.take(sig), { token: second, units: 4 });
+    assert.deepEqual(cache.prepare(sig, T0).back, { token: second, units: 4 });
   });
 
   it('hands back leases whose key does not come back after two idle ticks; used-up ones need nothing', () => {
@@ -154,7 +194,7 @@ describe('local allowances (leases)', () => {
     const first = lease(cache, req, 6);
     const second = lease(cache, req, 6);
     assert.deepEqual(cache.collect(false).map((d) => [d.token, d.units]), [[first, 6]]);
-    assert.deepEqual(cache.take(cache.signatureOf(req)), { token: second, units: 6 });
+    assert.deepEqual(take(cache, req), { token: second, units: 6 });
   });
 
   it('share 0 turns it off: nothing may lease', () => {

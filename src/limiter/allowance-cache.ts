@@ -68,10 +68,13 @@ export interface AllowanceOptions {
  */
 export const DEFAULT_ALLOWANCE_OPTIONS: AllowanceOptions = { share: 1 / 16, ttlMs: 5000, maxUnits: 64, maxEntries: 100_000 };
 
+const NO_COUNTS: number[] = [];
+
 /** how long Redis keeps a lease's mark (others may not lease its windows meanwhile), in lease lifetimes */
 export const LEASE_MARK_LIFETIMES = 2;
 
 interface Allowance {
+  /** the lease's token; '' = no lease, a note that the request was seen (at `time`) */
   token: string;
   checks: readonly LimitCheck[];
   /** when Redis granted it, and until when it may be used */
@@ -97,6 +100,14 @@ export interface LeaseReturn {
   units: number;
 }
 
+/** what a call to Redis asks about leases: a token to lease to ('' = none), a lease to hand back */
+export interface LeaseAsk {
+  token: string;
+  back: LeaseReturn | null;
+}
+
+export const NO_LEASE: LeaseAsk = { token: '', back: null };
+
 /** a lease handed back in a call of its own (its key did not come back) */
 export interface BackgroundReturn extends LeaseReturn {
   checks: readonly LimitCheck[];
@@ -110,11 +121,20 @@ export interface AllowanceCache {
   signatureOf(request: EvaluateRequest): string | null;
   /** a local admission of `request` from its lease, or null */
   admit(signature: string | null, request: EvaluateRequest): EvaluateResult | null;
-  /** the lease held for this signature, removed: to hand back with the call about to be made */
-  take(signature: string | null): LeaseReturn | null;
-  /** a token for the call about to be made ('' when it may not lease) */
-  tokenFor(signature: string | null): string;
-  /** Redis' answer to a call that asked for a lease with `token`: `units` were granted */
+  /**
+   * Before a call to Redis for this signature at `now`: the lease held for
+   * it, removed, to hand back with the call, and a token to ask for a new
+   * one with ('' = do not ask). A lease is asked for only for requests that
+   * come back: when this instance called Redis for the same request less
+   * than ttlMs before, or used some of the lease it hands back. A key seen
+   * once in a while would otherwise be leased units it never uses, each
+   * lease costing Redis a write to grant and another to hand back.
+   */
+  prepare(signature: string | null, now: number): LeaseAsk;
+  /**
+   * Redis' answer to a call prepared with `token`: `units` were leased. A
+   * call that leased nothing leaves a note that the request was seen.
+   */
   grant(signature: string | null, request: EvaluateRequest, result: EvaluateResult, token: string, units: number): void;
   /** a ban was seen: no more local admissions (the unused units stay, to be handed back) */
   endAll(): void;
@@ -142,6 +162,12 @@ export function createAllowanceCache(options: AllowanceOptions): AllowanceCache 
 
   function handBack(a: Allowance): void {
     if (a.left > 0) evicted.push({ token: a.token, checks: a.checks, units: a.left, now: a.lastNow });
+  }
+
+  function evictOldest(): void {
+    const [oldestKey, oldest] = entries.entries().next().value as [string, Allowance];
+    entries.delete(oldestKey);
+    handBack(oldest);
   }
 
   return {
@@ -188,32 +214,38 @@ export function createAllowanceCache(options: AllowanceOptions): AllowanceCache 
       return { ban: null, results, admitted: true, newBans: [], degraded: false };
     },
 
-    take(signature) {
-      if (signature === null || entries.size === 0) return null;
+    prepare(signature, now) {
+      if (signature === null) return NO_LEASE;
       const a = entries.get(signature);
-      if (a === undefined) return null;
+      if (a === undefined) return NO_LEASE;
       entries.delete(signature);
-      return { token: a.token, units: a.left };
-    },
-
-    tokenFor(signature) {
-      if (signature === null) return '';
-      tokenCount = (tokenCount + 1) % Number.MAX_SAFE_INTEGER;
-      return `${tokenPrefix}.${tokenCount.toString(36)}`;
+      const isLease = a.token !== '';
+      const isBack = isLease ? a.used > 0 : now - a.time < ttlMs && now >= a.time;
+      let token = '';
+      if (isBack) {
+        tokenCount = (tokenCount + 1) % Number.MAX_SAFE_INTEGER;
+        token = `${tokenPrefix}.${tokenCount.toString(36)}`;
+      }
+      return { token, back: isLease ? { token: a.token, units: a.left } : null };
     },
 
     grant(signature, request, result, token, units) {
-      if (signature === null || units < 1 || token === '') return;
-      if (!result.admitted || result.ban !== null || result.degraded || result.results.length !== request.checks.length) return;
+      if (signature === null) return;
+      const isLease = units >= 1 && token !== '' && result.admitted && result.ban === null && !result.degraded && result.results.length === request.checks.length;
       const held = entries.get(signature);
+      if (!isLease) {
+        // a note that the request was seen, unless a lease (granted to a call beside this one) is held
+        if (held !== undefined) return;
+        if (entries.size >= maxEntries) evictOldest();
+        entries.set(signature, { token: '', checks: request.checks, time: request.now, until: request.now, left: 0, used: 0, isOver: true, lastNow: request.now, idleTicks: 0, counts: NO_COUNTS });
+        return;
+      }
       if (held !== undefined) {
         // granted again before the old one was taken (two calls in flight): hand the old one back
         handBack(held);
         entries.delete(signature);
       } else if (entries.size >= maxEntries) {
-        const [oldestKey, oldest] = entries.entries().next().value as [string, Allowance];
-        entries.delete(oldestKey);
-        handBack(oldest);
+        evictOldest();
       }
       const now = request.now;
       // sized up front: push() would leave spare capacity in each of up to maxEntries arrays

@@ -513,17 +513,19 @@ describe('local allowances: leases reserved in Redis', { skip }, () => {
   const ask = (s: LimiterStore, c: LimitCheck, now: number, banKeys = ['ip:203.0.113.7']): Promise<EvaluateResult> =>
     s.evaluate({ banKeys, checks: [c], escalations: [], now });
 
-  it('leases 1/16 of what is left, spent in Redis at once: every other instance sees it', async () => {
+  it('leases 1/16 of what is left to a request that comes back, spent in Redis at once: every other instance sees it', async () => {
     const { holder, exact, done } = pair();
     try {
       const c = check('per-client#0', 'ip=203.0.113.7', 'sliding', { limit: 1000, burst: 1000, periodMs: 3_600_000 });
-      assert.equal((await ask(holder, c, T0)).results[0]!.remaining, 999);
-      // floor(999 / 16) = 62 units leased: the next exact decision sees 1 + 62 spent
-      assert.equal((await ask(exact, c, T0 + 1)).results[0]!.remaining, 1000 - 1 - 62 - 1);
-      for (let i = 0; i < 62; i++) assert.equal((await ask(holder, c, T0 + 2 + i)).admitted, true);
+      assert.equal((await ask(holder, c, T0)).results[0]!.remaining, 999, 'first seen: nothing leased');
+      assert.equal((await ask(exact, c, T0)).results[0]!.remaining, 998);
+      // back within a lease lifetime: floor(997 / 16) = 62 units leased, and the next exact decision sees them spent
+      assert.equal((await ask(holder, c, T0 + 1)).results[0]!.remaining, 997);
+      assert.equal((await ask(exact, c, T0 + 2)).results[0]!.remaining, 997 - 62 - 1);
+      for (let i = 0; i < 62; i++) assert.equal((await ask(holder, c, T0 + 3 + i)).admitted, true);
       assert.equal(holder.localAdmissions, 62);
       // used up: the next call asks Redis, which has already counted all of them
-      assert.equal((await ask(holder, c, T0 + 100)).results[0]!.remaining, 1000 - 1 - 62 - 1 - 1);
+      assert.equal((await ask(holder, c, T0 + 100)).results[0]!.remaining, 997 - 62 - 1 - 1);
     } finally {
       await done();
     }
@@ -536,14 +538,16 @@ describe('local allowances: leases reserved in Redis', { skip }, () => {
       // gcra 100/s, burst 100: 99 left after the first → floor(99 / 16) = 6 leased
       const gcra = check('per-client#1', 'ip=203.0.113.7', 'gcra', { limit: 100, burst: 100, periodMs: 1000 });
       for (const c of [sliding, gcra]) {
+        // seen, then leased (gcra: floor(98 / 16) = 6), then 3 used
+        await ask(holder, c, T0);
         await ask(holder, c, T0);
         for (let i = 1; i <= 3; i++) assert.equal((await ask(holder, c, T0)).admitted, true);
       }
       assert.equal(holder.localAdmissions, 6);
       await holder.close();
-      // 4 admitted each: the remaining after a fifth is what it would be without leases
-      assert.equal((await ask(exact, sliding, T0)).results[0]!.remaining, 1000 - 5);
-      assert.equal((await ask(exact, gcra, T0)).results[0]!.remaining, 100 - 5);
+      // 5 admitted each: the remaining after a sixth is what it would be without leases
+      assert.equal((await ask(exact, sliding, T0)).results[0]!.remaining, 1000 - 6);
+      assert.equal((await ask(exact, gcra, T0)).results[0]!.remaining, 100 - 6);
     } finally {
       await done();
     }
@@ -556,6 +560,7 @@ describe('local allowances: leases reserved in Redis', { skip }, () => {
     try {
       // a window keyed on the phone number, the same client behind both instances
       const c = check('lookups#0', 'phone=%2B15551234567', 'sliding', { limit: 1000, burst: 1000, periodMs: 3_600_000 });
+      await ask(holder, c, T0);
       await ask(holder, c, T0);
       for (let i = 1; i <= 5; i++) await ask(other, c, T0 + i);
       assert.equal(other.localAdmissions, 0, 'the window is leased to the first instance');
@@ -571,10 +576,12 @@ describe('local allowances: leases reserved in Redis', { skip }, () => {
       const prefix = `awtest-${randomUUID().slice(0, 8)}:`;
       const store = createRedisLimiterStore({ redis: redis!, prefix, maxBatch });
       try {
-        // burst 5: the first call leases 1 unit (5 - 1 - 5/2 = 1.5 spare); the other 11 are in flight beside it
-        const c = check('per-client#0', 'ip=203.0.113.7', 'gcra', { limit: 5, burst: 5, periodMs: 60_000 });
+        // burst 8: seen once, then the first call of the burst leases 1 unit (8 - 2 - 8/2 = 2 spare, at least
+        // one, 1/16 of 6 is less); the other 11 are in flight beside it
+        const c = check('per-client#0', 'ip=203.0.113.7', 'gcra', { limit: 8, burst: 8, periodMs: 60_000 });
+        assert.equal((await ask(store, c, T0)).admitted, true);
         const answers = await Promise.all(Array.from({ length: 12 }, () => ask(store, c, T0)));
-        assert.equal(answers.filter((a) => a.admitted).length, 5, `maxBatch ${maxBatch}`);
+        assert.equal(answers.filter((a) => a.admitted).length, 7, `maxBatch ${maxBatch}`);
         assert.equal(store.localAdmissions, 1, `maxBatch ${maxBatch}: the leased unit was used`);
       } finally {
         await store.close();

@@ -80,8 +80,8 @@
 import { createHash } from 'node:crypto';
 import { ReplyError } from 'ioredis';
 import type { Cluster, Redis } from 'ioredis';
-import type { AllowanceOptions, LeaseReturn } from './allowance-cache.ts';
-import { createAllowanceCache, DEFAULT_ALLOWANCE_OPTIONS, LEASE_MARK_LIFETIMES } from './allowance-cache.ts';
+import type { AllowanceOptions, LeaseAsk } from './allowance-cache.ts';
+import { createAllowanceCache, DEFAULT_ALLOWANCE_OPTIONS, LEASE_MARK_LIFETIMES, NO_LEASE } from './allowance-cache.ts';
 import { createRefusalCache } from './refusal-cache.ts';
 import type { Ban, BanEscalation, CheckResult, EvaluateRequest, EvaluateResult, LimitCheck, LimiterStore } from './types.ts';
 
@@ -142,6 +142,9 @@ export interface RedisLimiterStore extends LimiterStore {
 /** the name of the script command defined on the client */
 const COMMAND = 'apiwardenLimiter';
 
+/** leases handed back in one background call (each a few arguments and one key per window) */
+const HAND_BACK_BATCH = 256;
+
 /** operator bans: the ban index lives at least this long (addBan has no caller clock to compute the exact TTL from) */
 const MIN_BAN_INDEX_TTL_MS = 60 * 60 * 1000;
 
@@ -162,6 +165,7 @@ const MIN_BAN_INDEX_TTL_MS = 60 * 60 * 1000;
  *             KEYS: violations key, level key
  *     'b' a batch of evaluations: count, then per request: now, and the 'e' sections above
  *        (reply: one 'e' reply per request, in order)
+ *     'U' leases handed back: count, then per lease: now, and the 'u' sections (reply: count)
  *     'a' add ban: banKey, until, level, reason, ttlMs
  *     'x' remove ban: banKey
  *     'l' list bans: limit
@@ -891,17 +895,20 @@ local function main(keys, argv)
 
   -- a batch: requests that reached the client together, each with its own clock, decided in
   -- turn (each atomically, as if sent alone) and answered as one array of replies
-  if mode == 'b' then
+  -- 'U': leases handed back in the background, many in one call (replies: how many)
+  if mode == 'b' or mode == 'U' then
     local count = tonumber(ARGV[argi])
     argi = argi + 1
-    mode = 'e'
+    local isBatch = mode == 'b'
+    if isBatch then mode = 'e' else mode = 'u' end
     local replies = {}
     for r = 1, count do
       now = tonumber(ARGV[argi])
       argi = argi + 1
       replies[r] = request()
     end
-    return replies
+    if isBatch then return replies end
+    return count
   end
   return request()
 end
@@ -954,14 +961,6 @@ interface SentEscalation {
   refs: number[];
   force: boolean;
 }
-
-/** what a call asks about leases: a token to grant one to ('' = none), a lease to hand back */
-interface LeaseAsk {
-  token: string;
-  back: LeaseReturn | null;
-}
-
-const NO_LEASE: LeaseAsk = { token: '', back: null };
 
 interface PendingEvaluation {
   request: EvaluateRequest;
@@ -1316,18 +1315,27 @@ export function createRedisLimiterStore(options: RedisLimiterStoreOptions): Redi
 
   /**
    * Leases of keys that did not come back are handed back in the background,
-   * each in a call of its own (mode 'u'), so that Redis credits their unused
-   * units; a failed call is logged by nobody and its units stay spent (a
-   * window stricter than it need be until it refills).
+   * HAND_BACK_BATCH to a call (mode 'U'), so that Redis credits their unused
+   * units: a lease granted to a key that is not seen again within its
+   * lifetime costs a share of one call, not a round trip of its own. A failed
+   * call is logged by nobody and its units stay spent (windows stricter than
+   * they need be until they refill).
    */
   async function handBackLeases(everything: boolean): Promise<void> {
     const due = allowances.collect(everything);
     if (due.length === 0 || isClosed) return;
-    await Promise.all(due.map((lease) => {
-      const call = newCall(lease.now, 'u', false);
-      pushRequest(call, [], lease.checks, [], { token: '', back: lease });
-      return run(call).catch(() => undefined);
-    }));
+    const calls: Array<Promise<unknown>> = [];
+    for (let from = 0; from < due.length; from += HAND_BACK_BATCH) {
+      const part = due.slice(from, from + HAND_BACK_BATCH);
+      const call = newCall(part[0]!.now, 'U', false);
+      call.args.push(String(part.length));
+      for (const lease of part) {
+        call.args.push(String(lease.now));
+        pushRequest(call, [], lease.checks, [], { token: '', back: lease });
+      }
+      calls.push(run(call).catch(() => undefined));
+    }
+    await Promise.all(calls);
   }
 
   /** one request decided by Redis (signature: its lease signature, allowance-cache.ts) */
@@ -1338,7 +1346,7 @@ export function createRedisLimiterStore(options: RedisLimiterStoreOptions): Redi
       return result;
     }
     // the previous lease of this request goes back in the same call (a failed call loses it: its units stay spent)
-    const lease: LeaseAsk = { token: allowances.tokenFor(signature), back: allowances.take(signature) };
+    const lease = allowances.prepare(signature, request.now);
     const { result, leased } = await evaluateStandalone(request, lease);
     refusals.remember(request, result);
     if (result.ban !== null || result.newBans.length > 0) allowances.endAll();
