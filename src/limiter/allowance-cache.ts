@@ -3,12 +3,12 @@
  * instance without asking Redis, from units Redis has already reserved for
  * it (a lease).
  *
- * When Redis admits a request and every window of it has plenty left, the
- * same call reserves `units` more of the same request in every window (they
- * are spent there at once, seen by every instance) and marks the windows
- * with this lease's token. The instance then admits the same request (same
- * ban keys, same checks, same keys, same cost) up to `units` times within
- * `ttlMs` without a call. Redis grants
+ * When Redis admits a request that comes back (see prepare()) and every
+ * window of it has plenty left, the same call reserves `units` more of the
+ * same request in every window (they are spent there at once, seen by every
+ * instance) and marks the windows with this lease's token. The instance
+ * then admits the same request (same ban keys, same checks, same keys, same
+ * cost) up to `units` times within `ttlMs` without a call. Redis grants
  *
  *   units = min over its windows of floor(min(max(share × remaining, 1),
  *           remaining − capacity / 2) / cost), at most maxUnits
@@ -16,11 +16,11 @@
  * (capacity: the burst of a gcra window, the limit of a sliding one;
  * remaining: what is left after the request; one unit at least where the
  * share is less, so that small windows such as 10/s lease too), and none
- * while another lease marks one of the windows. The units left unused are handed back with this
- * key's next call (no extra round trip) or, for a key that does not come
- * back, in one background call; Redis credits them back to every window the
- * lease still marks (a gcra window only what its refilling has not already
- * given back: see the Lua's gcraSpend).
+ * while another lease marks one of the windows. The units left unused are
+ * handed back with this key's next call (no extra round trip) or, for a
+ * key that does not come back, in a background call; Redis credits them
+ * back to every window the lease still marks (a gcra window only what its
+ * refilling has not already given back: see the Lua's gcraSpend).
  *
  * The error, as docs/configuration.md ("Local allowances") tells users:
  *   - never looser: every unit admitted here was spent in Redis before, so
