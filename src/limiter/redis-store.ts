@@ -142,8 +142,11 @@ export interface RedisLimiterStore extends LimiterStore {
 /** the name of the script command defined on the client */
 const COMMAND = 'apiwardenLimiter';
 
-/** leases handed back in one background call (each a few arguments and one key per window) */
-const HAND_BACK_BATCH = 256;
+/**
+ * leases handed back in one background call: each is a few arguments and a
+ * GET and a SET per window in Redis (~3 µs), so a call holds Redis ~0.3 ms
+ */
+const HAND_BACK_BATCH = 32;
 
 /** operator bans: the ban index lives at least this long (addBan has no caller clock to compute the exact TTL from) */
 const MIN_BAN_INDEX_TTL_MS = 60 * 60 * 1000;
@@ -1317,26 +1320,32 @@ export function createRedisLimiterStore(options: RedisLimiterStoreOptions): Redi
    * Leases of keys that did not come back are handed back in the background,
    * HAND_BACK_BATCH to a call (mode 'U'), so that Redis credits their unused
    * units: a lease granted to a key that is not seen again within its
-   * lifetime costs a share of one call, not a round trip of its own. A failed
+   * lifetime costs a share of one call, not a round trip of its own. The
+   * calls go one after the other, so that the requests' own calls are never
+   * queued in Redis behind more than one of them (a few hundred µs). A failed
    * call is logged by nobody and its units stay spent (windows stricter than
    * they need be until they refill).
    */
   async function handBackLeases(everything: boolean): Promise<void> {
-    const due = allowances.collect(everything);
-    if (due.length === 0 || isClosed) return;
-    const calls: Array<Promise<unknown>> = [];
-    for (let from = 0; from < due.length; from += HAND_BACK_BATCH) {
-      const part = due.slice(from, from + HAND_BACK_BATCH);
-      const call = newCall(part[0]!.now, 'U', false);
-      call.args.push(String(part.length));
-      for (const lease of part) {
-        call.args.push(String(lease.now));
-        pushRequest(call, [], lease.checks, [], { token: '', back: lease });
+    if (isHandingBack) return;
+    isHandingBack = true;
+    try {
+      const due = allowances.collect(everything);
+      for (let from = 0; from < due.length && !isClosed; from += HAND_BACK_BATCH) {
+        const part = due.slice(from, from + HAND_BACK_BATCH);
+        const call = newCall(part[0]!.now, 'U', false);
+        call.args.push(String(part.length));
+        for (const lease of part) {
+          call.args.push(String(lease.now));
+          pushRequest(call, [], lease.checks, [], { token: '', back: lease });
+        }
+        await run(call).catch(() => undefined);
       }
-      calls.push(run(call).catch(() => undefined));
+    } finally {
+      isHandingBack = false;
     }
-    await Promise.all(calls);
   }
+  let isHandingBack = false;
 
   /** one request decided by Redis (signature: its lease signature, allowance-cache.ts) */
   async function decide(request: EvaluateRequest, signature: string | null): Promise<EvaluateResult> {
