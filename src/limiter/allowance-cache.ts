@@ -156,6 +156,8 @@ export interface AllowanceCache {
    */
   collect(everything: boolean): BackgroundReturn[];
   readonly size: number;
+  /** leases held (used up or not) */
+  readonly leases: number;
   /** requests admitted locally */
   readonly hits: number;
 }
@@ -169,15 +171,22 @@ export function createAllowanceCache(options: AllowanceOptions): AllowanceCache 
   const tokenPrefix = randomBytes(6).toString('hex');
   let tokenCount = 0;
   let hits = 0;
+  /** entries that are leases (the others are notes that a request was seen) */
+  let leases = 0;
   const isOn = share > 0 && ttlMs > 0 && maxUnits > 0 && maxEntries > 0;
 
   function handBack(a: Allowance): void {
     if (a.left > 0) evicted.push({ token: a.token, checks: a.checks, units: a.left, now: a.lastNow });
   }
 
+  function remove(signature: string, a: Allowance): void {
+    entries.delete(signature);
+    if (a.token !== '') leases--;
+  }
+
   function evictOldest(): void {
     const [oldestKey, oldest] = entries.entries().next().value as [string, Allowance];
-    entries.delete(oldestKey);
+    remove(oldestKey, oldest);
     handBack(oldest);
   }
 
@@ -188,6 +197,9 @@ export function createAllowanceCache(options: AllowanceOptions): AllowanceCache 
     },
     get hits() {
       return hits;
+    },
+    get leases() {
+      return leases;
     },
 
     signatureOf(request) {
@@ -229,7 +241,7 @@ export function createAllowanceCache(options: AllowanceOptions): AllowanceCache 
       if (signature === null) return NO_LEASE;
       const a = entries.get(signature);
       if (a === undefined) return NO_LEASE;
-      entries.delete(signature);
+      remove(signature, a);
       const isLease = a.token !== '';
       const isBack = isLease ? a.used > 0 : now - a.time < COMES_BACK_WITHIN * ttlMs && now >= a.time;
       let token = '';
@@ -256,7 +268,7 @@ export function createAllowanceCache(options: AllowanceOptions): AllowanceCache 
       if (held !== undefined) {
         // granted again before the old one was taken (two calls in flight): hand the old one back
         handBack(held);
-        entries.delete(signature);
+        remove(signature, held);
       } else if (entries.size >= maxEntries) {
         evictOldest();
       }
@@ -267,6 +279,7 @@ export function createAllowanceCache(options: AllowanceOptions): AllowanceCache 
         counts[2 * i] = result.results[i]!.remaining;
         counts[2 * i + 1] = result.results[i]!.resetMs;
       }
+      leases++;
       entries.set(signature, {
         token, checks: request.checks, time: now, until: now + ttlMs, left: Math.min(units, maxUnits), used: 0,
         isOver: false, lastNow: now, idleTicks: 0, counts,
@@ -281,7 +294,7 @@ export function createAllowanceCache(options: AllowanceOptions): AllowanceCache 
       const due = evicted.splice(0);
       for (const [signature, a] of entries) {
         if (!everything && ++a.idleTicks < 3) continue;
-        entries.delete(signature);
+        remove(signature, a);
         if (a.left > 0) due.push({ token: a.token, checks: a.checks, units: a.left, now: a.lastNow });
       }
       return due;

@@ -1382,18 +1382,26 @@ export function createRedisLimiterStore(options: RedisLimiterStoreOptions): Redi
       if (request.checks.length === 0 && request.banKeys.length === 0) {
         return { ban: null, results: [], admitted: true, newBans: [], degraded: false };
       }
-      // units leased for this very request come first: they are spent in Redis already
-      const signature = allowances.signatureOf(request);
       for (;;) {
-        const local = allowances.admit(signature, request);
-        if (local !== null) return local;
         const cached = refusals.find(request);
         if (cached === null) break;
-        if (!(cached instanceof Promise)) return cached;
+        if (!(cached instanceof Promise)) {
+          // units leased for this very request (to a call beside the one that was refused) come
+          // first: they are spent in Redis already. Rare: the signature is built only when a lease is held
+          if (allowances.leases > 0) {
+            const local = allowances.admit(allowances.signatureOf(request), request);
+            if (local !== null) return local;
+          }
+          return cached;
+        }
         // the same refused request is asking Redis: its answer will do for this one too
         await cached;
       }
+      // settled whatever answers: find() may have made this request the one that renews a refusal
       try {
+        const signature = allowances.signatureOf(request);
+        const local = allowances.admit(signature, request);
+        if (local !== null) return local;
         return await decide(request, signature);
       } finally {
         refusals.settle(request);
