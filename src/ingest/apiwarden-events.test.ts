@@ -51,6 +51,12 @@ describe('apiwarden event lines', () => {
     assert.equal(requests[2]!.path, `/long/${'a'.repeat(1100)}`);
   });
 
+  test('a byte count that is not a whole number is dropped, the rest of the event kept', () => {
+    const r = parseApiwardenEventLine('{"rawPath":"/x","method":"GET","status":200,"bytesOut":12.5,"latencyMs":1.5}');
+    assert.ok(!(r instanceof ParseError));
+    assert.deepEqual([r.bytesOut, r.latencyMs, r.status], [null, 1.5, 200]);
+  });
+
   test('malformed event lines', () => {
     const reasons = ['{"method":"GET"}', '{"rawPath":"/x"}', 'nope', 'null'].map((line) => {
       const r = parseApiwardenEventLine(line);

@@ -50,7 +50,8 @@ export function parseApiwardenEventLine(line: string): ObservedRequest | ParseEr
     status: isStatus(status) ? status : 0,
     clientIp: stringOr(event.clientIp, null),
     userAgent: stringOr(event.userAgent, null),
-    bytesOut: bytesOut !== null && bytesOut >= 0 ? bytesOut : null,
+    // a fractional byte count is not one the gateway wrote
+    bytesOut: bytesOut !== null && Number.isSafeInteger(bytesOut) && bytesOut >= 0 ? bytesOut : null,
     latencyMs: latencyMs !== null && latencyMs >= 0 ? latencyMs : null,
     requestHeaders: null,
     responseHeaders: null,

@@ -57,6 +57,24 @@ describe('harEntryToRequest', () => {
     assert.ok(whole.startsWith(body.text));
   });
 
+  test('a size that is not a whole number of bytes is not one: the decoded size, or none', () => {
+    const entry = (bodySize: unknown, size: unknown): unknown => ({
+      startedDateTime: '2024-03-12T08:15:28.500Z', time: 3,
+      request: { method: 'GET', url: 'https://api.example.com/v1/items', headers: [] },
+      response: { status: 200, headers: [], bodySize, content: { size, mimeType: 'application/json' } },
+    });
+    const bytes = (bodySize: unknown, size: unknown): unknown => {
+      const r = harEntryToRequest(entry(bodySize, size), 64);
+      assert.ok(!(r instanceof ParseError));
+      return r.bytesOut;
+    };
+    // found by the never-throws property (bodySize 5e-324)
+    assert.equal(bytes(5e-324, 120), 120);
+    assert.equal(bytes(12.5, 7.25), null);
+    assert.equal(bytes(2 ** 60, undefined), null);
+    assert.equal(bytes(48, 120), 48);
+  });
+
   test('a base64 body is decoded; the fragment is dropped', () => {
     const r = harEntryToRequest(entries[2]);
     assert.ok(!(r instanceof ParseError));

@@ -36,6 +36,11 @@ function nonNegative(value: unknown): number | null {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : null;
 }
 
+/** a count of bytes: a whole number, or absent (a fractional size is not one a recorder wrote) */
+function byteCount(value: unknown): number | null {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : null;
+}
+
 function text(value: unknown): string | null {
   return typeof value === 'string' ? value : null;
 }
@@ -78,7 +83,7 @@ export function harEntryToRequest(entry: unknown, maxBodyBytes = DEFAULT_MAX_BOD
   const requestHeaders = headersOf(request.headers);
   const content = asObject(response?.content);
   // bodySize is what went over the wire; content.size the decoded size
-  const bytesOut = nonNegative(response?.bodySize) ?? nonNegative(content?.size);
+  const bytesOut = byteCount(response?.bodySize) ?? byteCount(content?.size);
   const status = nonNegative(response?.status);
   const truncatedStatus = status === null ? null : Math.trunc(status);
   return {
