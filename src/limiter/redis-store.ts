@@ -80,7 +80,7 @@
 import { createHash } from 'node:crypto';
 import { ReplyError } from 'ioredis';
 import type { Cluster, Redis } from 'ioredis';
-import type { AllowanceOptions, LeaseAsk } from './allowance-cache.ts';
+import type { AllowanceOptions, BackgroundReturn, LeaseAsk } from './allowance-cache.ts';
 import { createAllowanceCache, DEFAULT_ALLOWANCE_OPTIONS, LEASE_MARK_LIFETIMES, NO_LEASE } from './allowance-cache.ts';
 import { createRefusalCache } from './refusal-cache.ts';
 import type { Ban, BanEscalation, CheckResult, EvaluateRequest, EvaluateResult, LimitCheck, LimiterStore } from './types.ts';
@@ -1326,26 +1326,28 @@ export function createRedisLimiterStore(options: RedisLimiterStoreOptions): Redi
    * call is logged by nobody and its units stay spent (windows stricter than
    * they need be until they refill).
    */
-  async function handBackLeases(everything: boolean): Promise<void> {
-    if (isHandingBack) return;
-    isHandingBack = true;
-    try {
-      const due = allowances.collect(everything);
-      for (let from = 0; from < due.length && !isClosed; from += HAND_BACK_BATCH) {
-        const part = due.slice(from, from + HAND_BACK_BATCH);
-        const call = newCall(part[0]!.now, 'U', false);
-        call.args.push(String(part.length));
-        for (const lease of part) {
-          call.args.push(String(lease.now));
-          pushRequest(call, [], lease.checks, [], { token: '', back: lease });
-        }
-        await run(call).catch(() => undefined);
+  function handBackLeases(everything: boolean): Promise<void> {
+    // one at a time: a tick finding one still running skips; close() waits for it, then hands back the rest
+    if (handingBack !== null) return everything ? handingBack.then(() => handBackLeases(true)) : handingBack;
+    handingBack = sendHandBacks(allowances.collect(everything)).finally(() => {
+      handingBack = null;
+    });
+    return handingBack;
+  }
+  let handingBack: Promise<void> | null = null;
+
+  async function sendHandBacks(due: readonly BackgroundReturn[]): Promise<void> {
+    for (let from = 0; from < due.length && !isClosed; from += HAND_BACK_BATCH) {
+      const part = due.slice(from, from + HAND_BACK_BATCH);
+      const call = newCall(part[0]!.now, 'U', false);
+      call.args.push(String(part.length));
+      for (const lease of part) {
+        call.args.push(String(lease.now));
+        pushRequest(call, [], lease.checks, [], { token: '', back: lease });
       }
-    } finally {
-      isHandingBack = false;
+      await run(call).catch(() => undefined);
     }
   }
-  let isHandingBack = false;
 
   /** one request decided by Redis (signature: its lease signature, allowance-cache.ts) */
   async function decide(request: EvaluateRequest, signature: string | null): Promise<EvaluateResult> {
