@@ -74,7 +74,7 @@ describe('local allowances (leases)', () => {
     assert.equal(admit(cache, req), null, 'and no longer used');
   });
 
-  it('asks for a lease only for a request that comes back within 4/5 of a lease lifetime, or used its last one', () => {
+  it('asks for a lease only for a request that comes back within a lease lifetime, or used its last one', () => {
     const cache = createAllowanceCache(DEFAULT_ALLOWANCE_OPTIONS);
     const req = request([check()]);
     const sig = cache.signatureOf(req);
@@ -82,11 +82,11 @@ describe('local allowances (leases)', () => {
     const answer = admitted(req, [900]);
     assert.equal(cache.prepare(sig, T0).token, '', 'first seen: no lease asked');
     cache.grant(sig, req, answer, '', 0);
-    const ask = cache.prepare(sig, T0 + 0.8 * ttl - 1);
-    assert.notEqual(ask.token, '', 'back within four fifths of a lifetime: asked');
+    const ask = cache.prepare(sig, T0 + ttl - 1);
+    assert.notEqual(ask.token, '', 'back within a lifetime: asked');
     assert.equal(ask.back, null, 'nothing to hand back');
     cache.grant(sig, req, answer, '', 0);
-    assert.equal(cache.prepare(sig, T0 + 0.8 * ttl).token, '', 'back later: not asked');
+    assert.equal(cache.prepare(sig, T0 + ttl).token, '', 'back later: not asked');
 
     // a lease that was used: asked again with its hand-back; one never used: not
     let token = lease(cache, req, 4);

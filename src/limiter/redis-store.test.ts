@@ -576,13 +576,13 @@ describe('local allowances: leases reserved in Redis', { skip }, () => {
       const prefix = `awtest-${randomUUID().slice(0, 8)}:`;
       const store = createRedisLimiterStore({ redis: redis!, prefix, maxBatch });
       try {
-        // burst 8: seen once, then the first call of the burst leases 1 unit (8 - 2 - 8/2 = 2 spare, at least
-        // one, 1/16 of 6 is less); the other 11 are in flight beside it
-        const c = check('per-client#0', 'ip=203.0.113.7', 'gcra', { limit: 8, burst: 8, periodMs: 60_000 });
+        // burst 64: seen once, then the first call of the burst leases 3 units (1/16 of the 62 left after
+        // it); the other 69 are in flight beside it, and the last ones are refused by Redis
+        const c = check('per-client#0', 'ip=203.0.113.7', 'gcra', { limit: 64, burst: 64, periodMs: 60_000 });
         assert.equal((await ask(store, c, T0)).admitted, true);
-        const answers = await Promise.all(Array.from({ length: 12 }, () => ask(store, c, T0)));
-        assert.equal(answers.filter((a) => a.admitted).length, 7, `maxBatch ${maxBatch}`);
-        assert.equal(store.localAdmissions, 1, `maxBatch ${maxBatch}: the leased unit was used`);
+        const answers = await Promise.all(Array.from({ length: 70 }, () => ask(store, c, T0)));
+        assert.equal(answers.filter((a) => a.admitted).length, 63, `maxBatch ${maxBatch}`);
+        assert.equal(store.localAdmissions, 3, `maxBatch ${maxBatch}: the leased units were used`);
       } finally {
         await store.close();
         await deleteKeys(redis!, prefix);
