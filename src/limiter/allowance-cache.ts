@@ -87,6 +87,17 @@ const NO_COUNTS: number[] = [];
  */
 const COMES_BACK_WITHIN = 1;
 
+/**
+ * Asks Redis declined in a row (the request was admitted, no lease granted:
+ * a window too small or too full to spare two units, or leased to another
+ * instance) make the next asks wait: after k declines, the next
+ * 2^k − 1 calls of the request (at most MAX_SKIPPED_ASKS) do not ask. An ask costs
+ * Redis the lease arguments and the sum over the windows (measured with
+ * three windows, 25.4 µs a call against 23.7 without), for nothing where
+ * a window can never spare two units (10/s at the default share).
+ */
+const MAX_SKIPPED_ASKS = 63;
+
 /** how long Redis keeps a lease's mark (others may not lease its windows meanwhile), in lease lifetimes */
 export const LEASE_MARK_LIFETIMES = 2;
 
@@ -109,6 +120,9 @@ interface Allowance {
   idleTicks: number;
   /** Redis' answer when granted, per check: remaining, resetMs */
   counts: number[];
+  /** a note's asks declined in a row, and how many calls are still not to ask */
+  declines: number;
+  skips: number;
 }
 
 /** a lease handed back: its token and the units it did not use */
@@ -149,6 +163,7 @@ export interface AllowanceCache {
    * never uses, each lease costing Redis a write to grant and another to
    * hand back: measured, 46 µs of Redis time per three-window call against
    * 31 without leases, with keys coming back about once a lease lifetime.
+   * Asks Redis keeps declining back off (MAX_SKIPPED_ASKS).
    */
   prepare(signature: string | null, now: number): LeaseAsk;
   /**
@@ -192,6 +207,11 @@ export function createAllowanceCache(options: AllowanceOptions): AllowanceCache 
   function remove(signature: string, a: Allowance): void {
     entries.delete(signature);
     if (a.token !== '') leases--;
+  }
+
+  function newToken(): string {
+    tokenCount = (tokenCount + 1) % Number.MAX_SAFE_INTEGER;
+    return `${tokenPrefix}.${tokenCount.toString(36)}`;
   }
 
   function evictOldest(): void {
@@ -251,28 +271,45 @@ export function createAllowanceCache(options: AllowanceOptions): AllowanceCache 
       if (signature === null) return NO_LEASE;
       const a = entries.get(signature);
       if (a === undefined) return NO_LEASE;
-      remove(signature, a);
-      const isLease = a.token !== '';
-      const isBack = isLease ? a.used > 0 : now - a.time < COMES_BACK_WITHIN * ttlMs && now >= a.time;
-      let token = '';
-      if (isBack) {
-        tokenCount = (tokenCount + 1) % Number.MAX_SAFE_INTEGER;
-        token = `${tokenPrefix}.${tokenCount.toString(36)}`;
+      if (a.token === '') {
+        // a note stays where it is (grant() updates it): nothing to hand back
+        if (!(now - a.time < COMES_BACK_WITHIN * ttlMs && now >= a.time)) return NO_LEASE;
+        if (a.skips > 0) {
+          a.skips--;
+          return NO_LEASE;
+        }
+        return { token: newToken(), back: null };
       }
-      return { token, back: isLease ? { token: a.token, units: a.left } : null };
+      remove(signature, a);
+      return { token: a.used > 0 ? newToken() : '', back: { token: a.token, units: a.left } };
     },
 
     grant(signature, request, result, token, units) {
       if (signature === null) return;
-      const isLease = units >= 1 && token !== '' && result.admitted && result.ban === null && !result.degraded && result.results.length === request.checks.length;
+      const isAnswered = result.admitted && result.ban === null && !result.degraded && result.results.length === request.checks.length;
+      const isLease = units >= 1 && token !== '' && isAnswered;
       const held = entries.get(signature);
       if (!isLease) {
-        // a note that the request was seen, unless a lease (granted to a call beside this one) is
-        // held, or the cache is full: notes never push out what is held, so that more requests than
-        // maxEntries coming back in turn (each older than all the others when it returns) keep a
-        // stable maxEntries of them leased rather than evicting each one just before it is back
-        if (held !== undefined || entries.size >= maxEntries) return;
-        entries.set(signature, { token: '', checks: request.checks, time: request.now, until: request.now, left: 0, used: 0, isOver: true, lastNow: request.now, idleTicks: 0, counts: NO_COUNTS });
+        if (held !== undefined) {
+          // a lease granted to a call beside this one stays as it is; a note is brought up to date
+          if (held.token !== '') return;
+          held.time = Math.max(held.time, request.now);
+          held.idleTicks = 0;
+          if (token !== '' && isAnswered) {
+            held.declines = Math.min(held.declines + 1, 30);
+            held.skips = Math.min(2 ** held.declines - 1, MAX_SKIPPED_ASKS);
+          }
+          return;
+        }
+        // a note that the request was seen, unless the cache is full: notes never push out what is
+        // held, so that more requests than maxEntries coming back in turn (each older than all the
+        // others when it returns) keep a stable maxEntries of them leased rather than evicting each
+        // one just before it is back
+        if (entries.size >= maxEntries) return;
+        entries.set(signature, {
+          token: '', checks: request.checks, time: request.now, until: request.now, left: 0, used: 0, isOver: true,
+          lastNow: request.now, idleTicks: 0, counts: NO_COUNTS, declines: 0, skips: 0,
+        });
         return;
       }
       if (held !== undefined) {
@@ -292,7 +329,7 @@ export function createAllowanceCache(options: AllowanceOptions): AllowanceCache 
       leases++;
       entries.set(signature, {
         token, checks: request.checks, time: now, until: now + ttlMs, left: Math.min(units, maxUnits), used: 0,
-        isOver: false, lastNow: now, idleTicks: 0, counts,
+        isOver: false, lastNow: now, idleTicks: 0, counts, declines: 0, skips: 0,
       });
     },
 
