@@ -102,7 +102,8 @@ describe('local allowances (leases)', () => {
 
   it('backs off asking while Redis declines to lease, and asks as before once it leases', () => {
     const cache = createAllowanceCache(DEFAULT_ALLOWANCE_OPTIONS);
-    const req = request([check({ algorithm: 'gcra', limit: 10, burst: 10, periodMs: 1000 })]);
+    const checks = [check({ algorithm: 'gcra', limit: 10, burst: 10, periodMs: 1000 })];
+    const req = request(checks);
     const sig = cache.signatureOf(req);
     const answer = admitted(req, [9]);
     cache.grant(sig, req, answer, '', 0);
@@ -111,7 +112,7 @@ describe('local allowances (leases)', () => {
     for (let call = 1; call <= 40; call++) {
       const ask = cache.prepare(sig, T0 + call);
       if (ask.token !== '') asked.push(call);
-      cache.grant(sig, request(req.checks, T0 + call), answer, ask.token, 0);
+      cache.grant(sig, request(checks, T0 + call), answer, ask.token, 0);
     }
     // after k declines the next 2^k - 1 calls do not ask
     assert.deepEqual(asked, [1, 3, 7, 15, 31]);
@@ -121,12 +122,12 @@ describe('local allowances (leases)', () => {
     for (let call = 1; call <= 3; call++) {
       const ask = other.prepare(sig, T0 + call);
       assert.notEqual(ask.token, '', `call ${call}: asked`);
-      other.grant(sig, request(req.checks, T0 + call), { ...answer, admitted: false }, ask.token, 0);
+      other.grant(sig, request(checks, T0 + call), { ...answer, admitted: false }, ask.token, 0);
     }
     // a lease granted after all: asked again as usual once it is used
     const ask = other.prepare(sig, T0 + 10);
-    other.grant(sig, request(req.checks, T0 + 10), admitted(req, [900]), ask.token, 4);
-    assert.ok(other.admit(sig, request(req.checks, T0 + 11)) !== null);
+    other.grant(sig, request(checks, T0 + 10), admitted(req, [900]), ask.token, 4);
+    assert.ok(other.admit(sig, request(checks, T0 + 11)) !== null);
     assert.notEqual(other.prepare(sig, T0 + 12).token, '', 'lease used: asked again');
   });
 
