@@ -279,6 +279,9 @@ async function ready(client: Redis): Promise<void> {
   });
 }
 
+/** decisions a closed loop makes between two yields to the event loop */
+const YIELD_EVERY = 16;
+
 async function runRedisCase(c: Case, n: number, ips: string[], awKeys: string[], warmupMs: number, durationMs: number): Promise<CaseResult> {
   const url = values.redis;
   assertLoopbackRedis(url);
@@ -348,9 +351,13 @@ async function runRedisCase(c: Case, n: number, ips: string[], awKeys: string[],
         errors++;
       }
       done++;
-      // a limiter that answers from memory (a cached refusal, RLF's in-memory block) resolves
-      // without I/O: without a yield the loops would starve the timers that end the measurement
-      if (++sinceYield === 256) {
+      // a limiter that answers from memory (a cached refusal, RLF's in-memory block, the breaker's
+      // fallback) resolves without I/O: without a yield the loops would starve the timers that end
+      // the measurement and the socket's replies. Every 16 decisions a loop: the 64 loops answer at
+      // most ~1,000 decisions between two reads of the socket (a gateway reads its sockets between
+      // requests). Every 256 had let a Redis reply wait past the breaker's 50 ms timeout while
+      // ~16,000 decisions ran, which opened the breaker and kept it open.
+      if (++sinceYield === YIELD_EVERY) {
         sinceYield = 0;
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
