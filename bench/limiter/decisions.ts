@@ -423,7 +423,7 @@ interface CeilingResult {
  * made once, when the library loads, so they cost nothing per call.
  */
 const SCRIPT_CUTS: Array<{ label: string; before: string }> = [
-  { label: 'nothing: returns at once (the call and its 21 arguments)', before: '  KEYS, ARGV = keys, argv' },
+  { label: 'nothing: returns at once (the call and its 15 arguments)', before: '  KEYS, ARGV = keys, argv' },
   { label: '+ reading now, mode and the ban slot', before: "  if mode == 'a' then" },
   { label: '+ the ban-list modes (not taken), parsing bans, checks, escalations', before: "  local out = { '', '', '', '', '1', 0 }" },
   { label: '+ ban lookup (none sent)', before: '  local admitted = true' },
@@ -462,8 +462,9 @@ async function runCeiling(prefix: string, settings: Settings): Promise<CeilingRe
   const rlf = await load(rlfScript());
   const now = String(Date.now());
   const keysUnder = settings.keysUnder;
-  const gcra = (limit: number, period: number): string[] => ['g', String(limit), String(period), String(limit), '1', '0', '0', ''];
-  const sliding = (limit: number, period: number): string[] => ['s', String(limit), String(period), String(limit), '1', '0', '0', ''];
+  // a check: its definition "alg limit periodMs burst cost dryRun hasMember", then its member ('' = none)
+  const gcra = (limit: number, period: number): string[] => [`g ${limit} ${period} ${limit} 1 0 0`, ''];
+  const sliding = (limit: number, period: number): string[] => [`s ${limit} ${period} ${limit} 1 0 0`, ''];
   // the argument layout of src/limiter/redis-store.ts newCall() and pushRequest(): header, lease, bans, checks, escalations
   const loadFunction = async (library: string): Promise<void> => {
     try {
