@@ -56,7 +56,9 @@ export interface AllowanceOptions {
   maxUnits: number;
   /**
    * leases held at most (the oldest is handed back first); default 100,000:
-   * about 55 MB (~550 bytes each with one check: its signature, its checks, itself)
+   * about 55 MB (~550 bytes each with one check: its signature, its checks,
+   * itself). Notes that requests were seen take a fixed 1.8 MB besides
+   * (NOTE_SLOTS).
    */
   maxEntries: number;
 }
