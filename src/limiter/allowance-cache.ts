@@ -99,9 +99,9 @@ const COMES_BACK_WITHIN = 1;
 const MAX_SKIPPED_ASKS = 63;
 
 /**
- * Notes that a request was seen: when, and how its asks fared. One slot per
- * hash of the signature, in typed arrays: nothing is allocated or kept per
- * request. Kept in the lease Map, as before, a note held its signature, its
+ * Notes that a request was seen: when, and how its asks fared, in typed
+ * arrays: nothing is allocated or kept per request. Kept in the lease Map,
+ * as before, a note held its signature, its
  * checks and an object for a lifetime, ~650 bytes a request that V8 promoted
  * to its old generation and dropped again every few seconds; with 100,000
  * keys that come back (bench/limiter, three windows under the limit, where
@@ -123,7 +123,7 @@ const MAX_DECLINES = 6;
 export const LEASE_MARK_LIFETIMES = 2;
 
 interface Allowance {
-  /** the lease's token; '' = no lease, a note that the request was seen (at `time`) */
+  /** the lease's token */
   token: string;
   checks: readonly LimitCheck[];
   /** when Redis granted it, and until when it may be used */
@@ -192,7 +192,7 @@ export interface AllowanceCache {
   /** a ban was seen: no more local admissions (the unused units stay, to be handed back) */
   endAll(): void;
   /**
-   * One background tick (every ttlMs / 2): leases and notes untouched for
+   * One background tick (every ttlMs / 2): leases untouched for
    * three ticks, so at least ttlMs (or all of them with `everything`),
    * removed; the leases' unused units are returned to be handed back (those
    * with none are dropped: their mark ends by itself)
@@ -214,8 +214,6 @@ export function createAllowanceCache(options: AllowanceOptions): AllowanceCache 
   const tokenPrefix = randomBytes(6).toString('hex');
   let tokenCount = 0;
   let hits = 0;
-  /** entries that are leases (the others are notes that a request was seen) */
-  let leases = 0;
   const isOn = share > 0 && ttlMs > 0 && maxUnits > 0 && maxEntries > 0;
   // the notes (NOTE_WAYS): when the request was last seen (NaN: never), its fingerprint, its asks
   // declined in a row and the calls still not to ask; made only when leases are on
@@ -240,16 +238,14 @@ export function createAllowanceCache(options: AllowanceOptions): AllowanceCache 
     return ((h1 ^ (h1 >>> 16)) & (slots - 1)) & ~(NOTE_WAYS - 1);
   }
 
-  /** the slot of the signature's note, or -1 */
-  function findNote(signature: string): number {
-    const first = bucketOf(signature);
+  /** the slot of the note in the bucket starting at `first` whose fingerprint is `tag`, or -1 */
+  function findNote(first: number): number {
     for (let i = first; i < first + NOTE_WAYS; i++) if (noteTag[i] === tag && !Number.isNaN(noteTime[i])) return i;
     return -1;
   }
 
-  /** a slot for a new note of the signature findNote() was last given: a free one, else the oldest note's */
-  function newNote(signature: string): number {
-    const first = bucketOf(signature);
+  /** a slot for a new note in the bucket starting at `first`: a free one, else the oldest note's */
+  function newNote(first: number): number {
     let slot = first;
     for (let i = first; i < first + NOTE_WAYS; i++) {
       if (Number.isNaN(noteTime[i])) return i;
@@ -262,11 +258,6 @@ export function createAllowanceCache(options: AllowanceOptions): AllowanceCache 
     if (a.left > 0) evicted.push({ token: a.token, checks: a.checks, units: a.left, now: a.lastNow });
   }
 
-  function remove(signature: string, a: Allowance): void {
-    entries.delete(signature);
-    if (a.token !== '') leases--;
-  }
-
   function newToken(): string {
     tokenCount = (tokenCount + 1) % Number.MAX_SAFE_INTEGER;
     return `${tokenPrefix}.${tokenCount.toString(36)}`;
@@ -274,7 +265,7 @@ export function createAllowanceCache(options: AllowanceOptions): AllowanceCache 
 
   function evictOldest(): void {
     const [oldestKey, oldest] = entries.entries().next().value as [string, Allowance];
-    remove(oldestKey, oldest);
+    entries.delete(oldestKey);
     handBack(oldest);
   }
 
@@ -287,7 +278,7 @@ export function createAllowanceCache(options: AllowanceOptions): AllowanceCache 
       return hits;
     },
     get leases() {
-      return leases;
+      return entries.size;
     },
 
     signatureOf(request) {
@@ -329,11 +320,11 @@ export function createAllowanceCache(options: AllowanceOptions): AllowanceCache 
       if (signature === null) return NO_LEASE;
       const a = entries.size === 0 ? undefined : entries.get(signature);
       if (a !== undefined) {
-        remove(signature, a);
+        entries.delete(signature);
         return { token: a.used > 0 ? newToken() : '', back: { token: a.token, units: a.left } };
       }
       // a note (grant() keeps it up to date): nothing to hand back
-      const slot = findNote(signature);
+      const slot = findNote(bucketOf(signature));
       if (slot < 0) return NO_LEASE;
       const seen = noteTime[slot]!;
       if (!(now - seen < COMES_BACK_WITHIN * ttlMs && now >= seen)) return NO_LEASE;
@@ -353,9 +344,10 @@ export function createAllowanceCache(options: AllowanceOptions): AllowanceCache 
         // a lease granted to a call beside this one stays as it is; else the note is brought up to date
         if (held !== undefined) return;
         const now = request.now;
-        let slot = findNote(signature);
+        const bucket = bucketOf(signature);
+        let slot = findNote(bucket);
         if (slot < 0) {
-          slot = newNote(signature);
+          slot = newNote(bucket);
           noteTag[slot] = tag;
           noteTime[slot] = now;
           noteDeclines[slot] = 0;
@@ -371,7 +363,7 @@ export function createAllowanceCache(options: AllowanceOptions): AllowanceCache 
         return;
       }
       // leasable after all: the asks start afresh
-      const leased = findNote(signature);
+      const leased = findNote(bucketOf(signature));
       if (leased >= 0) {
         noteDeclines[leased] = 0;
         noteSkips[leased] = 0;
@@ -379,7 +371,7 @@ export function createAllowanceCache(options: AllowanceOptions): AllowanceCache 
       if (held !== undefined) {
         // granted again before the old one was taken (two calls in flight): hand the old one back
         handBack(held);
-        remove(signature, held);
+        entries.delete(signature);
       } else if (entries.size >= maxEntries) {
         evictOldest();
       }
@@ -390,7 +382,6 @@ export function createAllowanceCache(options: AllowanceOptions): AllowanceCache 
         counts[2 * i] = result.results[i]!.remaining;
         counts[2 * i + 1] = result.results[i]!.resetMs;
       }
-      leases++;
       entries.set(signature, {
         token, checks: request.checks, time: now, until: now + ttlMs, left: Math.min(units, maxUnits), used: 0,
         isOver: false, lastNow: now, idleTicks: 0, counts,
@@ -405,7 +396,7 @@ export function createAllowanceCache(options: AllowanceOptions): AllowanceCache 
       const due = evicted.splice(0);
       for (const [signature, a] of entries) {
         if (!everything && ++a.idleTicks < 3) continue;
-        remove(signature, a);
+        entries.delete(signature);
         if (a.left > 0) due.push({ token: a.token, checks: a.checks, units: a.left, now: a.lastNow });
       }
       return due;
