@@ -82,7 +82,7 @@ const SELF = fileURLToPath(import.meta.url);
  */
 const SRC = resolve(ROOT, process.env.APIWARDEN_SRC ?? 'src');
 const { createMemoryLimiterStore } = (await import(join(SRC, 'limiter/memory-store.ts'))) as typeof MemoryStoreModule;
-const { createRedisLimiterStore, LIMITER_FUNCTION, LIMITER_LIBRARY, LIMITER_LUA } = (await import(join(SRC, 'limiter/redis-store.ts'))) as typeof RedisStoreModule;
+const { createRedisLimiterStore, evaluationCall, LIMITER_FUNCTION, LIMITER_LIBRARY, LIMITER_LUA } = (await import(join(SRC, 'limiter/redis-store.ts'))) as typeof RedisStoreModule;
 const { createLimiterRedisClient, createResilientStore } = (await import(join(SRC, 'limiter/resilient-store.ts'))) as typeof ResilientStoreModule;
 
 type Group = 'memory' | 'redis';
@@ -156,6 +156,9 @@ interface CaseResult {
   degraded?: number;
   errors?: number;
   keysDeleted?: number;
+  /** redis: CPU time per decision, µs: this (client) process, and the Redis server (INFO cpu) */
+  clientCpuUs?: number;
+  redisCpuUs?: number;
   othersCpu?: number;
 }
 
@@ -370,9 +373,9 @@ async function runRedisCase(c: Case, n: number, ips: string[], awKeys: string[],
   // 100,000 keys take 3.3 s a round
   const warmupEnd = performance.now() + Math.max(warmupMs, 0);
   while (performance.now() < warmupEnd || (done < 3 * n && performance.now() < warmupEnd + 30_000)) await sleep(50);
-  const before = { done, admitted, sent: sent.n, local: localAdmissions(), calls: await commandCalls(admin), t: performance.now() };
+  const before = { done, admitted, sent: sent.n, local: localAdmissions(), calls: await commandCalls(admin), redisCpu: await redisCpuSeconds(admin), cpu: process.cpuUsage(), t: performance.now() };
   await sleep(durationMs);
-  const after = { done, admitted, sent: sent.n, local: localAdmissions(), calls: await commandCalls(admin), t: performance.now() };
+  const after = { done, admitted, sent: sent.n, local: localAdmissions(), calls: await commandCalls(admin), redisCpu: await redisCpuSeconds(admin), cpu: process.cpuUsage(), t: performance.now() };
   isStopping = true;
   await Promise.all(loops);
 
@@ -399,7 +402,15 @@ async function runRedisCase(c: Case, n: number, ips: string[], awKeys: string[],
     degraded,
     errors,
     keysDeleted,
+    clientCpuUs: (after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system) / decisions,
+    redisCpuUs: ((after.redisCpu - before.redisCpu) * 1e6) / decisions,
   };
+}
+
+/** the Redis server's CPU time so far (main thread and the rest), seconds */
+async function redisCpuSeconds(admin: Redis): Promise<number> {
+  const cpu = await redisInfo(admin, 'cpu');
+  return Number(cpu['used_cpu_user']) + Number(cpu['used_cpu_sys']);
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -417,18 +428,18 @@ interface CeilingResult {
 }
 
 /**
- * Where apiwarden's function spends Redis' time: the one-window call with
+ * Where apiwarden's function spends Redis' time: the three-window call with
  * main() cut short (`do return 1 end` inserted) before each section. Each
  * row's time minus the previous one is that section's cost. The helpers are
  * made once, when the library loads, so they cost nothing per call.
  */
 const SCRIPT_CUTS: Array<{ label: string; before: string }> = [
-  { label: 'nothing: returns at once (the call and its 15 arguments)', before: '  KEYS, ARGV = keys, argv' },
+  { label: 'nothing: returns at once (the call, its key and 14 arguments)', before: '  KEYS, ARGV = keys, argv' },
   { label: '+ reading now, mode and the ban slot', before: "  if mode == 'a' then" },
-  { label: '+ the ban-list modes (not taken), parsing bans, checks, escalations', before: "  local out = { '', '', '', '', '1', 0 }" },
+  { label: '+ the ban-list modes (not taken), parsing bans, the window group, escalations', before: "  local out = { '', '', '', '', '1', 0 }" },
   { label: '+ ban lookup (none sent)', before: '  local admitted = true' },
-  { label: '+ deciding (GET, gcraDecide, 4 numbers)', before: '  ------------------------------------------------------------------ 3. spend: all or nothing' },
-  { label: '+ spending (SET … PX)', before: "  if mode == 'e' and #escalations > 0 then" },
+  { label: '+ deciding (GET, three decisions, 12 numbers)', before: '  ------------------------------------------------------------------ 3. spend: all or nothing' },
+  { label: '+ spending (one SET … KEEPTTL)', before: "  if mode == 'e' and #escalations > 0 then" },
   { label: 'whole function (+ escalation section, the reply)', before: '' },
 ];
 
@@ -460,12 +471,8 @@ async function runCeiling(prefix: string, settings: Settings): Promise<CeilingRe
   const trivial = await load('return 1');
   const ours = await load(LIMITER_LUA);
   const rlf = await load(rlfScript());
-  const now = String(Date.now());
+  const now = Date.now();
   const keysUnder = settings.keysUnder;
-  // a check: its definition "alg limit periodMs burst cost dryRun hasMember", then its member ('' = none)
-  const gcra = (limit: number, period: number): string[] => [`g ${limit} ${period} ${limit} 1 0 0`, ''];
-  const sliding = (limit: number, period: number): string[] => [`s ${limit} ${period} ${limit} 1 0 0`, ''];
-  // the argument layout of src/limiter/redis-store.ts newCall() and pushRequest(): header, lease, bans, checks, escalations
   const loadFunction = async (library: string): Promise<void> => {
     try {
       await admin.function('LOAD', library);
@@ -474,30 +481,26 @@ async function runCeiling(prefix: string, settings: Settings): Promise<CeilingRe
     }
   };
   await loadFunction(LIMITER_LIBRARY);
-  // now, mode, exactMax, hasBanSlot, leaseShare, leaseMax, leaseLifeMs (no leases: the exact path); then
-  // the request's lease token and lease to hand back (none), and its ban keys (none)
-  const head = [now, 'e', '256', '0', '0', '0', '0', '', '', '0', '0'];
-  const oneWindow = [...head, '1', ...gcra(100, 1000), '0'];
-  const threeWindows = [...head, '3', ...gcra(10, 1000), ...sliding(600, 60_000), ...sliding(20_000, 86_400_000), '0'];
+  // the keys and arguments the store sends on the exact path (no lease, no ban key), for a key
+  // redis-benchmark varies: the rules' checks as checksFor() builds them
+  const call = (rule: RuleSet): string[] => {
+    const { keys, args } = evaluationCall(`${prefix}ceiling:`, now, checksFor(rule, 'ip=__rand_int__'));
+    return [String(keys.length), ...keys, ...args];
+  };
+  const oneWindow = call('one');
+  const threeWindows = call('three');
   const scripts: Array<{ script: CeilingResult['script']; label: string; args: string[] }> = [
     { script: 'trivial', label: 'EVALSHA of `return 1`', args: ['evalsha', trivial, '0'] },
     {
       script: 'apiwarden-one', label: "apiwarden's script (EVALSHA, Redis before 7), one window",
-      args: ['evalsha', ours, '1', `${prefix}ceiling:{ip=__rand_int__}:per-ip#0`, ...oneWindow],
+      args: ['evalsha', ours, ...oneWindow],
     },
-    {
-      script: 'apiwarden-three', label: "apiwarden's script (EVALSHA), three windows",
-      args: ['evalsha', ours, '3', `${prefix}ceiling:{ip=__rand_int__}:everyone#0`, `${prefix}ceiling:{ip=__rand_int__}:everyone#1`, `${prefix}ceiling:{ip=__rand_int__}:everyone#2`,
-        ...threeWindows],
-    },
+    { script: 'apiwarden-three', label: "apiwarden's script (EVALSHA), three windows", args: ['evalsha', ours, ...threeWindows] },
     {
       script: 'apiwarden-one-fn', label: "apiwarden's function (FCALL, the default on Redis 7), one window",
-      args: ['fcall', LIMITER_FUNCTION, '1', `${prefix}ceiling:{ip=__rand_int__}:per-ip#0`, ...oneWindow],
+      args: ['fcall', LIMITER_FUNCTION, ...oneWindow],
     },
-    {
-      script: 'apiwarden-three-fn', label: "apiwarden's function (FCALL), three windows",
-      args: ['fcall', LIMITER_FUNCTION, '3', `${prefix}ceiling:{ip=__rand_int__}:everyone#0`, `${prefix}ceiling:{ip=__rand_int__}:everyone#1`, `${prefix}ceiling:{ip=__rand_int__}:everyone#2`, ...threeWindows],
-    },
+    { script: 'apiwarden-three-fn', label: "apiwarden's function (FCALL), three windows", args: ['fcall', LIMITER_FUNCTION, ...threeWindows] },
     { script: 'rlf', label: "RLF's script (one window; three windows = 3 calls)", args: ['evalsha', rlf, '1', `${prefix}ceiling:rlf:__rand_int__`, '1', '1', '100', '1'] },
   ];
   const shapes = [
@@ -509,7 +512,7 @@ async function runCeiling(prefix: string, settings: Settings): Promise<CeilingRe
     const { library, name } = cutLibrary(cut.before, i);
     await admin.function('LOAD', 'REPLACE', library);
     cutNames.push(name);
-    scripts.push({ script: `cut:${cut.label}`, label: cut.label, args: ['fcall', name, '1', `${prefix}ceiling:{ip=__rand_int__}:per-ip#0`, ...oneWindow] });
+    scripts.push({ script: `cut:${cut.label}`, label: cut.label, args: ['fcall', name, ...threeWindows] });
   }
   const results: CeilingResult[] = [];
   for (const s of scripts) {
@@ -778,7 +781,7 @@ function renderMarkdown(r: Results): string {
     lines.push('', 'Redis time per call: INFO commandstats (evalsha or fcall usec / calls) over each run, the commands the script calls included, the lowest of the runs (it is wall time: a busy machine inflates it). Redis runs scripts on one thread, so 1e6 / that is the most calls per second it can take.', '');
     const cuts = scripts.filter((x) => x.startsWith('cut:'));
     if (cuts.length > 0) {
-      lines.push("Where apiwarden's function spends Redis' time (one window, `do return 1 end` inserted in main() before each section; 64 connections):", '');
+      lines.push("Where apiwarden's function spends Redis' time (three windows, `do return 1 end` inserted in main() before each section; 64 connections):", '');
       lines.push('| script run up to | µs per call | this section |', '| --- | ---: | ---: |');
       let previous = usec('trivial');
       lines.push(`| (EVALSHA of \`return 1\`, no arguments) | ${previous.toFixed(1)} | |`);

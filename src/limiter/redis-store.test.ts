@@ -275,7 +275,7 @@ describe('redis limiter store', { skip }, () => {
       await store.evaluate({ banKeys: [], checks: [c], escalations: [], now: T0 });
       // a window key of the wrong type (a hash) makes the script fail, for the whole call
       const wrong = check('g', 'ip=bad', 'sliding');
-      await own.hset(`${store.prefix}{ip=bad}:g:s`, 'a', '1');
+      await own.hset(`${store.prefix}{ip=bad}:g:w`, 'a', '1');
       const settled = await Promise.allSettled([
         store.evaluate({ banKeys: [], checks: [c], escalations: [], now: T0 }),
         store.evaluate({ banKeys: [], checks: [wrong], escalations: [], now: T0 }),
@@ -304,8 +304,8 @@ describe('redis limiter store', { skip }, () => {
       await small.record(['a', 'b', 'c', 'd', 'e', 'f'].map((member) => ({ ...d, member, limit: 100 })), T0);
       const keys = [...(await keysOf(store.prefix)), ...(await keysOf(small.prefix))];
       const kinds = new Set(keys.map((k) => k.replace(/^.*?\}/, '').replace(/:d:d:\d+$/, ':d:d:N')));
-      // gcra, sliding, distinct (newest, sub-bucket), violations, level, ban index and meta
-      for (const kind of [':g:g', ':s:s', ':d:dn', ':d:d:N', ':v:r2:ip%3A9', ':l:ip%3A1', ':i', ':m']) assert.ok(kinds.has(kind), `a key like ${kind} in ${[...kinds].join(', ')}`);
+      // windows (gcra, sliding), distinct (newest, sub-bucket), violations, level, ban index and meta
+      for (const kind of [':g:w', ':s:w', ':d:dn', ':d:d:N', ':v:r2:ip%3A9', ':l:ip%3A1', ':i', ':m']) assert.ok(kinds.has(kind), `a key like ${kind} in ${[...kinds].join(', ')}`);
       for (const key of keys) {
         const ttl = await redis!.pttl(key);
         assert.ok(ttl > 0, `${key} expires (pttl ${ttl})`);
@@ -324,7 +324,7 @@ describe('redis limiter store', { skip }, () => {
       assert.equal((await store.evaluate({ banKeys: [], checks: [tricky], escalations: [], now: T0 })).admitted, true);
       assert.equal((await store.evaluate({ banKeys: [], checks: [tricky], escalations: [], now: T0 })).admitted, false);
       const keys = await keysOf(store.prefix);
-      assert.deepEqual(keys, [`${store.prefix}{%7D%7B%3Ax%25}:a%7Db%7Bc:g`]);
+      assert.deepEqual(keys, [`${store.prefix}{%7D%7B%3Ax%25}:a%7Db%7Bc:w`]);
       assert.throws(() => createRedisLimiterStore({ redis: redis!, prefix: 'a{b}' }), /must not contain/);
     } finally {
       await store.close();
@@ -356,17 +356,19 @@ describe('redis limiter store', { skip }, () => {
         seed ^= seed << 5;
         return (seed >>> 0) % n;
       };
+      // the windows of rule r share one Redis string: requests that carry a few of them, in
+      // another order, or one twice, read and write it by its fields
       const windows: LimitCheck[] = [
-        check('g1', 'ip=1', 'gcra', { limit: 3, periodMs: 1000, burst: 3 }),
-        check('g2', 'ip=1', 'gcra', { limit: 7, periodMs: 60_000, burst: 2 }),
-        check('s1', 'ip=1', 'sliding', { limit: 6, periodMs: 1000 }),
-        check('s2', 'apikey=x', 'sliding', { limit: 20, periodMs: 7000 }),
-        check('d1', 'ip=1', 'distinct', { limit: 4, periodMs: 4000 }),
+        check('r#0', 'ip=1', 'gcra', { limit: 3, periodMs: 1000, burst: 3 }),
+        check('r#1', 'ip=1', 'gcra', { limit: 7, periodMs: 60_000, burst: 2 }),
+        check('r#2', 'ip=1', 'sliding', { limit: 6, periodMs: 1000 }),
+        check('q#0', 'apikey=x', 'sliding', { limit: 20, periodMs: 7000 }),
+        check('r#distinct', 'ip=1', 'distinct', { limit: 4, periodMs: 4000 }),
         check('d2', 'apikey=x', 'distinct', { limit: 2, periodMs: 1000 }),
       ];
       const escalations: BanEscalation[] = [
-        { checkIds: ['g1', 's1'], banKey: 'ip:1', after: 4, withinMs: 3000, durationsMs: [500, 2000], resetAfterMs: 10_000, reason: 'r1' },
-        { checkIds: ['d1'], banKey: 'ip:1', after: 3, withinMs: 5000, durationsMs: [700], resetAfterMs: 5000, reason: 'r2' },
+        { checkIds: ['r#0', 'r#2'], banKey: 'ip:1', after: 4, withinMs: 3000, durationsMs: [500, 2000], resetAfterMs: 10_000, reason: 'r1' },
+        { checkIds: ['r#distinct'], banKey: 'ip:1', after: 3, withinMs: 5000, durationsMs: [700], resetAfterMs: 5000, reason: 'r2' },
       ];
       const seen = { refused: 0, banned: 0, newBans: 0, denied: 0 };
       let now = T0 + 123;
@@ -378,6 +380,8 @@ describe('redis limiter store', { skip }, () => {
           member: w.algorithm === 'distinct' ? `m${rand(7)}` : undefined,
           dryRun: rand(8) === 0,
         }));
+        if (picked.length > 1 && rand(6) === 0) picked.reverse();
+        if (picked.length > 0 && rand(12) === 0) picked.push({ ...picked[rand(picked.length)]! });
         if (rand(10) === 0) {
           await store.record(picked, now);
           await memory.record(picked, now);

@@ -36,9 +36,13 @@
  * '%', ':', '{' and '}' as %XX, so ids and keys can neither end a tag nor
  * forge a separator):
  *
- *   <prefix>{<esc key>}:<esc id>:g        gcra: tat ("%.17g"), expires at tat; under a lease "tat d token until"
- *   <prefix>{<esc key>}:<esc id>:s        sliding: "bucket current previous", expires when it counts nothing (<= 2P);
- *                                         under a lease "bucket current previous reserved token until reservedBucket"
+ *   <prefix>{<esc key>}:<esc rule>:w      the windows (gcra, sliding) of one rule on one key, ONE string:
+ *                                         "<expiresAt>|<alg><name> <state>|…", e.g. "1733000000000|g0 <tat>|s1 <b c p>|s2 <b c p>"
+ *                                         (rule: the window id up to its last '#', tier included; name: after it);
+ *                                         expires when no field counts any more. A field's state:
+ *                                           gcra: tat ("%.17g"); under a lease "tat d token until"
+ *                                           sliding: "bucket current previous"; under a lease
+ *                                             "bucket current previous reserved token until reservedBucket"
  *   <prefix>{<esc key>}:<esc id>:dn       distinct: newest sub-bucket index touched, expires when it leaves the window
  *   <prefix>{<esc key>}:<esc id>:d:<k>    distinct: sub-bucket k, a SET while <= exactMax members, then a HyperLogLog;
  *                                         expires when k leaves the window (<= 1.25P + S)
@@ -54,9 +58,15 @@
  * atomically together. `{:bans}` cannot be produced by `esc`, so no window
  * shares the ban keys. All ban state is one slot, so that listBans and
  * escalation are single calls; on Cluster the node that owns it serves every
- * ban lookup (one ZSCORE per ban key of a request). The script derives a check's keys from the one base
+ * ban lookup (one ZSCORE per ban key of a request). The script derives a distinct check's keys from the one base
  * key it is given (`<prefix>{<esc key>}:<esc id>`), as BullMQ does: they share
  * its hash tag, hence its slot.
+ *
+ * One string per rule and key, not one per window: a request then reads its
+ * windows with one GET and writes them with one SET (three windows: an MGET
+ * and three SETs before). Measured with callgrind on Redis (instructions a
+ * call, repeatable where wall time on this VM is not): 245k for three
+ * windows with a key each, 188k as one string (bench/README.md).
  *
  * Redis Cluster. The keys of one script call must share a slot, so a request
  * is split: checks grouped by hash tag (one call per group), and the ban
@@ -83,6 +93,7 @@ import type { Cluster, Redis } from 'ioredis';
 import type { AllowanceOptions, BackgroundReturn, LeaseAsk } from './allowance-cache.ts';
 import { createAllowanceCache, DEFAULT_ALLOWANCE_OPTIONS, LEASE_MARK_LIFETIMES, NO_LEASE } from './allowance-cache.ts';
 import { createRefusalCache } from './refusal-cache.ts';
+import { createTickWrites } from './tick-writes.ts';
 import type { Ban, BanEscalation, CheckResult, EvaluateRequest, EvaluateResult, LimitCheck, LimiterStore } from './types.ts';
 
 export interface RedisLimiterStoreOptions {
@@ -161,9 +172,13 @@ const MIN_BAN_INDEX_TTL_MS = 60 * 60 * 1000;
  *                                                  (a lease is granted to leaseToken; the lease returnToken is handed
  *                                                   back first, its returnUnits unused units credited)
  *        nBanKeys, banKey...                       ('r': 0)
- *        nChecks, then per check: its definition "alg limit periodMs burst cost dryRun hasMember" (one
- *             space-separated argument: alg 'g'|'s'|'d', dryRun and hasMember '1'|'0'), member
- *             KEYS: one base key per check
+ *        nItems, then per item, in the order of the checks:
+ *             a group of windows (gcra, sliding: consecutive checks of one rule on one key), one argument:
+ *               "w|<name> <alg> <limit> <periodMs> <burst> <cost> <dryRun>|…" (alg 'g'|'s', dryRun '1'|'0';
+ *               name: the window's id after its last '#', unique in the group)
+ *               KEYS: the group's key
+ *             or a distinct check: "d <limit> <periodMs> <burst> <cost> <dryRun> <hasMember>", then its member
+ *               KEYS: its base key
  *        nEscalations, then per escalation: banKey, after, withinMs, resetAfterMs, reason, force ('1' = counts as violated),
  *             nRefs, ref... (1-based positions of this call's checks whose id it lists), nDurations, duration...
  *             KEYS: violations key, level key
@@ -184,23 +199,49 @@ const LIMITER_LUA_BODY = String.raw`
 -- below are made once (a script's chunk runs on every call: as EVAL it makes them every time);
 -- they read the call's state from these locals, which main() sets first. Redis runs one script
 -- or function at a time, so calls never share them concurrently.
-local KEYS, ARGV, now, mode, exactMax, argi, keyi, banIndex, banMeta, nChecks, spentBases
+-- the library's own references to the math functions: a local (an upvalue) is read directly,
+-- where math.floor is two table lookups on every call. Set by the first call: a library's chunk
+-- may not read the global math while Redis loads it.
+local mfloor, mceil, mmax, mmin
+local KEYS, ARGV, now, mode, exactMax, argi, keyi, banIndex, banMeta, nChecks, nGroups
 local leaseShare, leaseMax, leaseLife
+-- a request's checks and window groups, 1..nChecks and 1..nGroups, and the pieces of a group's
+-- value as it is written. The arrays AND the tables in them are kept from call to call, their
+-- fields set again by every request (makeCheck, makeGroup): making a table of ten fields costs
+-- about as much as a GET, and each one made is one more for the collector.
+local checks, groups, pieces, allowedOf = {}, {}, {}, {}
 
--- Check definitions parsed once: a library's locals outlive its calls, and a gateway sends the
--- same few definitions (one per window of each rule and cost) over and over. One argument per
--- definition instead of seven, looked up by the string Redis made of it anyway (three windows:
--- 19 arguments a call instead of 37; 22.8-24.4 µs of Redis time a call against 24.0-25.0, and
--- fewer arguments for the client to encode). At most MAX_DEFS kept (then emptied);
--- as a script (EVALSHA) the chunk runs on every call, and every call parses its own.
+-- Item definitions parsed once: a library's locals outlive its calls, and a gateway sends the
+-- same few definitions (one per rule and cost) over and over. One argument per item, looked up by
+-- the string Redis made of it anyway (three windows of one rule: one argument, where they were
+-- seven each), and fewer arguments for the client to encode. At most MAX_DEFS kept (then
+-- emptied); as a script (EVALSHA) the chunk runs on every call, and every call parses its own.
+-- A group's definition also carries the pattern that reads its value when the value holds
+-- exactly its fields, in its order (the usual case: one string.match for the whole group).
 local MAX_DEFS = 1024
 local defs, nDefs = {}, 0
-local function checkDef(text)
+local function windowsDef(text)
+  local windows = {}
+  local pattern = '^(%d+)'
+  for name, alg, limit, period, burst, cost, dry in string.gmatch(text, '|(%S*) ([gs]) (%S+) (%S+) (%S+) (%S+) ([01])') do
+    local field = alg .. name
+    windows[#windows + 1] = { alg = alg, limit = tonumber(limit), period = tonumber(period), burst = tonumber(burst), cost = tonumber(cost), dry = dry == '1', field = field, prefix = '|' .. field .. ' ' }
+    pattern = pattern .. '|' .. (string.gsub(field, '%W', '%%%0')) .. ' ([^|]*)'
+  end
+  local _, bars = string.gsub(text, '|', '')
+  if #windows == 0 or bars ~= #windows then error('apiwarden limiter: malformed window group: ' .. text) end
+  return { windows = windows, n = #windows, pattern = pattern .. '$' }
+end
+local function itemDef(text)
   local d = defs[text]
   if d then return d end
-  local alg, limit, period, burst, cost, dry, hasMember = string.match(text, '^(%a) (%S+) (%S+) (%S+) (%S+) ([01]) ([01])$')
-  if not alg then error('apiwarden limiter: malformed check definition: ' .. text) end
-  d = { alg = alg, limit = tonumber(limit), period = tonumber(period), burst = tonumber(burst), cost = tonumber(cost), dry = dry == '1', hasMember = hasMember == '1' }
+  if string.sub(text, 1, 2) == 'w|' then
+    d = windowsDef(text)
+  else
+    local limit, period, burst, cost, dry, hasMember = string.match(text, '^d (%S+) (%S+) (%S+) (%S+) ([01]) ([01])$')
+    if not limit then error('apiwarden limiter: malformed check definition: ' .. text) end
+    d = { alg = 'd', limit = tonumber(limit), period = tonumber(period), burst = tonumber(burst), cost = tonumber(cost), dry = dry == '1', hasMember = hasMember == '1' }
+  end
   if nDefs >= MAX_DEFS then defs, nDefs = {}, 0 end
   defs[text] = d
   nDefs = nDefs + 1
@@ -222,7 +263,7 @@ local function nextKey()
 end
 -- an integer a double holds exactly (|x| < 2^53)
 local function isWhole(x)
-  return x == math.floor(x) and x > -9007199254740992 and x < 9007199254740992
+  return x % 1 == 0 and x > -9007199254740992 and x < 9007199254740992
 end
 -- a whole number (most times: epoch ms, tats of whole-ms intervals) as '%d', the same digits
 -- '%.17g' gives it and cheaper; anything else with all 17 significant digits
@@ -235,7 +276,7 @@ end
 -- ahead of Redis' (clock skew between instances) without losing state early
 local GC_SLACK = 1000
 local function ttl(ms)
-  ms = math.ceil(ms)
+  ms = mceil(ms)
   if ms < 0 then ms = 0 end
   return ms + GC_SLACK
 end
@@ -244,7 +285,7 @@ local function callChunked(cmd, key, list)
   local n = #list
   local i = 1
   while i <= n do
-    local j = math.min(n, i + 999)
+    local j = mmin(n, i + 999)
     redis.call(cmd, key, unpack(list, i, j))
     i = j + 1
   end
@@ -289,30 +330,26 @@ end
 -- c.lt (token) nil = no lease.
 
 ------------------------------------------------------------------ gcra (gcra.ts)
--- state: "tat", or "tat d token until" under a lease; a key with tat <= now is a full bucket,
--- the same as no key (tat 0)
+-- state: "tat", or "tat d token until" under a lease; tat <= now is a full bucket, the same as no
+-- state (tat 0)
 local function gcraParse(c, raw)
   local tat = 0
-  c.lt = nil
+  c.lt, c.lnew = false, false
   if raw then
     tat = tonumber(raw)
     if tat == nil then
       local t, d, token, untilMs = string.match(raw, '^(%S+) (%S+) (%S+) (%S+)$')
-      tat = tonumber(t)
-      c.ld, c.lt, c.lu = tonumber(d), token, tonumber(untilMs)
+      tat = tonumber(t) or 0
+      c.ld, c.lt, c.lu = tonumber(d), token or false, tonumber(untilMs)
     end
   end
   if tat <= now then tat = 0 end
   c.tat = tat
 end
-local function gcraLoad(c)
-  c.key = c.base .. ':g'
-  gcraParse(c, redis.call('GET', c.key))
-end
 
 local function gcraDecide(c)
   local emission = c.period / c.limit
-  local eps = math.min(0.01, emission / 10)
+  local eps = mmin(0.01, emission / 10)
   local cost = c.cost
   if cost == 0 then cost = 1 end
   local base = now
@@ -320,23 +357,19 @@ local function gcraDecide(c)
   local newTat = base + emission * cost
   local span = emission * c.burst
   if newTat - now <= span + eps then
-    return true, math.max(0, math.floor((span - (newTat - now) + eps) / emission)), math.max(0, math.ceil(newTat - now - eps)), 0
+    return true, mmax(0, mfloor((span - (newTat - now) + eps) / emission)), mmax(0, mceil(newTat - now - eps)), 0
   end
   return false,
-    math.max(0, math.floor((span - (base - now) + eps) / emission)),
-    math.max(0, math.ceil(base - now - eps)),
-    math.max(1, math.ceil(newTat - now - span - eps))
+    mmax(0, mfloor((span - (base - now) + eps) / emission)),
+    mmax(0, mceil(base - now - eps)),
+    mmax(1, mceil(newTat - now - span - eps))
 end
 
-local function gcraWrite(c, tat)
-  c.tat = tat
-  c.dirty = nil
-  if c.lt then
-    local keepUntil = math.max(tat, c.lu)
-    redis.call('SET', c.key, fmt(tat) .. ' ' .. fmt(c.ld) .. ' ' .. c.lt .. ' ' .. fmt(c.lu), 'PX', ttl(keepUntil - now))
-  else
-    redis.call('SET', c.key, fmt(tat), 'PX', ttl(tat - now))
-  end
+-- the state as its group stores it, and until when it counts
+local function gcraField(c)
+  local tat = c.tat
+  if c.lt then return fmt(tat) .. ' ' .. fmt(c.ld) .. ' ' .. c.lt .. ' ' .. fmt(c.lu), mmax(tat, c.lu) end
+  return fmt(tat), tat
 end
 
 local function gcraSpend(c, cost)
@@ -346,47 +379,48 @@ local function gcraSpend(c, cost)
   -- a lease's units were spent at its grant: a bucket that has refilled since (base - now is what
   -- is still owed) no longer holds them, so at most that much can be credited back (exact: the
   -- tat without the unused units is the tat with them minus min(their span, d))
-  if c.lt and not c.lnew then c.ld = math.min(c.ld, base - now) end
-  c.lnew = nil
-  gcraWrite(c, base + (c.period / c.limit) * cost)
+  if c.lt and not c.lnew then c.ld = mmin(c.ld, base - now) end
+  c.lnew = false
+  c.tat = base + (c.period / c.limit) * cost
+  c.g.dirty = true
 end
 
 ------------------------------------------------------------------ sliding (sliding.ts)
 -- state: "bucket current previous", or "bucket current previous r token until rb" under a lease;
 -- dropped (with its lease: nothing left to credit) once it counts nothing at now
 local function slidingParse(c, raw)
-  c.lt = nil
+  c.lt, c.sb, c.lnew = false, false, false
   if not raw then return end
   local b, cur, prev = string.match(raw, '^(%S+) (%S+) (%S+)$')
   if b == nil then
     local r, token, untilMs, rb
     b, cur, prev, r, token, untilMs, rb = string.match(raw, '^(%S+) (%S+) (%S+) (%S+) (%S+) (%S+) (%S+)$')
-    c.lr, c.lt, c.lu, c.lb = tonumber(r), token, tonumber(untilMs), tonumber(rb)
+    c.lr, c.lt, c.lu, c.lb = tonumber(r), token or false, tonumber(untilMs), tonumber(rb)
   end
   b, cur, prev = tonumber(b), tonumber(cur), tonumber(prev)
+  if not (b and cur and prev) then
+    c.lt = false
+    return
+  end
   local expiresAt = 0
   if cur > 0 then expiresAt = (b + 2) * c.period elseif prev > 0 then expiresAt = (b + 1) * c.period end
   if expiresAt <= now then
-    c.lt = nil
+    c.lt = false
     return
   end
   c.sb, c.sc, c.sp = b, cur, prev
 end
-local function slidingLoad(c)
-  c.key = c.base .. ':s'
-  slidingParse(c, redis.call('GET', c.key))
-end
 
 local function slidingWait(current, previous, offset, period, limit, cost, reset)
-  if cost > limit then return math.max(1, reset) end
+  if cost > limit then return mmax(1, reset) end
   local left = period - offset
   local room = limit - current - cost
   if previous > 0 and room >= 0 then
-    local wait = left - math.floor((room * period) / previous)
+    local wait = left - mfloor((room * period) / previous)
     if wait < left then return wait end
   end
   local intoNext = 0
-  if current ~= 0 then intoNext = math.max(0, period - math.floor(((limit - cost) * period) / current)) end
+  if current ~= 0 then intoNext = mmax(0, period - mfloor(((limit - cost) * period) / current)) end
   return left + intoNext
 end
 
@@ -394,7 +428,7 @@ local function slidingDecide(c)
   local period, limit = c.period, c.limit
   local cost = c.cost
   if cost == 0 then cost = 1 end
-  local bucket = math.floor(now / period)
+  local bucket = mfloor(now / period)
   local offset = now - bucket * period
   local behind, current, previous = 0, 0, 0
   if c.sb then
@@ -413,43 +447,37 @@ local function slidingDecide(c)
   local weighted = previous * (period - offset) + current * period
   local limitP = limit * period
   if weighted + cost * period <= limitP then
-    return true, math.floor((limitP - weighted - cost * period) / period), behind + 2 * period - offset, 0
+    return true, mfloor((limitP - weighted - cost * period) / period), behind + 2 * period - offset, 0
   end
   local reset = 0
   if current > 0 then reset = 2 * period - offset elseif previous > 0 then reset = period - offset end
   local resetMs = 0
   if reset ~= 0 then resetMs = behind + reset end
   return false,
-    math.max(0, math.floor((limitP - weighted) / period)),
+    mmax(0, mfloor((limitP - weighted) / period)),
     resetMs,
     behind + slidingWait(current, previous, offset, period, limit, cost, reset)
 end
 
--- all three counts are whole numbers (a bucket index, sums of whole costs): %d is exact and
--- cheaper than fmt's %.17g. With current > 0 the state counts until the end of the next bucket,
--- which is where its expiry already is when the bucket did not change (KEEPTTL: no update)
-local function slidingWrite(c, at, current, previous, isSameBucket)
-  c.sb, c.sc, c.sp = at, current, previous
-  c.dirty = nil
-  local state
+-- the state as its group stores it, and until when it counts (its current bucket's count: to the
+-- end of the next bucket). All three counts are whole numbers (a bucket index, sums of whole
+-- costs): %d is exact and cheaper than fmt's %.17g
+local function slidingField(c)
+  local sb = c.sb
+  if not sb then return '0 0 0', 0 end
+  local expiresAt = 0
+  if c.sc > 0 then expiresAt = (sb + 2) * c.period elseif c.sp > 0 then expiresAt = (sb + 1) * c.period end
   if c.lt then
-    state = string.format('%d %d %d %d %s %d %d', at, current, previous, c.lr, c.lt, c.lu, c.lb)
-  else
-    state = string.format('%d %d %d', at, current, previous)
+    if c.lu > expiresAt then expiresAt = c.lu end
+    return string.format('%d %d %d %d %s %d %d', sb, c.sc, c.sp, c.lr, c.lt, c.lu, c.lb), expiresAt
   end
-  if isSameBucket and not c.lt then
-    redis.call('SET', c.key, state, 'KEEPTTL')
-  else
-    local expiresAt = (at + 2) * c.period
-    if c.lt and c.lu > expiresAt then expiresAt = c.lu end
-    redis.call('SET', c.key, state, 'PX', ttl(expiresAt - now))
-  end
+  return string.format('%d %d %d', sb, c.sc, c.sp), expiresAt
 end
 
 local function slidingSpend(c, cost)
   if cost == 0 then return end
   local period = c.period
-  local bucket = math.floor(now / period)
+  local bucket = mfloor(now / period)
   local current, previous, at = 0, 0, bucket
   if c.sb then
     if bucket == c.sb then
@@ -461,19 +489,116 @@ local function slidingSpend(c, cost)
       current, previous = c.sc, c.sp
     end
   end
-  local isSameBucket = c.sb == at
   if c.lnew then
     c.lb = at
-    c.lnew = nil
+    c.lnew = false
   end
-  slidingWrite(c, at, current + cost, previous, isSameBucket)
+  c.sb, c.sc, c.sp = at, current + cost, previous
+  c.g.dirty = true
+end
+
+------------------------------------------------------------------ window groups
+-- The windows of one rule on one key (its 10/s, 600/min and 20000/day, say) live in ONE string:
+-- "<expiresAt>|<field>|<field>…", a field being "<alg><name> <state>" (g0 …, s1 …). A request
+-- reads it with one GET and writes it with one SET, where a key per window took an MGET and a
+-- SET each (three windows: 2 writes fewer; a SET from Lua costs about as much as the Lua of a
+-- window's decision). expiresAt is the latest time any field counts until, as the PX of the SET
+-- that wrote it: a write that counts no further keeps the key's TTL (KEEPTTL, cheaper than PX).
+-- Fields the group does not know (a window of another version of the policy, or held by another
+-- group of the same call) are kept as they are, so no writer loses another's state.
+local function fieldParse(c, body)
+  if c.alg == 'g' then gcraParse(c, body) else slidingParse(c, body) end
+end
+
+local function groupParse(g, raw)
+  local from, to = g.from, g.to
+  g.exp, g.extra = false, ''
+  if raw then
+    -- the usual case: exactly the group's fields, in its order (at most four windows)
+    if to - from < 4 then
+      local e, f1, f2, f3, f4 = string.match(raw, g.pattern)
+      if e then
+        g.exp = tonumber(e)
+        fieldParse(checks[from], f1)
+        if to > from then fieldParse(checks[from + 1], f2) end
+        if to > from + 1 then fieldParse(checks[from + 2], f3) end
+        if to > from + 2 then fieldParse(checks[from + 3], f4) end
+        return
+      end
+    end
+    local e = string.match(raw, '^(%d+)')
+    if e then
+      g.exp = tonumber(e)
+      for i = from, to do checks[i].parsed = false end
+      local extra = ''
+      for field in string.gmatch(raw, '|([^|]*)') do
+        local name, body = string.match(field, '^(%S*) (.*)$')
+        local found = nil
+        if name then
+          for i = from, to do
+            local c = checks[i]
+            if c.field == name and not c.parsed then
+              found = c
+              break
+            end
+          end
+        end
+        if found then
+          fieldParse(found, body)
+          found.parsed = true
+        elseif name then
+          extra = extra .. '|' .. field
+        end
+      end
+      g.extra = extra
+      for i = from, to do
+        if not checks[i].parsed then fieldParse(checks[i], nil) end
+      end
+      return
+    end
+  end
+  for i = from, to do fieldParse(checks[i], nil) end
+end
+
+local function groupLoad(g)
+  groupParse(g, redis.call('GET', g.key))
+end
+
+-- every field written, in the group's order, the fields it does not know after them; a group
+-- where nothing counts any more is deleted, as if it had never been written
+local function groupWrite(g)
+  g.dirty = false
+  local n, latest = 0, 0
+  for i = g.from, g.to do
+    local c = checks[i]
+    local body, expiresAt
+    if c.alg == 'g' then body, expiresAt = gcraField(c) else body, expiresAt = slidingField(c) end
+    pieces[n + 1] = c.prefix
+    pieces[n + 2] = body
+    n = n + 2
+    if expiresAt > latest then latest = expiresAt end
+  end
+  local e = g.exp
+  if latest <= now and g.extra == '' then
+    if e then redis.call('DEL', g.key) end
+    g.exp = false
+    return
+  end
+  local fields = table.concat(pieces, '', 1, n) .. g.extra
+  if e and latest <= e then
+    redis.call('SET', g.key, string.format('%d', e) .. fields, 'KEEPTTL')
+  else
+    latest = mceil(latest)
+    redis.call('SET', g.key, string.format('%d', latest) .. fields, 'PX', ttl(latest - now))
+    g.exp = latest
+  end
 end
 
 ------------------------------------------------------------------ distinct (distinct.ts)
 -- sub-bucket k = floor(4 * now / P) holds the members whose LATEST touch fell in it (exact
 -- sub-buckets are kept disjoint); the window at k is k-4..k; k leaves it at ceil((k + 5) * P / 4)
 local function leavesAt(k, period)
-  return math.ceil(((k + 5) * period) / 4)
+  return mceil(((k + 5) * period) / 4)
 end
 
 local function distinctLoad(c)
@@ -481,7 +606,7 @@ local function distinctLoad(c)
   local newest = raw and tonumber(raw) or -1
   if newest >= 0 and leavesAt(newest, c.period) <= now then newest = -1 end
   c.newest = newest
-  local index = math.floor((4 * now) / c.period)
+  local index = mfloor((4 * now) / c.period)
   if newest > index then index = newest end
   c.current = index
 end
@@ -495,7 +620,7 @@ local function distinctDecide(c)
   if c.newest < 0 then
     -- no state: a fresh window
     if limit >= 1 then
-      return true, limit - 1, leavesAt(math.floor((4 * now) / period), period) - now, 0
+      return true, limit - 1, leavesAt(mfloor((4 * now) / period), period) - now, 0
     end
     return false, 0, 0, 1
   end
@@ -537,18 +662,18 @@ local function distinctDecide(c)
   if found or size < limit then
     local taken = 1
     if found then taken = 0 end
-    return true, math.max(0, limit - size - taken), leavesAt(c.current, period) - now, 0
+    return true, mmax(0, limit - size - taken), leavesAt(c.current, period) - now, 0
   end
   local resetMs = 0
   if newest >= 0 then resetMs = leavesAt(newest, period) - now end
   local retry = 1
-  if oldest ~= nil then retry = math.max(1, leavesAt(oldest, period) - now) end
-  return false, math.max(0, limit - size), resetMs, retry
+  if oldest ~= nil then retry = mmax(1, leavesAt(oldest, period) - now) end
+  return false, mmax(0, limit - size), resetMs, retry
 end
 
 -- touch: the member moves to the current sub-bucket; a SET past exactMax becomes a HyperLogLog
 local function distinctAdd(c)
-  if c.member == nil then return end
+  if not c.member then return end
   local current = c.current
   local target = subKey(c, current)
   for k = current - 4, current - 1 do
@@ -573,31 +698,15 @@ local function distinctAdd(c)
 end
 
 ------------------------------------------------------------------ 2. decide every check
-local function load(c)
-  if c.alg == 'g' then gcraLoad(c) elseif c.alg == 's' then slidingLoad(c) else distinctLoad(c) end
-end
 
--- a number for the reply: an integer as it is (an integer reply, no formatting), anything
--- else as a "%.17g" string, since Redis truncates Lua numbers to integers
-local function num(x)
-  if isWhole(x) then return x end
-  return fmt(x)
-end
-
--- a spend builds on the state as the previous spend of this call left it: the state loaded to
--- decide is reused unless an earlier check of this call spent on the same base (record() of
--- several units, or the same window listed twice), when it is read again
--- With a lease (token, units), cost includes the units reserved, and the window is marked.
--- (spentBases is kept only when two checks of the call share a base: a table and its inserts cost
--- about as much as a window's decision)
-local function spend(c, cost, isLoaded, token, units)
-  if not isLoaded or (spentBases and spentBases[c.base]) then load(c) end
-  if spentBases then spentBases[c.base] = true end
+-- a window's spend, on its state in memory (its group writes it). With a lease (token, units),
+-- cost includes the units reserved, and the window is marked.
+local function spend(c, cost, token, units)
   if token then
     c.lt, c.lu, c.lnew = token, now + leaseLife, true
     if c.alg == 'g' then c.ld = units * c.cost * (c.period / c.limit) else c.lr = units * c.cost end
   end
-  if c.alg == 'g' then gcraSpend(c, cost) elseif c.alg == 's' then slidingSpend(c, cost) else distinctAdd(c) end
+  if c.alg == 'g' then gcraSpend(c, cost) else slidingSpend(c, cost) end
 end
 
 ------------------------------------------------------------------ leases
@@ -607,7 +716,7 @@ end
 -- Two units at least, or none: a call that grants costs Redis more than one that does not (the
 -- marks are written; measured with three windows, ~40 µs against ~25), so a single unit, which
 -- saves one call at most, saves nothing
-local function grantable(checks, allowedOf)
+local function grantable()
   local units = leaseMax
   for i = 1, nChecks do
     local c = checks[i]
@@ -615,8 +724,8 @@ local function grantable(checks, allowedOf)
     if c.lt and now < c.lu then return 0 end
     local capacity = c.limit
     if c.alg == 'g' then capacity = c.burst end
-    local spare = math.min(leaseShare * c.rem, c.rem - capacity / 2)
-    units = math.min(units, math.floor(spare / c.cost))
+    local spare = mmin(leaseShare * c.rem, c.rem - capacity / 2)
+    units = mmin(units, mfloor(spare / c.cost))
     if units < 2 then return 0 end
   end
   return units
@@ -624,35 +733,24 @@ end
 
 -- a lease handed back by its holder: units unused units credited to a window it still marks
 -- (another token, or none: the lease was lost or taken over, nothing is credited). In place, on
--- the state as loaded: the decision that follows sees it, the spend writes it; flush() writes
--- it when nothing else will.
+-- the state as loaded: the decision that follows sees it, its group writes it.
 local function release(c, token, units)
-  if c.lt ~= token then return end
-  c.lt = nil
-  c.dirty = true
+  if c.alg == 'd' or c.lt ~= token then return end
+  c.lt = false
+  c.g.dirty = true
   if c.alg == 'g' then
     if c.tat > 0 then
-      local tat = c.tat - math.min(units * c.cost * (c.period / c.limit), c.ld)
+      local tat = c.tat - mmin(units * c.cost * (c.period / c.limit), c.ld)
       if tat <= now then tat = 0 end
       c.tat = tat
     end
   elseif c.sb then
-    local credit = math.min(units * c.cost, c.lr)
+    local credit = mmin(units * c.cost, c.lr)
     if c.sb == c.lb then
-      c.sc = math.max(0, c.sc - credit)
+      c.sc = mmax(0, c.sc - credit)
     elseif c.sb == c.lb + 1 then
-      c.sp = math.max(0, c.sp - credit)
+      c.sp = mmax(0, c.sp - credit)
     end
-  end
-end
-
--- a released window's state written, unless a spend of this call wrote it already
-local function flush(c)
-  if not c.dirty then return end
-  if c.alg == 'g' then
-    if c.tat == 0 then redis.call('DEL', c.key) else gcraWrite(c, c.tat) end
-  elseif c.sb then
-    slidingWrite(c, c.sb, c.sc, c.sp, false)
   end
 end
 
@@ -671,37 +769,92 @@ end
 
 ------------------------------------------------------------------ one request
 -- the sections of one request, read at the cursors; returns its reply
+local NO_ESCALATIONS = {}
+
+-- the i-th check's table, every field a check reads before writing it set (state fields are
+-- set by the parse of its state). Absent is false, never nil, in these kept tables: in Lua 5.1
+-- setting a missing key, even to nil, inserts it, and a table rehashed while some are nil drops
+-- them, to insert them again on the next call, and rehash again (measured: more instructions a
+-- call than making fresh tables)
+local function makeCheck(i, d, g, base, shared)
+  local c = checks[i]
+  if not c then
+    c = {}
+    checks[i] = c
+  end
+  c.alg, c.limit, c.period, c.burst, c.cost, c.dry = d.alg, d.limit, d.period, d.burst, d.cost, d.dry
+  c.field, c.prefix, c.g, c.base, c.shared, c.member, c.lnew, c.parsed = d.field, d.prefix, g, base, shared, false, false, false
+  return c
+end
+
+local function makeGroup(j, key, from, d, shared)
+  local g = groups[j]
+  if not g then
+    g = {}
+    groups[j] = g
+  end
+  g.key, g.from, g.to, g.pattern, g.shared, g.dirty = key, from, from + d.n - 1, d.pattern, shared, false
+  return g
+end
+
+-- a group's or a distinct check's state read again before it spends when an earlier item of this
+-- call has the same key (record() of several units, a window listed twice): that item's spend
+-- may have changed it. Then the lease handed back is credited again (to what is still marked).
+local function reload(c, g, returnToken, returnUnits)
+  if g then
+    groupLoad(g)
+    if returnToken ~= '' then
+      for i = g.from, g.to do release(checks[i], returnToken, returnUnits) end
+    end
+  else
+    distinctLoad(c)
+  end
+end
+
 local function request()
-  spentBases = nil
-  -- hot path: ARGV is read in place (no helper calls), one table per check
+  -- hot path: ARGV is read in place (no helper calls), one table per check and per group
   local leaseToken, returnToken, returnUnits = ARGV[argi], ARGV[argi + 1], tonumber(ARGV[argi + 2])
   argi = argi + 3
   local nBanKeys = tonumber(ARGV[argi])
   local banFrom = argi + 1
   argi = banFrom + nBanKeys
 
-  local checks = {}
-  nChecks = tonumber(ARGV[argi])
+  nChecks, nGroups = 0, 0
+  local nItems = tonumber(ARGV[argi])
   argi = argi + 1
-  for i = 1, nChecks do
-    local d = checkDef(ARGV[argi])
-    local c = { alg = d.alg, limit = d.limit, period = d.period, burst = d.burst, cost = d.cost, dry = d.dry, base = KEYS[keyi] }
-    if d.hasMember then c.member = ARGV[argi + 1] end
-    argi = argi + 2
+  for _ = 1, nItems do
+    local d = itemDef(ARGV[argi])
+    local key = KEYS[keyi]
+    argi = argi + 1
     keyi = keyi + 1
-    checks[i] = c
-    -- two checks on one base (record() of several units, a window listed twice): spend() must
-    -- know which bases an earlier spend of this call wrote
-    if not spentBases then
-      for j = 1, i - 1 do
-        if checks[j].base == c.base then spentBases = {} end
+    -- an earlier item with the same key (Lua compares strings by reference: they are interned)
+    local shared = false
+    for j = 1, nGroups do
+      if groups[j].key == key then shared = true end
+    end
+    if d.windows then
+      nGroups = nGroups + 1
+      local g = makeGroup(nGroups, key, nChecks + 1, d, shared)
+      local windows = d.windows
+      for w = 1, d.n do
+        nChecks = nChecks + 1
+        makeCheck(nChecks, windows[w], g, false, false)
       end
+    else
+      for j = 1, nChecks do
+        if checks[j].base == key then shared = true end
+      end
+      nChecks = nChecks + 1
+      local c = makeCheck(nChecks, d, false, key, shared)
+      if d.hasMember then c.member = ARGV[argi] end
+      argi = argi + 1
     end
   end
 
-  local escalations = {}
+  local escalations = NO_ESCALATIONS
   local nEscalations = tonumber(ARGV[argi])
   argi = argi + 1
+  if nEscalations > 0 then escalations = {} end
   for i = 1, nEscalations do
     local e = {}
     e.banKey = nextArg()
@@ -723,11 +876,11 @@ local function request()
 
   -- 0. a lease handed back on its own (its key did not come back)
   if mode == 'u' then
-    for i = 1, nChecks do
-      local c = checks[i]
-      load(c)
-      release(c, returnToken, returnUnits)
-      flush(c)
+    for j = 1, nGroups do
+      local g = groups[j]
+      groupLoad(g)
+      for i = g.from, g.to do release(checks[i], returnToken, returnUnits) end
+      if g.dirty then groupWrite(g) end
     end
     return out
   end
@@ -752,69 +905,82 @@ local function request()
   end
 
   local admitted = true
-  local allowedOf = {}
   local n = 6
   if mode ~= 'r' then
-    -- several windows: their states in one MGET (a call into Redis costs about a GET's time)
-    local raws = nil
-    if nChecks > 1 then
+    -- the groups' states: one GET, or one MGET for several (a call into Redis costs about a GET's time)
+    if nGroups == 1 then
+      groupLoad(groups[1])
+    elseif nGroups > 1 then
       local names = {}
-      for i = 1, nChecks do
-        local c = checks[i]
-        if c.alg == 'g' then c.key = c.base .. ':g' elseif c.alg == 's' then c.key = c.base .. ':s' end
-        if c.alg == 'g' or c.alg == 's' then names[#names + 1] = c.key end
-      end
-      if #names > 1 then raws = redis.call('MGET', unpack(names)) end
+      for j = 1, nGroups do names[j] = groups[j].key end
+      local raws = redis.call('MGET', unpack(names))
+      for j = 1, nGroups do groupParse(groups[j], raws[j]) end
     end
-    local r = 0
     for i = 1, nChecks do
       local c = checks[i]
-      if raws and (c.alg == 'g' or c.alg == 's') then
-        r = r + 1
-        if c.alg == 'g' then gcraParse(c, raws[r]) else slidingParse(c, raws[r]) end
-      else
-        load(c)
-      end
-      -- the caller's previous lease of this request, handed back with it (a banned request's is not)
-      if returnToken ~= '' then release(c, returnToken, returnUnits) end
       local allowed, remaining, resetMs, retryAfterMs
-      if c.alg == 'g' then
-        allowed, remaining, resetMs, retryAfterMs = gcraDecide(c)
-      elseif c.alg == 's' then
-        allowed, remaining, resetMs, retryAfterMs = slidingDecide(c)
-      else
+      if c.alg == 'd' then
+        distinctLoad(c)
         allowed, remaining, resetMs, retryAfterMs = distinctDecide(c)
+      else
+        -- the caller's previous lease of this request, handed back with it (a banned request's is not)
+        if returnToken ~= '' then release(c, returnToken, returnUnits) end
+        if c.alg == 'g' then
+          allowed, remaining, resetMs, retryAfterMs = gcraDecide(c)
+        else
+          allowed, remaining, resetMs, retryAfterMs = slidingDecide(c)
+        end
       end
       allowedOf[i] = allowed
       c.rem = remaining
       if not allowed and not c.dry then admitted = false end
+      -- a number for the reply: an integer as it is (an integer reply, no formatting), anything
+      -- else as a "%.17g" string, since Redis truncates Lua numbers to integers. Inline, not a
+      -- function (twelve calls for three windows); these are counts and durations, far inside
+      -- the integers a double holds, so only the fraction is tested
       out[n + 1] = allowed and 1 or 0
-      out[n + 2] = num(remaining)
-      out[n + 3] = num(resetMs)
-      out[n + 4] = num(retryAfterMs)
+      out[n + 2] = remaining % 1 == 0 and remaining or fmt(remaining)
+      out[n + 3] = resetMs % 1 == 0 and resetMs or fmt(resetMs)
+      out[n + 4] = retryAfterMs % 1 == 0 and retryAfterMs or fmt(retryAfterMs)
       n = n + 4
     end
   end
 
   ------------------------------------------------------------------ 3. spend: all or nothing
-  if mode == 'r' then
-    -- record(): spend without deciding, even past the limit
-    for i = 1, nChecks do spend(checks[i], checks[i].cost, false) end
-  elseif mode == 'e' and admitted then
-    local units = 0
-    if leaseToken ~= '' and leaseShare > 0 then units = grantable(checks, allowedOf) end
-    local token = nil
-    if units > 0 then
-      token = leaseToken
-      out[6] = units
+  -- item by item in the order of the checks, each group written once after its windows spent
+  local isSpending = mode == 'r' or (mode == 'e' and admitted)
+  if isSpending or returnToken ~= '' then
+    local units, token = 0, nil
+    if mode == 'e' and isSpending and leaseToken ~= '' and leaseShare > 0 then
+      units = grantable()
+      if units > 0 then
+        token = leaseToken
+        out[6] = units
+      end
     end
-    for i = 1, nChecks do
+    local i = 1
+    while i <= nChecks do
       local c = checks[i]
-      if allowedOf[i] then spend(c, c.cost * (1 + units), true, token, units) end
+      local g = c.g
+      if g then
+        -- record() decides nothing: it reads the state here; an item after another on its key reads it again
+        if mode == 'r' then groupLoad(g) elseif g.shared then reload(c, g, returnToken, returnUnits) end
+        if isSpending then
+          for k = g.from, g.to do
+            local w = checks[k]
+            if mode == 'r' then spend(w, w.cost) elseif allowedOf[k] then spend(w, w.cost * (1 + units), token, units) end
+          end
+        end
+        if g.dirty then groupWrite(g) end
+        i = g.to + 1
+      else
+        if isSpending and (mode == 'r' or allowedOf[i]) then
+          if mode == 'r' or c.shared then reload(c, nil) end
+          distinctAdd(c)
+        end
+        i = i + 1
+      end
     end
-  end
-  if returnToken ~= '' then
-    for i = 1, nChecks do flush(checks[i]) end
   end
   out[5] = admitted and '1' or '0'
 
@@ -837,7 +1003,7 @@ local function request()
         else
           redis.call('DEL', e.violationsKey)
           local level = (loadPair(e.levelKey) or 0) + 1
-          local duration = e.durations[math.min(level, #e.durations)] or 0
+          local duration = e.durations[mmin(level, #e.durations)] or 0
           local untilMs = now + duration
           local levelExpires = untilMs + e.resetAfter
           redis.call('SET', e.levelKey, fmt(level) .. ' ' .. fmt(levelExpires), 'PX', ttl(levelExpires - now))
@@ -867,6 +1033,7 @@ end
 
 ------------------------------------------------------------------ one call
 local function main(keys, argv)
+  if not mfloor then mfloor, mceil, mmax, mmin = math.floor, math.ceil, math.max, math.min end
   KEYS, ARGV = keys, argv
   now = tonumber(ARGV[1])
   mode = ARGV[2]
@@ -875,7 +1042,6 @@ local function main(keys, argv)
   argi = 8
   keyi = 1
   banIndex, banMeta = nil, nil
-  spentBases = nil
   if ARGV[4] == '1' then
     banIndex = KEYS[1]
     banMeta = KEYS[2]
@@ -971,6 +1137,101 @@ function esc(value: string): string {
 
 const ALG = { gcra: 'g', sliding: 's', distinct: 'd' } as const;
 
+/** a window's place in the store: the key part of its group, and its field's name in the group */
+interface WindowPlace {
+  group: string;
+  name: string;
+}
+
+/** window ids seen (a policy's few: at most MAX_PLACES, then forgotten) */
+const places = new Map<string, WindowPlace>();
+const MAX_PLACES = 10_000;
+
+/**
+ * A window's group is its id up to the last '#' (the rule, or rule@plan for
+ * a tier), its name what follows ("phone-lookups#0" → group
+ * "phone-lookups", name "0"): the windows of one rule on one key share one
+ * Redis string. The name is escaped so that it holds no separator of the
+ * group's value (space, '|') and no '%' but as an escape.
+ */
+function placeOf(id: string): WindowPlace {
+  let place = places.get(id);
+  if (place !== undefined) return place;
+  const at = id.lastIndexOf('#');
+  const name = at < 0 ? '' : id.slice(at + 1);
+  place = {
+    group: esc(at < 0 ? id : id.slice(0, at)),
+    name: name.replace(/[%|\s]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`),
+  };
+  if (places.size >= MAX_PLACES) places.clear();
+  places.set(id, place);
+  return place;
+}
+
+/** the start of every key of a check: the prefix and the check's key as the Redis Cluster hash tag */
+function tagOf(prefix: string, check: LimitCheck): string {
+  return `${prefix}{${esc(check.key)}}`;
+}
+
+/**
+ * The items of a request's checks, as the script reads them (see the Lua's
+ * header): consecutive windows of one rule on one key as one group (one
+ * key, one argument), each distinct check on its own. A window whose field
+ * the group holds already (the same window listed twice) starts a group of
+ * its own on the same key.
+ */
+function pushChecks(keys: string[], args: string[], checks: readonly LimitCheck[], prefix: string): void {
+  const countAt = args.length;
+  args.push('');
+  let items = 0;
+  for (let i = 0; i < checks.length; items++) {
+    const c = checks[i]!;
+    if (c.algorithm === 'distinct') {
+      const hasMember = c.member !== undefined;
+      args.push(`d ${c.limit} ${c.periodMs} ${c.burst} ${c.cost} ${c.dryRun ? '1' : '0'} ${hasMember ? '1' : '0'}`, c.member ?? '');
+      keys.push(`${tagOf(prefix, c)}:${esc(c.id)}`);
+      i++;
+      continue;
+    }
+    const { group, name } = placeOf(c.id);
+    let def = `w|${name} ${ALG[c.algorithm]} ${c.limit} ${c.periodMs} ${c.burst} ${c.cost} ${c.dryRun ? '1' : '0'}`;
+    let j = i + 1;
+    for (; j < checks.length; j++) {
+      const next = checks[j]!;
+      if (next.algorithm === 'distinct' || next.key !== c.key) break;
+      const place = placeOf(next.id);
+      if (place.group !== group || isFieldIn(checks, i, j, place.name, next.algorithm)) break;
+      def += `|${place.name} ${ALG[next.algorithm]} ${next.limit} ${next.periodMs} ${next.burst} ${next.cost} ${next.dryRun ? '1' : '0'}`;
+    }
+    args.push(def);
+    keys.push(`${tagOf(prefix, c)}:${group}:w`);
+    i = j;
+  }
+  args[countAt] = String(items);
+}
+
+/** whether checks[from..to) hold the field (algorithm and name) already */
+function isFieldIn(checks: readonly LimitCheck[], from: number, to: number, name: string, algorithm: LimitCheck['algorithm']): boolean {
+  for (let k = from; k < to; k++) {
+    const c = checks[k]!;
+    if (c.algorithm === algorithm && placeOf(c.id).name === name) return true;
+  }
+  return false;
+}
+
+/**
+ * One evaluation as the script's KEYS and ARGV, on the exact path (no
+ * lease, no ban key, no escalation): what redis-benchmark sends in
+ * bench/limiter/decisions.ts to measure the script alone.
+ */
+export function evaluationCall(prefix: string, now: number, checks: readonly LimitCheck[], exactMax = 256): { keys: string[]; args: string[] } {
+  const keys: string[] = [];
+  const args = [String(now), 'e', String(exactMax), '0', '0', '0', '0', '', '', '0', '0'];
+  pushChecks(keys, args, checks, prefix);
+  args.push('0');
+  return { keys, args };
+}
+
 type ScriptCommand = (numKeys: number, ...keysAndArgs: string[]) => Promise<unknown>;
 
 /** one script call: KEYS and ARGV */
@@ -1031,6 +1292,7 @@ export function createRedisLimiterStore(options: RedisLimiterStoreOptions): Redi
   if (typeof commands[COMMAND] !== 'function') redis.defineCommand(COMMAND, { lua: LIMITER_LUA });
   const script = (commands[COMMAND] as ScriptCommand).bind(redis);
   const isCluster = redis.isCluster;
+  const tickWrites = createTickWrites(redis);
 
   const banIndex = `${prefix}{:bans}:i`;
   const banMeta = `${prefix}{:bans}:m`;
@@ -1068,10 +1330,6 @@ export function createRedisLimiterStore(options: RedisLimiterStoreOptions): Redi
     if (wait !== null) await wait;
   }
 
-  function tagOf(check: LimitCheck): string {
-    return `${prefix}{${esc(check.key)}}`;
-  }
-
   function newCall(now: number, mode: string, hasBanSlot: boolean): ScriptCall {
     const call: ScriptCall = { keys: [], args: [String(now), mode, String(exactMax), hasBanSlot ? '1' : '0', ...leaseHeader] };
     if (hasBanSlot) call.keys.push(banIndex, banMeta);
@@ -1082,12 +1340,7 @@ export function createRedisLimiterStore(options: RedisLimiterStoreOptions): Redi
     const { keys, args } = call;
     const back = lease.back;
     args.push(lease.token, back === null ? '' : back.token, back === null ? '0' : String(back.units), String(banKeys.length), ...banKeys);
-    args.push(String(checks.length));
-    for (const c of checks) {
-      const hasMember = c.member !== undefined;
-      args.push(`${ALG[c.algorithm]} ${c.limit} ${c.periodMs} ${c.burst} ${c.cost} ${c.dryRun ? '1' : '0'} ${hasMember ? '1' : '0'}`, c.member ?? '');
-      keys.push(`${tagOf(c)}:${esc(c.id)}`);
-    }
+    pushChecks(keys, args, checks, prefix);
     args.push(String(escalations.length));
     for (const { escalation: e, refs, force } of escalations) {
       args.push(e.banKey, String(e.after), String(e.withinMs), String(e.resetAfterMs), e.reason, force ? '1' : '0');
@@ -1141,6 +1394,7 @@ export function createRedisLimiterStore(options: RedisLimiterStoreOptions): Redi
   // hot path: one FCALL; the library is loaded again only when Redis lost it (a restart without
   // persistence, FUNCTION FLUSH, a new Cluster master), and the call retried once
   function run(call: ScriptCall): Promise<unknown> {
+    tickWrites.hold();
     if (engine === 'function') {
       return callFunction(call).catch(async (error: unknown) => {
         if (!/function not found/i.test(messageOf(error))) throw error;
