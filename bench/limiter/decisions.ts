@@ -434,7 +434,7 @@ interface CeilingResult {
  * made once, when the library loads, so they cost nothing per call.
  */
 const SCRIPT_CUTS: Array<{ label: string; before: string }> = [
-  { label: 'nothing: returns at once (the call, its key and 14 arguments)', before: '  KEYS, ARGV = keys, argv' },
+  { label: 'nothing: returns at once (the call, its key and 7 arguments)', before: '  KEYS, ARGV = keys, argv' },
   { label: '+ reading now, mode and the ban slot', before: "  if mode == 'a' then" },
   { label: '+ the ban-list modes (not taken), parsing bans, the window group, escalations', before: "  local out = { '', '', '', '', '1', 0 }" },
   { label: '+ ban lookup (none sent)', before: '  local admitted = true' },

@@ -102,12 +102,12 @@ describe('local allowances (leases)', () => {
 
   it('backs off asking while Redis declines to lease, and asks as before once it leases', () => {
     const cache = createAllowanceCache(DEFAULT_ALLOWANCE_OPTIONS);
-    const checks = [check({ algorithm: 'gcra', limit: 10, burst: 10, periodMs: 1000 })];
+    const checks = [check({ algorithm: 'gcra', limit: 100, burst: 100, periodMs: 1000 })];
     const req = request(checks);
     const sig = cache.signatureOf(req);
-    const answer = admitted(req, [9]);
+    const answer = admitted(req, [40]);
     cache.grant(sig, req, answer, '', 0);
-    // every call: back 1 ms later; an ask is answered with no units (a window too small to spare two)
+    // every call: back 1 ms later; an ask is answered with no units (a window too full to spare two)
     const asked: number[] = [];
     for (let call = 1; call <= 40; call++) {
       const ask = cache.prepare(sig, T0 + call);
@@ -158,6 +158,21 @@ describe('local allowances (leases)', () => {
       assert.equal(cache.signatureOf(r), null);
       assert.equal(cache.prepare(null, T0).token, '');
     }
+  });
+
+  it('never asks for a request with a window too small to spare two units (capacity × share < 2 × cost)', () => {
+    const cache = createAllowanceCache(DEFAULT_ALLOWANCE_OPTIONS);
+    const share = DEFAULT_ALLOWANCE_OPTIONS.share;
+    const big = check({ id: 'r#1', limit: 600, periodMs: 60_000, burst: 600 });
+    const edge = Math.ceil(2 / share);
+    // 10/s with a burst of 10, beside a large window: Redis would decline every ask
+    assert.equal(cache.signatureOf(request([check({ id: 'r#0', algorithm: 'gcra', limit: 10, periodMs: 1000, burst: 10 }), big])), null);
+    assert.equal(cache.signatureOf(request([check({ limit: edge - 1, burst: edge - 1 })])), null);
+    assert.notEqual(cache.signatureOf(request([check({ limit: edge, burst: edge })])), null);
+    // a gcra window's capacity is its burst; a cost of 2 needs twice the room
+    assert.notEqual(cache.signatureOf(request([check({ algorithm: 'gcra', limit: 10, periodMs: 1000, burst: edge })])), null);
+    assert.equal(cache.signatureOf(request([check({ limit: edge, burst: edge, cost: 2 })])), null);
+    assert.notEqual(cache.signatureOf(request([big])), null);
   });
 
   it('never keeps a lease from a refusal, a degraded answer or a ban', () => {

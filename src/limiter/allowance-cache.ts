@@ -282,7 +282,7 @@ export function createAllowanceCache(options: AllowanceOptions): AllowanceCache 
     },
 
     signatureOf(request) {
-      return isOn ? signatureOf(request) : null;
+      return isOn ? signatureOf(request, share) : null;
     },
 
     // hot path: one Map lookup per request
@@ -404,14 +404,24 @@ export function createAllowanceCache(options: AllowanceOptions): AllowanceCache 
   };
 }
 
-/** what makes two requests the same here: ban keys and checks; null when the request may not lease */
-function signatureOf(request: EvaluateRequest): string | null {
+/**
+ * What makes two requests the same here: ban keys and checks; null when the
+ * request may not lease. Nor may one with a window that could never spare
+ * two units: Redis grants at most `share` of what a window has left, and
+ * two units at least (`grantable` in the Lua), so a window whose whole
+ * capacity times the share is under two units' cost (10/s at the default
+ * 1/16) would decline every ask. Such a request takes the exact path at
+ * once: no note, no hashing, no ask (three windows, one of them 10/s: the
+ * notes and asks had cost the client ~10 µs of CPU a decision, for nothing).
+ */
+function signatureOf(request: EvaluateRequest, share: number): string | null {
   const checks = request.checks;
   if (checks.length === 0) return null;
   const parts: string[] = [];
   for (let i = 0; i < checks.length; i++) {
     const c = checks[i]!;
     if (c.algorithm === 'distinct' || c.cost <= 0) return null;
+    if (share * (c.algorithm === 'gcra' ? c.burst : c.limit) < 2 * c.cost) return null;
     parts.push(c.id, c.key, c.algorithm, String(c.limit), String(c.periodMs), String(c.burst), String(c.cost), c.dryRun ? '1' : '0');
   }
   // the client's ban keys: a lease of one client never admits another (who may be banned)

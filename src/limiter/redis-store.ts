@@ -165,21 +165,23 @@ const MIN_BAN_INDEX_TTL_MS = 60 * 60 * 1000;
 /**
  * The Lua: helpers, then main(keys, argv), which reads KEYS and ARGV with cursors, section by section:
  *
- *   ARGV: now, mode, exactMax, hasBanSlot ('1' → KEYS start with the ban index and meta),
- *     leaseShare, leaseMax, leaseLifeMs (local allowances, see allowance-cache.ts; share 0 = none), then per mode:
+ *   ARGV: now, mode, then the store's header, one argument: "exactMax hasBanSlot leaseShare leaseMax leaseLifeMs"
+ *     (hasBanSlot 1 → KEYS start with the ban index and meta; leases: see allowance-cache.ts, share 0 = none),
+ *     then per mode:
  *     'e' evaluate / 'd' decide only / 'r' record / 'u' hand a lease back (its first section only):
- *        leaseToken ('' = grant none), returnToken ('' = none), returnUnits
+ *        counts, one argument: "returnUnits nBanKeys nItems nEscalations"
+ *        leaseToken ('' = grant none), returnToken ('' = none)
  *                                                  (a lease is granted to leaseToken; the lease returnToken is handed
  *                                                   back first, its returnUnits unused units credited)
- *        nBanKeys, banKey...                       ('r': 0)
- *        nItems, then per item, in the order of the checks:
+ *        banKey...                                 ('r': none)
+ *        then per item (nItems), in the order of the checks:
  *             a group of windows (gcra, sliding: consecutive checks of one rule on one key), one argument:
  *               "w|<name> <alg> <limit> <periodMs> <burst> <cost> <dryRun>|…" (alg 'g'|'s', dryRun '1'|'0';
  *               name: the window's id after its last '#', unique in the group)
  *               KEYS: the group's key
  *             or a distinct check: "d <limit> <periodMs> <burst> <cost> <dryRun> <hasMember>", then its member
  *               KEYS: its base key
- *        nEscalations, then per escalation: banKey, after, withinMs, resetAfterMs, reason, force ('1' = counts as violated),
+ *        then per escalation (nEscalations): banKey, after, withinMs, resetAfterMs, reason, force ('1' = counts as violated),
  *             nRefs, ref... (1-based positions of this call's checks whose id it lists), nDurations, duration...
  *             KEYS: violations key, level key
  *     'b' a batch of evaluations: count, then per request: now, and the 'e' sections above
@@ -219,19 +221,45 @@ local checks, groups, pieces, allowedOf = {}, {}, {}, {}
 -- A group's definition also carries the pattern that reads its value when the value holds
 -- exactly its fields, in its order (the usual case: one string.match for the whole group).
 local MAX_DEFS = 1024
+local GROUP_PAD_MAX = 60000
 local defs, nDefs = {}, 0
 local function windowsDef(text)
   local windows = {}
   local pattern = '^(%d+)'
+  local pad = 0
   for name, alg, limit, period, burst, cost, dry in string.gmatch(text, '|(%S*) ([gs]) (%S+) (%S+) (%S+) (%S+) ([01])') do
     local field = alg .. name
-    windows[#windows + 1] = { alg = alg, limit = tonumber(limit), period = tonumber(period), burst = tonumber(burst), cost = tonumber(cost), dry = dry == '1', field = field, prefix = '|' .. field .. ' ' }
+    local w = { alg = alg, limit = tonumber(limit), period = tonumber(period), burst = tonumber(burst), cost = tonumber(cost), dry = dry == '1', field = field, prefix = '|' .. field .. ' ' }
+    windows[#windows + 1] = w
     pattern = pattern .. '|' .. (string.gsub(field, '%W', '%%%0')) .. ' ([^|]*)'
+    if alg == 'g' and w.period > pad then pad = w.period end
   end
   local _, bars = string.gsub(text, '|', '')
   if #windows == 0 or bars ~= #windows then error('apiwarden limiter: malformed window group: ' .. text) end
-  return { windows = windows, n = #windows, pattern = pattern .. '$' }
+  -- a gcra tat moves on with every spend, so a group's expiry would too (SET … PX, twice the cost of
+  -- KEEPTTL): it is set one period further (at most a minute), and the writes within it keep it
+  if pad > GROUP_PAD_MAX then pad = GROUP_PAD_MAX end
+  return { windows = windows, n = #windows, pattern = pattern .. '$', pad = pad }
 end
+-- space-separated numbers parsed once, for the arguments that take few values: the store's
+-- constant header, a request's counts. tonumber() is strtod(), about as costly as a table of ten
+-- fields (callgrind: ~2,000 instructions each); a lookup by the interned string is a hash probe
+local numbersMemo, nNumbers = {}, 0
+local function numbersOf(text)
+  local t = numbersMemo[text]
+  if t then return t end
+  t = {}
+  for x in string.gmatch(text, '%S+') do
+    local v = tonumber(x)
+    if v == nil then error('apiwarden limiter: malformed numbers: ' .. text) end
+    t[#t + 1] = v
+  end
+  if nNumbers >= MAX_DEFS then numbersMemo, nNumbers = {}, 0 end
+  numbersMemo[text] = t
+  nNumbers = nNumbers + 1
+  return t
+end
+
 local function itemDef(text)
   local d = defs[text]
   if d then return d end
@@ -588,7 +616,7 @@ local function groupWrite(g)
   if e and latest <= e then
     redis.call('SET', g.key, string.format('%d', e) .. fields, 'KEEPTTL')
   else
-    latest = mceil(latest)
+    latest = mceil(latest + g.pad)
     redis.call('SET', g.key, string.format('%d', latest) .. fields, 'PX', ttl(latest - now))
     g.exp = latest
   end
@@ -793,7 +821,7 @@ local function makeGroup(j, key, from, d, shared)
     g = {}
     groups[j] = g
   end
-  g.key, g.from, g.to, g.pattern, g.shared, g.dirty = key, from, from + d.n - 1, d.pattern, shared, false
+  g.key, g.from, g.to, g.pattern, g.pad, g.shared, g.dirty = key, from, from + d.n - 1, d.pattern, d.pad, shared, false
   return g
 end
 
@@ -812,16 +840,14 @@ local function reload(c, g, returnToken, returnUnits)
 end
 
 local function request()
-  -- hot path: ARGV is read in place (no helper calls), one table per check and per group
-  local leaseToken, returnToken, returnUnits = ARGV[argi], ARGV[argi + 1], tonumber(ARGV[argi + 2])
-  argi = argi + 3
-  local nBanKeys = tonumber(ARGV[argi])
-  local banFrom = argi + 1
+  -- hot path: ARGV is read in place (no helper calls)
+  local counts = numbersOf(ARGV[argi])
+  local leaseToken, returnToken = ARGV[argi + 1], ARGV[argi + 2]
+  local returnUnits, nBanKeys, nItems, nEscalations = counts[1], counts[2], counts[3], counts[4]
+  local banFrom = argi + 3
   argi = banFrom + nBanKeys
 
   nChecks, nGroups = 0, 0
-  local nItems = tonumber(ARGV[argi])
-  argi = argi + 1
   for _ = 1, nItems do
     local d = itemDef(ARGV[argi])
     local key = KEYS[keyi]
@@ -852,8 +878,6 @@ local function request()
   end
 
   local escalations = NO_ESCALATIONS
-  local nEscalations = tonumber(ARGV[argi])
-  argi = argi + 1
   if nEscalations > 0 then escalations = {} end
   for i = 1, nEscalations do
     local e = {}
@@ -1037,12 +1061,12 @@ local function main(keys, argv)
   KEYS, ARGV = keys, argv
   now = tonumber(ARGV[1])
   mode = ARGV[2]
-  exactMax = tonumber(ARGV[3])
-  leaseShare, leaseMax, leaseLife = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
-  argi = 8
+  local header = numbersOf(ARGV[3])
+  exactMax, leaseShare, leaseMax, leaseLife = header[1], header[3], header[4], header[5]
+  argi = 4
   keyi = 1
   banIndex, banMeta = nil, nil
-  if ARGV[4] == '1' then
+  if header[2] == 1 then
     banIndex = KEYS[1]
     banMeta = KEYS[2]
     keyi = 3
@@ -1175,14 +1199,12 @@ function tagOf(prefix: string, check: LimitCheck): string {
 
 /**
  * The items of a request's checks, as the script reads them (see the Lua's
- * header): consecutive windows of one rule on one key as one group (one
+ * header); returns how many. Consecutive windows of one rule on one key as one group (one
  * key, one argument), each distinct check on its own. A window whose field
  * the group holds already (the same window listed twice) starts a group of
  * its own on the same key.
  */
-function pushChecks(keys: string[], args: string[], checks: readonly LimitCheck[], prefix: string): void {
-  const countAt = args.length;
-  args.push('');
+function pushChecks(keys: string[], args: string[], checks: readonly LimitCheck[], prefix: string): number {
   let items = 0;
   for (let i = 0; i < checks.length; items++) {
     const c = checks[i]!;
@@ -1207,7 +1229,7 @@ function pushChecks(keys: string[], args: string[], checks: readonly LimitCheck[
     keys.push(`${tagOf(prefix, c)}:${group}:w`);
     i = j;
   }
-  args[countAt] = String(items);
+  return items;
 }
 
 /** whether checks[from..to) hold the field (algorithm and name) already */
@@ -1226,9 +1248,8 @@ function isFieldIn(checks: readonly LimitCheck[], from: number, to: number, name
  */
 export function evaluationCall(prefix: string, now: number, checks: readonly LimitCheck[], exactMax = 256): { keys: string[]; args: string[] } {
   const keys: string[] = [];
-  const args = [String(now), 'e', String(exactMax), '0', '0', '0', '0', '', '', '0', '0'];
-  pushChecks(keys, args, checks, prefix);
-  args.push('0');
+  const args = [String(now), 'e', `${exactMax} 0 0 0 0`, '', '', ''];
+  args[3] = `0 0 ${pushChecks(keys, args, checks, prefix)} 0`;
   return { keys, args };
 }
 
@@ -1280,10 +1301,11 @@ export function createRedisLimiterStore(options: RedisLimiterStoreOptions): Redi
     ? { ...DEFAULT_ALLOWANCE_OPTIONS, share: 0 }
     : { ...DEFAULT_ALLOWANCE_OPTIONS, ...options.allowances };
   const allowances = createAllowanceCache(allowanceOptions);
-  // the lease part of every call's header: the same for all of this store's calls
+  // every call's header but the clock and mode, the same for all of this store's calls (with the ban slot, or without)
   const leaseHeader = allowances.isOn
-    ? [String(allowanceOptions.share), String(allowanceOptions.maxUnits), String(LEASE_MARK_LIFETIMES * allowanceOptions.ttlMs)]
-    : ['0', '0', '0'];
+    ? `${allowanceOptions.share} ${allowanceOptions.maxUnits} ${LEASE_MARK_LIFETIMES * allowanceOptions.ttlMs}`
+    : '0 0 0';
+  const headers = [`${exactMax} 0 ${leaseHeader}`, `${exactMax} 1 ${leaseHeader}`] as const;
   if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError(`maxBatch must be a positive integer, got ${maxBatch}`);
   if (/[{}]/.test(prefix)) throw new RangeError(`the Redis key prefix must not contain '{' or '}' (it would change the hash tag): ${JSON.stringify(prefix)}`);
   if (!Number.isInteger(exactMax) || exactMax < 1) throw new RangeError(`exactMax must be a positive integer, got ${exactMax}`);
@@ -1331,7 +1353,7 @@ export function createRedisLimiterStore(options: RedisLimiterStoreOptions): Redi
   }
 
   function newCall(now: number, mode: string, hasBanSlot: boolean): ScriptCall {
-    const call: ScriptCall = { keys: [], args: [String(now), mode, String(exactMax), hasBanSlot ? '1' : '0', ...leaseHeader] };
+    const call: ScriptCall = { keys: [], args: [String(now), mode, headers[hasBanSlot ? 1 : 0]] };
     if (hasBanSlot) call.keys.push(banIndex, banMeta);
     return call;
   }
@@ -1339,9 +1361,10 @@ export function createRedisLimiterStore(options: RedisLimiterStoreOptions): Redi
   function pushRequest(call: ScriptCall, banKeys: readonly string[], checks: readonly LimitCheck[], escalations: readonly SentEscalation[], lease: LeaseAsk = NO_LEASE): void {
     const { keys, args } = call;
     const back = lease.back;
-    args.push(lease.token, back === null ? '' : back.token, back === null ? '0' : String(back.units), String(banKeys.length), ...banKeys);
-    pushChecks(keys, args, checks, prefix);
-    args.push(String(escalations.length));
+    const countsAt = args.length;
+    args.push('', lease.token, back === null ? '' : back.token, ...banKeys);
+    const items = pushChecks(keys, args, checks, prefix);
+    args[countsAt] = `${back === null ? 0 : back.units} ${banKeys.length} ${items} ${escalations.length}`;
     for (const { escalation: e, refs, force } of escalations) {
       args.push(e.banKey, String(e.after), String(e.withinMs), String(e.resetAfterMs), e.reason, force ? '1' : '0');
       args.push(String(refs.length), ...refs.map(String), String(e.durationsMs.length), ...e.durationsMs.map(String));
