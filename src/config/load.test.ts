@@ -254,7 +254,7 @@ function minimalExpected(source: string): PolicyConfig {
     forwardedHeaders: 'x-forwarded',
     rateLimits: {
       store: 'memory',
-      redis: { url: 'redis://127.0.0.1:6379', cluster: [], prefix: 'aw:', timeoutMs: 50, localAllowance: 1 / 16 },
+      redis: { url: 'redis://127.0.0.1:6379', cluster: [], prefix: 'aw:', timeoutMs: 50, localAllowance: 1 / 16, leaseLifetimeMs: 5000 },
       maxKeys: 1_000_000,
       allow: [],
       subnet: { ipv4: 24, ipv6: 64 },
@@ -348,7 +348,7 @@ describe('valid policy files', () => {
       forwardedHeaders: 'both',
       rateLimits: {
         store: 'redis',
-        redis: { url: 'redis://127.0.0.1:6380', cluster: [], prefix: 'gw:', timeoutMs: 20, localAllowance: 1 / 16 },
+        redis: { url: 'redis://127.0.0.1:6380', cluster: [], prefix: 'gw:', timeoutMs: 20, localAllowance: 1 / 16, leaseLifetimeMs: 5000 },
         maxKeys: 50_000,
         allow: ['10.0.0.0/8'],
         subnet: { ipv4: 16, ipv6: 48 },
@@ -449,6 +449,15 @@ describe('valid policy files', () => {
     const policy = parsePolicy(text, join(fixtures, 'inline.yaml'));
     assert.equal(policy.store.sqlite, ':memory:');
     assert.deepEqual(policy.accessLog, { target: 'off' });
+  });
+
+  it('reads the lease lifetime of local allowances, from 1s to 1m, and names the line of one outside', () => {
+    const base = readFileSync(join(fixtures, 'minimal.yaml'), 'utf8');
+    const policy = parsePolicy(`${base}rateLimits: { store: redis, redis: { leaseLifetime: 15s } }\n`, join(fixtures, 'inline.yaml'));
+    assert.equal(policy.rateLimits.redis.leaseLifetimeMs, 15_000);
+    assert.throws(() => parsePolicy(`${base}rateLimits:\n  redis:\n    leaseLifetime: 2m\n`, join(fixtures, 'inline.yaml')), {
+      message: /inline\.yaml:\d+:\d+: rateLimits\.redis\.leaseLifetime: a lease lifetime must be from 1s to 1m, got 2m/,
+    });
   });
 
   it('reads YAML 1.2 even under a %YAML 1.1 directive (no yes/no booleans)', () => {

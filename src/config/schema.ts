@@ -204,6 +204,11 @@ const rateLimits = {
           description: "share of a window's remaining quota one instance may lease from Redis and admit locally (far under the limit only; leased units are spent in Redis at once, unused ones handed back); 0 = every decision in Redis",
           type: 'number', minimum: 0, maximum: 0.5, default: 0.0625,
         },
+        leaseLifetime: {
+          ...duration,
+          default: '5s',
+          description: 'how long a lease of local allowances lasts: it pays for clients that come back within it, and bounds how long a lease may outlive a ban placed elsewhere or an outage, or keep other instances stricter',
+        },
       },
     },
     maxKeys: { type: 'integer', minimum: 1000, default: 1000000 },

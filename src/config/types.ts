@@ -239,7 +239,8 @@ export interface RateLimitRule {
 export interface RateLimitsConfig {
   store: 'memory' | 'redis';
   /** localAllowance: the share of what a window has left one instance may lease and admit locally (src/limiter/allowance-cache.ts); 0 = off */
-  redis: { url: string; cluster: string[]; prefix: string; timeoutMs: number; localAllowance: number };
+  /** leaseLifetimeMs: how long a lease lasts (allowance-cache.ts ttlMs) */
+  redis: { url: string; cluster: string[]; prefix: string; timeoutMs: number; localAllowance: number; leaseLifetimeMs: number };
   maxKeys: number;
   /** CIDRs never limited nor banned */
   allow: string[];

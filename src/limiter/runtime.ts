@@ -39,7 +39,7 @@ export async function createLimiterRuntime(config: RateLimitsConfig, log: Limite
       redis.disconnect();
     };
     store = createResilientStore({
-      primary: createRedisLimiterStore({ redis, prefix: config.redis.prefix, allowances: config.redis.localAllowance > 0 ? { share: config.redis.localAllowance } : false }),
+      primary: createRedisLimiterStore({ redis, prefix: config.redis.prefix, allowances: config.redis.localAllowance > 0 ? { share: config.redis.localAllowance, ttlMs: config.redis.leaseLifetimeMs } : false }),
       // the bounded local store that 'local' rules fall back on while Redis is away
       fallback: createMemoryLimiterStore({ maxKeys: Math.min(config.maxKeys, 100_000) }),
       timeoutMs: config.redis.timeoutMs,
