@@ -254,7 +254,7 @@ function minimalExpected(source: string): PolicyConfig {
     forwardedHeaders: 'x-forwarded',
     rateLimits: {
       store: 'memory',
-      redis: { url: 'redis://127.0.0.1:6379', cluster: [], prefix: 'aw:', timeoutMs: 50, localAllowance: 1 / 16, leaseLifetimeMs: 5000 },
+      redis: { url: 'redis://127.0.0.1:6379', cluster: [], prefix: 'aw:', timeoutMs: 50, localAllowance: 1 / 16, leaseLifetimeMs: 10_000 },
       maxKeys: 1_000_000,
       allow: [],
       subnet: { ipv4: 24, ipv6: 64 },
@@ -348,7 +348,7 @@ describe('valid policy files', () => {
       forwardedHeaders: 'both',
       rateLimits: {
         store: 'redis',
-        redis: { url: 'redis://127.0.0.1:6380', cluster: [], prefix: 'gw:', timeoutMs: 20, localAllowance: 1 / 16, leaseLifetimeMs: 5000 },
+        redis: { url: 'redis://127.0.0.1:6380', cluster: [], prefix: 'gw:', timeoutMs: 20, localAllowance: 1 / 16, leaseLifetimeMs: 10_000 },
         maxKeys: 50_000,
         allow: ['10.0.0.0/8'],
         subnet: { ipv4: 16, ipv6: 48 },

@@ -189,7 +189,7 @@ export function parseRateLimits(raw: Raw, r: RuleReporter): RateLimitsConfig {
       prefix: (redis.prefix as string | undefined) ?? 'aw:',
       timeoutMs: attempt(at('redis', 'timeout'), () => parseDuration((redis.timeout as string | number | undefined) ?? '50ms'), 50),
       localAllowance: (redis.localAllowance as number | undefined) ?? 1 / 16,
-      leaseLifetimeMs: attempt(at('redis', 'leaseLifetime'), () => leaseLifetimeOf(redis.leaseLifetime as string | number | undefined), 5000),
+      leaseLifetimeMs: attempt(at('redis', 'leaseLifetime'), () => leaseLifetimeOf(redis.leaseLifetime as string | number | undefined), 10_000),
     },
     maxKeys: (raw.maxKeys as number | undefined) ?? 1_000_000,
     allow: ((raw.allow as string[] | undefined) ?? []).map((v, i) => attempt(at('allow', i), () => parseCidr(v), '')),
@@ -212,7 +212,7 @@ function parseHostPort(value: string): string {
 
 /** a lease lives from a second to a minute: shorter, no client comes back within it; longer, it outlives bans and outages too long */
 function leaseLifetimeOf(value: string | number | undefined): number {
-  const ms = parseDuration(value ?? '5s');
+  const ms = parseDuration(value ?? '10s');
   if (ms < 1000 || ms > 60_000) throw new Error(`a lease lifetime must be from 1s to 1m, got ${String(value)}`);
   return ms;
 }

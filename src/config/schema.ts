@@ -206,7 +206,7 @@ const rateLimits = {
         },
         leaseLifetime: {
           ...duration,
-          default: '5s',
+          default: '10s',
           description: 'how long a lease of local allowances lasts: it pays for clients that come back within it, and bounds how long a lease may outlive a ban placed elsewhere or an outage, or keep other instances stricter',
         },
       },

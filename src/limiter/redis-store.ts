@@ -138,7 +138,7 @@ export interface RedisLimiterStoreOptions {
    * limits may be admitted again here, a few times, from units Redis
    * reserved for it in the same call (a lease; unused units are handed
    * back). false = off: every decision in Redis. Default
-   * DEFAULT_ALLOWANCE_OPTIONS (1/16 of what is left, 5 s); the gateway's
+   * DEFAULT_ALLOWANCE_OPTIONS (1/16 of what is left, 10 s); the gateway's
    * share is rateLimits.redis.localAllowance (1/16 unless set). Never on
    * Redis Cluster.
    */
