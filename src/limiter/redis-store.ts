@@ -202,7 +202,8 @@ const LIMITER_LUA_BODY = String.raw`
 -- below are made once (a script's chunk runs on every call: as EVAL it makes them every time);
 -- they read the call's state from these locals, which main() sets first. Redis runs one script
 -- or function at a time, so calls never share them concurrently.
--- the library's own references to the math functions: a local (an upvalue) is read directly,
+--
+-- The library's own references to the math functions: a local (an upvalue) is read directly,
 -- where math.floor is two table lookups on every call. Set by the first call: a library's chunk
 -- may not read the global math while Redis loads it.
 local mfloor, mceil, mmax, mmin
@@ -223,7 +224,22 @@ local checks, groups, pieces, allowedOf = {}, {}, {}, {}
 -- exactly its fields, in its order (the usual case: one string.match for the whole group).
 local MAX_DEFS = 1024
 local GROUP_PAD_MAX = 60000
-local defs, nDefs = {}, 0
+
+-- a function that parses an argument once: what parse() made of each text is kept, by the
+-- string Redis made of the argument anyway (at most MAX_DEFS, then forgotten)
+local function memoOf(parse)
+  local kept, n = {}, 0
+  return function(text)
+    local v = kept[text]
+    if v then return v end
+    v = parse(text)
+    if n >= MAX_DEFS then kept, n = {}, 0 end
+    kept[text] = v
+    n = n + 1
+    return v
+  end
+end
+
 local function windowsDef(text)
   local windows = {}
   local pattern = '^(%d+)'
@@ -242,40 +258,25 @@ local function windowsDef(text)
   if pad > GROUP_PAD_MAX then pad = GROUP_PAD_MAX end
   return { windows = windows, n = #windows, pattern = pattern .. '$', pad = pad }
 end
--- space-separated numbers parsed once, for the arguments that take few values: the store's
--- constant header, a request's counts. tonumber() is strtod(), about as costly as a table of ten
--- fields (callgrind: ~2,000 instructions each); a lookup by the interned string is a hash probe
-local numbersMemo, nNumbers = {}, 0
-local function numbersOf(text)
-  local t = numbersMemo[text]
-  if t then return t end
-  t = {}
+-- space-separated numbers, for the arguments that take few values: the store's constant header,
+-- a request's counts. tonumber() is strtod(), about as costly as a table of ten fields
+-- (callgrind: ~2,000 instructions each); a lookup by the interned string is a hash probe
+local numbersOf = memoOf(function(text)
+  local t = {}
   for x in string.gmatch(text, '%S+') do
     local v = tonumber(x)
     if v == nil then error('apiwarden limiter: malformed numbers: ' .. text) end
     t[#t + 1] = v
   end
-  if nNumbers >= MAX_DEFS then numbersMemo, nNumbers = {}, 0 end
-  numbersMemo[text] = t
-  nNumbers = nNumbers + 1
   return t
-end
+end)
 
-local function itemDef(text)
-  local d = defs[text]
-  if d then return d end
-  if string.sub(text, 1, 2) == 'w|' then
-    d = windowsDef(text)
-  else
-    local limit, period, burst, cost, dry, hasMember = string.match(text, '^d (%S+) (%S+) (%S+) (%S+) ([01]) ([01])$')
-    if not limit then error('apiwarden limiter: malformed check definition: ' .. text) end
-    d = { alg = 'd', limit = tonumber(limit), period = tonumber(period), burst = tonumber(burst), cost = tonumber(cost), dry = dry == '1', hasMember = hasMember == '1' }
-  end
-  if nDefs >= MAX_DEFS then defs, nDefs = {}, 0 end
-  defs[text] = d
-  nDefs = nDefs + 1
-  return d
-end
+local itemDef = memoOf(function(text)
+  if string.sub(text, 1, 2) == 'w|' then return windowsDef(text) end
+  local limit, period, burst, cost, dry, hasMember = string.match(text, '^d (%S+) (%S+) (%S+) (%S+) ([01]) ([01])$')
+  if not limit then error('apiwarden limiter: malformed check definition: ' .. text) end
+  return { alg = 'd', limit = tonumber(limit), period = tonumber(period), burst = tonumber(burst), cost = tonumber(cost), dry = dry == '1', hasMember = hasMember == '1' }
+end)
 
 local function nextArg()
   local v = ARGV[argi]
