@@ -815,8 +815,17 @@ local function loadPair(key)
 end
 
 ------------------------------------------------------------------ one request
--- the sections of one request, read at the cursors; returns its reply
 local NO_ESCALATIONS = {}
+
+-- the i-th table of a kept array (checks, groups), made the first time a call needs it
+local function keptAt(list, i)
+  local t = list[i]
+  if not t then
+    t = {}
+    list[i] = t
+  end
+  return t
+end
 
 -- the i-th check's table, every field a check reads before writing it set (state fields are
 -- set by the parse of its state). Absent is false, never nil, in these kept tables: in Lua 5.1
@@ -824,39 +833,29 @@ local NO_ESCALATIONS = {}
 -- them, to insert them again on the next call, and rehash again (measured: more instructions a
 -- call than making fresh tables)
 local function makeCheck(i, d, g, base, shared)
-  local c = checks[i]
-  if not c then
-    c = {}
-    checks[i] = c
-  end
+  local c = keptAt(checks, i)
   c.alg, c.limit, c.period, c.burst, c.cost, c.dry = d.alg, d.limit, d.period, d.burst, d.cost, d.dry
   c.field, c.prefix, c.g, c.base, c.shared, c.member, c.lnew, c.parsed = d.field, d.prefix, g, base, shared, false, false, false
   return c
 end
 
 local function makeGroup(j, key, from, d, shared)
-  local g = groups[j]
-  if not g then
-    g = {}
-    groups[j] = g
-  end
+  local g = keptAt(groups, j)
   g.key, g.from, g.to, g.pattern, g.pad, g.shared, g.dirty = key, from, from + d.n - 1, d.pattern, d.pad, shared, false
   return g
 end
 
--- a group's or a distinct check's state read again before it spends when an earlier item of this
--- call has the same key (record() of several units, a window listed twice): that item's spend
--- may have changed it. Then the lease handed back is credited again (to what is still marked).
-local function reload(c, g, returnToken, returnUnits)
-  if g then
-    groupLoad(g)
-    if returnToken ~= '' then
-      for i = g.from, g.to do release(checks[i], returnToken, returnUnits) end
-    end
-  else
-    distinctLoad(c)
+-- a group's state read again before it spends when an earlier group of this call has the same
+-- key (record() of several units, a window listed twice): that group's spend may have changed
+-- it. Then the lease handed back is credited again (to what is still marked).
+local function groupReload(g, returnToken, returnUnits)
+  groupLoad(g)
+  if returnToken ~= '' then
+    for i = g.from, g.to do release(checks[i], returnToken, returnUnits) end
   end
 end
+
+-- the sections of one request, read at the cursors; returns its reply
 
 local function request()
   -- hot path: ARGV is read in place (no helper calls)
@@ -874,10 +873,10 @@ local function request()
     keyi = keyi + 1
     -- an earlier item with the same key (Lua compares strings by reference: they are interned)
     local shared = false
-    for j = 1, nGroups do
-      if groups[j].key == key then shared = true end
-    end
     if d.windows then
+      for j = 1, nGroups do
+        if groups[j].key == key then shared = true end
+      end
       nGroups = nGroups + 1
       local g = makeGroup(nGroups, key, nChecks + 1, d, shared)
       local windows = d.windows
@@ -1007,7 +1006,7 @@ local function request()
       local g = c.g
       if g then
         -- record() decides nothing: it reads the state here; an item after another on its key reads it again
-        if mode == 'r' then groupLoad(g) elseif g.shared then reload(c, g, returnToken, returnUnits) end
+        if mode == 'r' then groupLoad(g) elseif g.shared then groupReload(g, returnToken, returnUnits) end
         if isSpending then
           for k = g.from, g.to do
             local w = checks[k]
@@ -1018,7 +1017,8 @@ local function request()
         i = g.to + 1
       else
         if isSpending and (mode == 'r' or allowedOf[i]) then
-          if mode == 'r' or c.shared then reload(c, nil) end
+          -- record() decides nothing; after a distinct check of this call on its key, read again
+          if mode == 'r' or c.shared then distinctLoad(c) end
           distinctAdd(c)
         end
         i = i + 1
