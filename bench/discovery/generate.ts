@@ -42,6 +42,12 @@ export interface TrafficRequest {
   status: number;
   /** index of the endpoint it was made for (the scorer's ground truth; never shown to a reconstruction) */
   endpoint: number;
+  /**
+   * The endpoint's key with its enum path parameters replaced by this
+   * request's values (`GET /repos/{}/{}/tarball` for `…/{archive_format}`);
+   * the endpoint's key itself when it has none. Scorer only.
+   */
+  enumLiteralKey: string;
 }
 
 /** The skew of requests over endpoints (1 = Zipf). */
@@ -74,7 +80,7 @@ export function documentEndpoints(doc: SpecDocument): Endpoints {
       method: operation.method,
       template: operation.template,
       operation,
-      hasEnumParameter: pathParameters(operation).some(({ param, isAfterDot }) => classifyParameter(param, '', isAfterDot)[0]?.kind === 'enum'),
+      hasEnumParameter: pathParameters(operation).some(({ param, isAfterDot }) => isEnumParameter(param, isAfterDot)),
     });
   }
   const endpoints = [...byKey.values()];
@@ -91,6 +97,20 @@ function pathParameters(operation: SpecOperation): Array<{ param: SpecParameter;
   }
   return out;
 }
+
+/** Does the parameter take only the values of an enum (or true/false), listed in the document? */
+function isEnumParameter(param: SpecParameter, isAfterDot: boolean): boolean {
+  const cache = isAfterDot ? enumAfterDot : enumAlone;
+  let known = cache.get(param);
+  if (known === undefined) {
+    known = classifyParameter(param, '', isAfterDot)[0]?.kind === 'enum';
+    cache.set(param, known);
+  }
+  return known;
+}
+
+const enumAlone = new WeakMap<SpecParameter, boolean>();
+const enumAfterDot = new WeakMap<SpecParameter, boolean>();
 
 /** Does the parameter at `i` follow a '.' inside its segment (`stream.{container}`, `{id}.{format}`)? */
 function isAfterDot(segment: TemplateSegment, i: number): boolean {
@@ -144,41 +164,61 @@ export function generateTraffic(doc: SpecDocument, endpoints: Endpoints, values:
     const segments = parseTemplate(endpoint.template);
     const queryParams = endpoint.operation.parameters.filter((p) => p.in === 'query');
     for (let n = 0; n < (counts[index] as number); n++) {
-      let path: string | null = null;
-      for (let attempt = 0; attempt < MAX_REDRAWS && path === null; attempt++) {
+      let built: BuiltPath | null = null;
+      for (let attempt = 0; attempt < MAX_REDRAWS && built === null; attempt++) {
         const candidate = buildPath(endpoint.operation, segments, values, random);
-        if (endpoints.matcher.match(endpoint.method, candidate) === index) path = candidate;
+        if (endpoints.matcher.match(endpoint.method, candidate.path) === index) built = candidate;
         else redraws++;
       }
-      if (path === null) {
+      if (built === null) {
         dropped++;
         continue;
       }
       requests.push({
         method: endpoint.method,
         host: doc.host,
-        path,
+        path: built.path,
         query: buildQuery(queryParams, segments, values, random),
         status: statusFor(endpoint.operation, random),
         endpoint: index,
+        enumLiteralKey: endpoint.hasEnumParameter ? endpointKey(endpoint.method, built.enumLiteral) : endpoint.key,
       });
     }
   });
   return { requests: shuffle(requests, random), redraws, dropped };
 }
 
-function buildPath(operation: SpecOperation, segments: readonly TemplateSegment[], values: ValueSource, random: Random): string {
+interface BuiltPath {
+  path: string;
+  /** the template with its enum parameters replaced by the values drawn for them */
+  enumLiteral: string;
+}
+
+function buildPath(operation: SpecOperation, segments: readonly TemplateSegment[], values: ValueSource, random: Random): BuiltPath {
   let previous = '';
   let path = '';
+  let enumLiteral = '';
   for (const segment of segments) {
     let text = '';
+    let literal = '';
     segment.forEach((token, i) => {
-      text += token.kind === 'static' ? encodeSegment(token.text) : encodeSegment(values.draw(declared(operation, token.name), previous, random, isAfterDot(segment, i)));
+      if (token.kind === 'static') {
+        text += encodeSegment(token.text);
+        literal += encodeSegment(token.text);
+        return;
+      }
+      const param = declared(operation, token.name);
+      const afterDot = isAfterDot(segment, i);
+      const value = encodeSegment(values.draw(param, previous, random, afterDot));
+      text += value;
+      // a value with braces would read as a parameter in a template: keep the parameter
+      literal += isEnumParameter(param, afterDot) && !/[{}]/.test(value) ? value : '{}';
     });
     if (segment.every((t) => t.kind === 'static')) previous = text;
     path += `/${text}`;
+    enumLiteral += `/${literal}`;
   }
-  return path === '' ? '/' : path;
+  return path === '' ? { path: '/', enumLiteral: '/' } : { path, enumLiteral };
 }
 
 /** Required query parameters always; optional ones (one to three) on a share of requests. */

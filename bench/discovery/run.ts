@@ -171,6 +171,7 @@ async function runDocument(file: string, options: DocumentOptions): Promise<Docu
     const traffic = generateTraffic(doc, endpoints, valueSource, mean, `${options.seed}|${id}`);
     const requests = traffic.requests;
     const truth = requests.map((r) => (endpoints.endpoints[r.endpoint] as Endpoints['endpoints'][number]).key);
+    const enumLiteral = requests.map((r) => r.enumLiteralKey);
     const level: LevelResult = {
       mean,
       requests: requests.length,
@@ -183,7 +184,7 @@ async function runDocument(file: string, options: DocumentOptions): Promise<Docu
     const ours = runApiwarden(options.create, requests);
     level.runs.apiwarden = {
       ok: true,
-      score: scoreMapping({ truth, learned: ours.learned, documentKeys, enumKeys }),
+      score: scoreMapping({ truth, learned: ours.learned, documentKeys, enumKeys, enumLiteral }),
       sawRequests: requests.length,
       ms: ours.observeMs + ours.matchMs,
       templates: ours.templates,
@@ -206,7 +207,7 @@ async function runDocument(file: string, options: DocumentOptions): Promise<Docu
         const output = peer === 'optic'
           ? await runOptic(har, workDir, options.opticPrefix, options.peerTimeoutMs)
           : await runHarToOpenapi(har, workDir, options.peerTimeoutMs);
-        run = scorePeer(output, seen, truth.slice(0, seen.length), documentKeys, enumKeys);
+        run = scorePeer(output, seen, truth.slice(0, seen.length), enumLiteral.slice(0, seen.length), documentKeys, enumKeys);
       } catch (err) {
         run = { ok: false, reason: err instanceof Error ? err.message : String(err) };
       }
@@ -216,7 +217,7 @@ async function runDocument(file: string, options: DocumentOptions): Promise<Docu
         const prefix = runApiwarden(options.create, seen);
         const prefixRun: RunResult = {
           ok: true,
-          score: scoreMapping({ truth: truth.slice(0, seen.length), learned: prefix.learned, documentKeys, enumKeys }),
+          score: scoreMapping({ truth: truth.slice(0, seen.length), learned: prefix.learned, documentKeys, enumKeys, enumLiteral: enumLiteral.slice(0, seen.length) }),
           sawRequests: seen.length,
           ms: prefix.observeMs + prefix.matchMs,
           templates: prefix.templates,
@@ -244,7 +245,7 @@ async function runDocument(file: string, options: DocumentOptions): Promise<Docu
   };
 }
 
-function scorePeer(output: PeerOutput, requests: readonly TrafficRequest[], truth: string[], documentKeys: ReadonlySet<string>, enumKeys: ReadonlySet<string>): RunResult {
+function scorePeer(output: PeerOutput, requests: readonly TrafficRequest[], truth: string[], enumLiteral: string[], documentKeys: ReadonlySet<string>, enumKeys: ReadonlySet<string>): RunResult {
   const started = performance.now();
   const matcher = compileMatcher(output.templates);
   // A request that none of the peer's templates matches stands for itself.
@@ -255,7 +256,7 @@ function scorePeer(output: PeerOutput, requests: readonly TrafficRequest[], trut
   });
   return {
     ok: true,
-    score: scoreMapping({ truth, learned, documentKeys, enumKeys }),
+    score: scoreMapping({ truth, learned, documentKeys, enumKeys, enumLiteral }),
     sawRequests: requests.length,
     ms: output.ms + (performance.now() - started),
     templates: output.templates.length,

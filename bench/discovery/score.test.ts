@@ -5,7 +5,7 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { scoreMapping } from './score.ts';
+import { isEnumExpansion, scoreMapping } from './score.ts';
 import { compileMatcher, endpointKey } from './template-match.ts';
 
 describe('scoreMapping', () => {
@@ -80,6 +80,49 @@ describe('scoreMapping', () => {
     assert.equal(perfect.f1, 1);
     assert.equal(perfect.requestAccuracy, 1);
     assert.equal(perfect.wrongMerges + perfect.wrongSplits, 0);
+  });
+
+  describe('with the literal expansion of each enum request', () => {
+    const enumLiteral = truth.map((t, i) => (t === 'GET /archive/{}' ? (i === 8 ? 'GET /archive/tarball' : 'GET /archive/zipball') : t));
+    const literal = scoreMapping({ truth, learned, documentKeys, enumKeys, enumLiteral });
+
+    it('counts the documented values learned as literal paths as the enum endpoint, once', () => {
+      // learned: /users/{}, /orders/{}, /orders/1042, and the enum endpoint (both literals)
+      assert.equal(literal.learnedEndpoints, 4);
+      assert.equal(literal.correctEndpoints, 3);
+      assert.equal(literal.recalled, 3);
+      assert.equal(literal.recall, 3 / 4);
+      assert.equal(literal.wrongSplits, 1);
+      assert.deepEqual(literal.splits.map((s) => s.document), ['GET /orders/{}']);
+      assert.equal(literal.requestAccuracy, 7 / 10);
+    });
+
+    it('keeps the strict view, where only the template is right', () => {
+      assert.deepEqual(literal.strict, { ...score.strict });
+      assert.equal(literal.strict.f1, score.f1);
+      assert.deepEqual(literal.withoutEnum, score.withoutEnum);
+    });
+
+    it('takes a mix of the template and a literal, but not a literal of another value', () => {
+      const mixed = scoreMapping({ truth, learned: [...learned.slice(0, 8), 'GET /archive/{}', 'GET /archive/tarball'], documentKeys, enumKeys, enumLiteral });
+      assert.equal(mixed.recalled, 3);
+      // the zipball request went to the tarball literal: that literal is no document endpoint
+      assert.equal(mixed.learnedEndpoints, 5);
+      assert.equal(mixed.correctEndpoints, 3);
+      assert.deepEqual(mixed.splits.map((s) => s.document).sort(), ['GET /archive/{}', 'GET /orders/{}']);
+    });
+  });
+});
+
+describe('isEnumExpansion', () => {
+  const truth = 'GET /m/{}/{}/{}/{}';
+  const literal = 'GET /m/{}/user/content/{}';
+  it('takes any mix of the template and the request\'s enum values', () => {
+    for (const learned of [truth, literal, 'GET /m/{}/{}/content/{}', 'GET /m/{}/user/{}/{}']) assert.ok(isEnumExpansion(learned, truth, literal), learned);
+  });
+  it('refuses other values, a literal non-enum parameter and other shapes', () => {
+    for (const learned of ['GET /m/{}/bot/content/{}', 'GET /m/en/user/content/{}', 'GET /m/{}/user/content', 'POST /m/{}/user/content/{}']) assert.ok(!isEnumExpansion(learned, truth, literal), learned);
+    assert.ok(!isEnumExpansion('GET /m/a', 'GET /m/{}', 'GET /m/{}'));
   });
 });
 
