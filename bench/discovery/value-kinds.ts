@@ -41,6 +41,8 @@ export type ValueKind =
   | { kind: 'base62'; length: number }
   | { kind: 'shaped'; example: string }
   | { kind: 'pattern'; pattern: string }
+  /** a date or part of one written as a description says (`YYYYMMDD`, `YYYY`, `MM`) */
+  | { kind: 'timeFormat'; format: string }
   | {
     kind: 'uuid' | 'date' | 'datetime' | 'email' | 'phone' | 'ipv4' | 'ipv6' | 'hostname' | 'login' | 'repo' | 'slug'
       | 'label' | 'constant' | 'semver' | 'country' | 'currency' | 'language' | 'branch' | 'filename';
@@ -129,7 +131,10 @@ function classifySchema(
   const candidates: ValueKind[] = [];
   const byFormat = formatKind(schema.format);
   if (byFormat !== null) candidates.push(byFormat);
-  for (const example of textExamples) {
+  const timeFormat = timeFormatOf(description);
+  if (timeFormat !== null) candidates.push({ kind: 'timeFormat', format: timeFormat });
+  // the document's examples, then one its description gives ("for example en.wikipedia")
+  for (const example of [...textExamples, ...descriptionExamples(description)]) {
     const shape = exampleKind(example);
     if (shape !== null) {
       candidates.push(shape);
@@ -285,6 +290,30 @@ function nameKind(words: readonly string[]): ValueKind | null {
   return null;
 }
 
+/**
+ * The layout a description gives a date in ("in YYYYMMDD format", "in MM
+ * format", "YYYY-MM-DD"): the year, month, day and hour tokens with their
+ * separators, normalised to upper case; null when it gives none. `mm` in
+ * lower case is minutes elsewhere, so a month is only `MM`.
+ */
+export function timeFormatOf(description: string): string | null {
+  const m = /(?<![\w-])([Yy]{4}(?:[-/.]?MM(?:[-/.]?[Dd]{2}(?:[T ]?[Hh]{2})?)?)?|MM|DD)(?![\w-])/.exec(description);
+  if (m === null) return null;
+  const token = m[1] as string;
+  // a bare MM or DD is a format only where the description says so
+  if (!/[Yy]/.test(token) && !/\bformat\b/i.test(description)) return null;
+  return token.replace(/[Yy]{4}/, 'YYYY').replace(/[Dd]{2}/, 'DD').replace(/[Hh]{2}/, 'HH');
+}
+
+/** Tokens a description gives as examples ("for example en.wikipedia", "e.g. `cus_123`"). */
+export function descriptionExamples(description: string): string[] {
+  const out: string[] = [];
+  for (const m of description.matchAll(/\b(?:for example|for instance|e\.g\.|such as|example)[:,]?\s+[`'"]?([^\s`'",;()]+)/gi)) {
+    out.push((m[1] as string).replace(/[.:]$/, ''));
+  }
+  return out;
+}
+
 function descriptionKind(description: string): ValueKind | null {
   const d = description.toLowerCase();
   if (/\buuid\b/.test(d)) return { kind: 'uuid' };
@@ -365,6 +394,7 @@ export function kindLabel(kind: ValueKind): string {
     case 'base62': return `base62(${kind.length})`;
     case 'shaped': return `shaped(${kind.example})`;
     case 'pattern': return `pattern(${kind.pattern})`;
+    case 'timeFormat': return `time(${kind.format})`;
     default: return kind.kind;
   }
 }

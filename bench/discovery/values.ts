@@ -153,6 +153,7 @@ function domainSize(kind: ValueKind): number | null {
     case 'currency': return CURRENCIES().length;
     case 'language': return LANGUAGES.length;
     case 'integer': return kind.max - kind.min + 1;
+    case 'timeFormat': return kind.format === 'YYYY' ? 11 : kind.format === 'MM' ? 12 : kind.format === 'DD' ? 31 : null;
     default: return null;
   }
 }
@@ -306,6 +307,14 @@ export function generatorFor(kind: ValueKind): ((random: Random) => string) | nu
     case 'pattern': return compilePattern(kind.pattern);
     case 'uuid': return uuid;
     case 'date': return date;
+    case 'timeFormat': return (r) => {
+      const d = new Date(Date.UTC(2015, 0, 1) + r.int(0, 4017) * 86_400_000 + r.int(0, 23) * 3_600_000);
+      return kind.format
+        .replace('YYYY', String(d.getUTCFullYear()))
+        .replace('MM', pad(d.getUTCMonth() + 1))
+        .replace('DD', pad(d.getUTCDate()))
+        .replace('HH', pad(d.getUTCHours()));
+    };
     case 'datetime': return (r) => `${date(r)}T${pad(r.int(0, 23))}:${pad(r.int(0, 59))}:${pad(r.int(0, 59))}Z`;
     case 'email': return (r) => `${first(r)}${r.pick(['.', '_', ''])}${r.pick(LAST_NAMES)}${r.chance(0.3) ? digits(r, 1, 99) : ''}@${r.pick(EMAIL_DOMAINS)}`;
     case 'phone': return (r) => {
