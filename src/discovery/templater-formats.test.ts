@@ -37,6 +37,33 @@ describe('segment shapes: extensions and language tags', () => {
   });
 });
 
+describe('createPathTemplater: custom methods after an identifier (AIP-136)', () => {
+  const id = (): string => randomUUID();
+
+  it('learns /v1/{name}:verb with one endpoint per method, and a new name joins it', () => {
+    const random = seededRandom(7);
+    const templater = createPathTemplater();
+    for (let i = 0; i < 120; i++) templater.observe('POST', 'ml.local', `/v1/${id()}:${pick(['exportFeatureValues', 'cancel', 'batchGet'], random)}`);
+    for (let i = 0; i < 40; i++) templater.observe('GET', 'ml.local', `/v1/${id()}`);
+    const templates = templateSet(templater);
+    for (const verb of ['exportFeatureValues', 'cancel', 'batchGet']) assert.ok([...templates].some((t) => t.endsWith(`}:${verb}`)), `${verb} in ${[...templates].join(', ')}`);
+    assert.equal(templates.size, 4);
+    assert.match(templater.match('POST', 'ml.local', `/v1/${id()}:cancel`).template, /^\/v1\/\{[A-Za-z]+\}:cancel$/);
+    assert.notEqual(templater.match('POST', 'ml.local', `/v1/${id()}:cancel`).template, templater.match('POST', 'ml.local', `/v1/${id()}:batchGet`).template);
+  });
+
+  it('keeps an ARN, a digest and a colon word under a static parent as they were', () => {
+    const random = seededRandom(8);
+    const templater = createPathTemplater();
+    for (let i = 0; i < 60; i++) {
+      templater.observe('GET', 'a.local', `/functions/arn:aws:lambda:us-east-1:${100000 + Math.floor(random() * 1e6)}:function:fn${i}`);
+      templater.observe('DELETE', 'a.local', `/digests/sha256:${[...Array(64)].map(() => '0123456789abcdef'[Math.floor(random() * 16)]).join('')}`);
+    }
+    templater.observe('POST', 'a.local', '/v1/projects:search');
+    assert.deepEqual([...templateSet(templater)].sort(), ['/digests/{digestId}', '/functions/{functionId}', '/v1/projects:search']);
+  });
+});
+
 describe('createPathTemplater: parameters inside a segment', () => {
   it('learns /Audio/{id}/stream.{container} from media extensions', () => {
     const random = seededRandom(1);

@@ -720,6 +720,10 @@ class Templater implements PathTemplater {
    * `lookOnly` never creates anything (for match()).
    */
   #patternParam(parent: TNode, raw: string, value: string, group: number, lookOnly: boolean): TNode | null {
+    if (value.indexOf(':') > 0) {
+      const method = this.#methodParam(parent, raw, value, lookOnly);
+      if (method !== null) return method;
+    }
     if (value.indexOf('.') <= 0) return null;
     const params = parent.params;
     if (params !== null) {
@@ -762,11 +766,41 @@ class Templater implements PathTemplater {
     return this.#maybeIdAndExtension(parent) ?? p;
   }
 
+  /**
+   * A custom method after an identifier (Google's AIP-136:
+   * '/v1/{name}:cancel', '/v1/{name}:exportFeatureValues'): the identifier
+   * is a parameter and the method stays in the template, one endpoint per
+   * method, as '{}.json' keeps its extension. A new method needs an
+   * identifier before the colon, or a segment that is already a parameter
+   * position; a word under a static parent ('/v1/projects:search') is the
+   * API's own path. Once '{}:cancel' exists, any value with that method
+   * joins it.
+   */
+  #methodParam(parent: TNode, raw: string, value: string, lookOnly: boolean): TNode | null {
+    const colon = value.indexOf(':');
+    const rawColon = raw.indexOf(':');
+    // one colon: an ARN or a URN ('arn:aws:lambda:…:function:f') is one identifier
+    if (rawColon <= 0 || colon !== value.lastIndexOf(':') || !isMethodName(value, colon + 1)) return null;
+    const suffix = raw.slice(rawColon);
+    let p = this.#findParam(parent, '{}' + suffix);
+    if (lookOnly) return p;
+    const head = value.slice(0, colon);
+    const headCode = shapeCode(head);
+    const headGroup = groupOf(headCode, head);
+    if (p === null) {
+      if (headGroup === GROUP_NONE || (headGroup !== GROUP_ID && parent.params === null)) return null;
+      p = this.#addParam(parent, '{}' + suffix, '', suffix);
+    }
+    p.count++;
+    this.#record(p, head, headCode, headGroup, 1);
+    return p;
+  }
+
   /** three or more '{}.json', '{}.xml', '{}.csv' beside each other become '{}.{}': the new parameter, or null */
   #maybeIdAndExtension(parent: TNode): TNode | null {
     const params = parent.params as TNode[];
     const singles: TNode[] = [];
-    for (const p of params) if (p.prefix === '' && p.suffix.length > 1 && p.key === '{}' + p.suffix) singles.push(p);
+    for (const p of params) if (p.prefix === '' && p.suffix.length > 1 && p.suffix.charCodeAt(0) === 46 && p.key === '{}' + p.suffix) singles.push(p);
     if (singles.length < ID_AND_EXTENSION_MIN) return null;
     const both = this.#addParam(parent, ID_AND_EXTENSION, '', '');
     for (const p of singles) {
@@ -1373,4 +1407,17 @@ class Templater implements PathTemplater {
     }
     return node.rendered;
   }
+}
+
+/**
+ * Is value[start..] a method name as APIs write custom methods ('cancel',
+ * 'batchGet', 'exportFeatureValues'): lower-case letters, then capitalised
+ * words of lower-case letters, 3 to 64 characters? Not a port ('8080'), a
+ * hash ('sha256:bf7f…') or random text ('x:qcXOFxrb').
+ */
+const METHOD_NAME = /^[a-z]{2,}(?:[A-Z][a-z]+)*$/;
+
+function isMethodName(value: string, start: number): boolean {
+  const n = value.length - start;
+  return n >= 3 && n <= 64 && METHOD_NAME.test(value.slice(start));
 }
