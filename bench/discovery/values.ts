@@ -118,6 +118,8 @@ function buildPopulation(kinds: readonly ValueKind[], constraints: Constraints, 
     // population, unless its domain is small by nature (an enum, countries).
     const domain = domainSize(kind);
     if (domain === null && new Set(probes).size < PROBE / 2) continue;
+    // nor is one that can only make a few hundred ('mg-dep24': 100 names)
+    if (kind.kind === 'shaped' && shapedCapacity(kind.example) < POPULATION_MIN) continue;
     return fill(kindLabel(kind), make, constraints, domain === null ? size : Math.min(domain, kind.kind === 'integer' ? size : domain), random);
   }
   // Nothing fits: random base62 strings within the length bounds.
@@ -181,6 +183,18 @@ function shapedLike(example: string): (random: Random) => string {
       return c;
     }).join('');
   }).join('');
+}
+
+/** How many distinct values shapedLike can make from an example (capped). */
+function shapedCapacity(example: string): number {
+  let capacity = 1;
+  for (const t of example.split(/([-_.: ])/)) {
+    if (/^[-_.: ]?$/.test(t) || /^[A-Za-z]+$/.test(t)) continue;
+    const isToken = (/^[0-9a-f]+$/i.test(t) && t.length >= 6) || t.length >= 8;
+    for (const c of t) capacity *= /\d/.test(c) ? 10 : isToken && /[A-Za-z]/.test(c) ? 6 : 1;
+    if (capacity > 1e9) return capacity;
+  }
+  return capacity;
 }
 
 const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
