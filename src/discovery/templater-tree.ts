@@ -274,6 +274,8 @@ export class TNode {
 export function groupOf(code: number, value: string): number {
   if (code === SHAPE.empty) return GROUP_NONE;
   if (isIdentifierCode(code, value.length)) return GROUP_ID;
+  // an encoded '/' ('subscriptions%2F…', 'src%2Fmain.c'): a value that is a path, never an API's own word
+  if (value.indexOf('/') >= 0) return GROUP_ID;
   if (code === SHAPE.integer) return GROUP_NUM;
   // a compact date ('20100401') is eight digits: as likely an id
   if (code === SHAPE.date) return value.charCodeAt(4) === 45 ? GROUP_TIME : GROUP_ID;

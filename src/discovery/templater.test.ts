@@ -592,3 +592,20 @@ describe('createPathTemplater: file names', () => {
     assert.equal(normal(templater.match('GET', 'api.example.com', '/projects/7/export/report.json').template), '/projects/7/export/report.{}');
   });
 });
+
+describe('createPathTemplater: a value that is a path (an encoded slash)', () => {
+  it('makes a parameter of segments with %2F at the root and below a collection, beside a static word', () => {
+    const templater = createPathTemplater();
+    const words = ['alpha', 'beta', 'gamma', 'delta', 'omega', 'kappa'];
+    for (let i = 0; i < 12; i++) {
+      const scope = encodeURIComponent(`subscriptions/${String(1000 + i)}-aa/resourceGroups/${words[i % 6]}-rg`);
+      templater.observe('GET', 'api.example.com', `/${scope}/providers/Microsoft.Resources/deployments`);
+      templater.observe('GET', 'api.example.com', `/files/${encodeURIComponent(`src/${words[i % 6]}/main.c`)}`);
+    }
+    templater.observe('GET', 'api.example.com', '/files/readme');
+    const scope = encodeURIComponent('subscriptions/77-bb/resourceGroups/new-rg');
+    assert.equal(normal(templater.match('GET', 'api.example.com', `/${scope}/providers/Microsoft.Resources/deployments`).template), '/{}/providers/Microsoft.Resources/deployments');
+    assert.equal(normal(templater.match('GET', 'api.example.com', '/files/lib%2Fx.c').template), '/files/{}');
+    assert.equal(normal(templater.match('GET', 'api.example.com', '/files/readme').template), '/files/readme');
+  });
+});
