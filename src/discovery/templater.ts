@@ -1393,6 +1393,9 @@ class Templater implements PathTemplater {
     if (group === GROUP_WORD && p !== null) {
       const info = p.info as ParamInfo;
       if (info.isIdentifierLike(value) || info.values?.has(raw) === true) return p;
+      // a word that is no static sibling, where the parameter is made of many words: one of them
+      // that joined it and that the bounded value table no longer holds ('/api/v1/{account}/sites')
+      if (!info.isEnum && info.wordObservations >= SHARED_MIN) return p;
     }
     // past the memory bounds, observe sent new values to the parameter
     if ((parent.statics !== null && parent.statics.size >= this.#maxChildren) || this.#nodes >= this.#maxNodes) return p;
