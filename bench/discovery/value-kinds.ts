@@ -43,6 +43,8 @@ export type ValueKind =
   | { kind: 'pattern'; pattern: string }
   /** a date or part of one written as a description says (`YYYYMMDD`, `YYYY`, `MM`) */
   | { kind: 'timeFormat'; format: string }
+  /** a resource name made of segments (`projects/{project}/locations/{location}`), sent as one encoded segment */
+  | { kind: 'resourcePath'; layout: string }
   | {
     kind: 'uuid' | 'date' | 'datetime' | 'email' | 'phone' | 'ipv4' | 'ipv6' | 'hostname' | 'login' | 'repo' | 'slug'
       | 'label' | 'constant' | 'semver' | 'country' | 'currency' | 'language' | 'branch' | 'filename';
@@ -133,6 +135,8 @@ function classifySchema(
   if (byFormat !== null) candidates.push(byFormat);
   const timeFormat = timeFormatOf(description);
   if (timeFormat !== null) candidates.push({ kind: 'timeFormat', format: timeFormat });
+  const layout = resourcePathOf(description, name, previousSegment);
+  if (layout !== null) candidates.push({ kind: 'resourcePath', layout });
   // the document's examples, then one its description gives ("for example en.wikipedia")
   for (const example of [...textExamples, ...descriptionExamples(description)]) {
     const shape = exampleKind(example);
@@ -305,6 +309,25 @@ export function timeFormatOf(description: string): string | null {
   return token.replace(/[Yy]{4}/, 'YYYY').replace(/[Dd]{2}/, 'DD').replace(/[Hh]{2}/, 'HH');
 }
 
+/**
+ * A resource name's layout, when the description gives one ("Format:
+ * `projects/{project}/locations/{location}/contexts/{context}`") or says the
+ * value is a resource name (Google's APIs: `/v1/{+name}` takes
+ * `organizations/acme/sites/web/apidocs/7`, several segments, which the
+ * document writes as one parameter `/v1/{name}`); else null.
+ */
+export function resourcePathOf(description: string, name: string, previousSegment: string): string | null {
+  const layout = /(?<![\w/{])([A-Za-z][\w-]*\/\{[\w-]+\}(?:\/[A-Za-z][\w-]*(?:\/\{[\w-]+\})?)*)/.exec(description);
+  if (layout !== null) return layout[1] as string;
+  // only Google's own names for it (an Azure `resourceName` is one segment), said to be a
+  // resource name or placed right after the version ('/v1beta1/{name}')
+  const isRightAfterVersion = /^v\d+(?:(?:alpha|beta|p)\d*)?$/.test(previousSegment);
+  if (['name', 'parent', 'resource'].includes(name) && (isRightAfterVersion || /\bresource(?:'s)? names?\b|\bschemeless uri|\bresource that owns\b/i.test(description))) {
+    return 'projects/{project}/locations/{location}/items/{item}';
+  }
+  return null;
+}
+
 /** Tokens a description gives as examples ("for example en.wikipedia", "e.g. `cus_123`"). */
 export function descriptionExamples(description: string): string[] {
   const out: string[] = [];
@@ -395,6 +418,7 @@ export function kindLabel(kind: ValueKind): string {
     case 'shaped': return `shaped(${kind.example})`;
     case 'pattern': return `pattern(${kind.pattern})`;
     case 'timeFormat': return `time(${kind.format})`;
+    case 'resourcePath': return `resource(${kind.layout})`;
     default: return kind.kind;
   }
 }

@@ -321,6 +321,7 @@ export function generatorFor(kind: ValueKind): ((random: Random) => string) | nu
     case 'pattern': return compilePattern(kind.pattern);
     case 'uuid': return uuid;
     case 'date': return date;
+    case 'resourcePath': return (r) => kind.layout.replace(/\{[\w-]+\}/g, () => (r.chance(0.5) ? `${word(r)}-${word(r)}${r.chance(0.5) ? `-${digits(r, 1, 999)}` : ''}` : digits(r, 1000, 9_999_999)));
     case 'timeFormat': return (r) => {
       const d = new Date(Date.UTC(2015, 0, 1) + r.int(0, 4017) * 86_400_000 + r.int(0, 23) * 3_600_000);
       return kind.format
