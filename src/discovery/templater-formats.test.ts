@@ -147,3 +147,26 @@ describe('createPathTemplater: enum values that are endpoints of their own', () 
     for (const collection of collections) assert.ok(templates.has(`/v2/teams/{teamId}/${collection}`), collection);
   });
 });
+
+describe('createPathTemplater: OData keys and function calls in a segment', () => {
+  it('keeps the call and its argument names, and makes each value a parameter', () => {
+    const templater = createPathTemplater();
+    for (let i = 0; i < 20; i++) templater.observe('GET', 'batch.local', `/certificates(thumbprintAlgorithm=sha1,thumbprint=${(123456789 * (i + 1)).toString(16)})`);
+    for (let i = 0; i < 5; i++) templater.observe('GET', 'batch.local', `/Products(${i + 1})/Orders`);
+    templater.observe('GET', 'batch.local', "/reports/getReport(period='D7')");
+    templater.observe('GET', 'batch.local', '/me/delta()');
+    for (const word of ['jobs', 'pools', 'nodecounts', 'applications']) templater.observe('GET', 'batch.local', `/${word}`);
+    assert.deepEqual([...templateSet(templater)].sort(), [
+      '/Products({productId})/Orders',
+      '/applications',
+      '/certificates(thumbprintAlgorithm={thumbprintAlgorithm},thumbprint={thumbprint})',
+      '/jobs',
+      '/me/delta()',
+      '/nodecounts',
+      '/pools',
+      "/reports/getReport(period='{period}')",
+    ]);
+    assert.equal(templater.match('GET', 'batch.local', '/certificates(thumbprintAlgorithm=sha256,thumbprint=ff00)').template, '/certificates(thumbprintAlgorithm={thumbprintAlgorithm},thumbprint={thumbprint})');
+    assert.equal(templater.match('GET', 'batch.local', "/reports/getReport(period='D30')").template, "/reports/getReport(period='{period}')");
+  });
+});

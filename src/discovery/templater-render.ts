@@ -4,6 +4,7 @@
  * behind it as a LearnedTemplate.
  */
 import { SEGMENT_SHAPES } from './segment-shapes.ts';
+import { callHoleNames } from './templater-calls.ts';
 import { paramName } from './templater-naming.ts';
 import { ID_AND_EXTENSION, KIND_PARAM, KIND_PATH_ROOT, KIND_ROOT, ZONE_HOST, ZONE_PATH } from './templater-tree.ts';
 import type { ParamInfo, TNode } from './templater-tree.ts';
@@ -56,7 +57,20 @@ export function renderNode(node: TNode): Rendered {
       } else labels.push(n.key);
       continue;
     }
-    if (n.kind === KIND_PARAM) {
+    if (n.kind === KIND_PARAM && isCallKey(n)) {
+      // 'certificates(thumbprintAlgorithm={},thumbprint={})': a name per argument
+      let hole = 0;
+      const holeNames = callHoleNames(n.key, () => paramName(n.key.slice(0, n.key.indexOf('(')), ordinal, used));
+      template += '/' + n.key.replace(/\{\}/g, () => {
+        let name = holeNames[hole++] as string;
+        if (used.has(name)) name = paramName(null, ordinal, used);
+        used.add(name);
+        names.push(name);
+        ordinal++;
+        return '{' + name + '}';
+      });
+      previousStatic = null;
+    } else if (n.kind === KIND_PARAM) {
       const name = paramName(previousStatic, ordinal, used);
       used.add(name);
       names.push(name);
@@ -106,7 +120,7 @@ export function describeNode(node: TNode, rendered: Rendered): LearnedTemplate {
     });
     confidence = Math.min(confidence, paramConfidence(info, distinct));
     // '{id}.{format}' has two names, one node
-    ordinal += n.key === ID_AND_EXTENSION ? 2 : 1;
+    ordinal += n.key === ID_AND_EXTENSION ? 2 : isCallKey(n) ? callHoleNames(n.key, () => '').length : 1;
   }
   const methods: Record<string, number> = {};
   for (const [method, n] of node.methods ?? []) methods[method] = n;
@@ -123,4 +137,9 @@ export function paramConfidence(info: ParamInfo, distinct: number): number {
   const idShare = info.identifiers / info.observations;
   const wordConfidence = distinct / (distinct + 8);
   return Math.round((idShare * 0.99 + (1 - idShare) * wordConfidence) * 1000) / 1000;
+}
+
+/** a parameter keyed by a call's form ('Products({})'), not '{}' with a prefix or suffix */
+function isCallKey(n: TNode): boolean {
+  return n.prefix === '' && n.suffix === '' && n.key !== '{}' && n.key !== ID_AND_EXTENSION && n.key.charCodeAt(n.key.length - 1) === 41;
 }

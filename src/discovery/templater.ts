@@ -55,6 +55,7 @@
  * the top-level and registrable labels ('example.com') are never templated,
  * nor are IP addresses.
  */
+import { callKey } from './templater-calls.ts';
 import { extensionStart, isExtensionLike, isFileExtension, LANGUAGE_WITH_SUBTAG, languageTagForm, SHAPE, shapeCode } from './segment-shapes.ts';
 import { describeNode, renderNode } from './templater-render.ts';
 import type { Rendered } from './templater-render.ts';
@@ -724,6 +725,10 @@ class Templater implements PathTemplater {
       const method = this.#methodParam(parent, raw, value, lookOnly);
       if (method !== null) return method;
     }
+    if (value.charCodeAt(value.length - 1) === 41 /* ')' */) {
+      const call = this.#callParam(parent, value, lookOnly);
+      if (call !== null) return call;
+    }
     if (value.indexOf('.') <= 0) return null;
     const params = parent.params;
     if (params !== null) {
@@ -793,6 +798,25 @@ class Templater implements PathTemplater {
     }
     p.count++;
     this.#record(p, head, headCode, headGroup, 1);
+    return p;
+  }
+
+  /**
+   * OData keys and function calls ('certificates(thumbprintAlgorithm=sha1,thumbprint=…)',
+   * 'Products(42)', "getReport(period='D7')"): the name and the argument names
+   * stay, each value is a parameter ('certificates(thumbprintAlgorithm={},thumbprint={})'),
+   * from the first request, as '{}.json' is. A call with no arguments ('delta()') is a word.
+   */
+  #callParam(parent: TNode, value: string, lookOnly: boolean): TNode | null {
+    const key = callKey(value);
+    if (key === null) return null;
+    let p = this.#findParam(parent, key);
+    if (lookOnly) return p;
+    p ??= this.#addParam(parent, key, '', '');
+    p.count++;
+    const args = value.slice(value.indexOf('(') + 1, -1);
+    const code = shapeCode(args);
+    this.#record(p, args, code, groupOf(code, args), 1);
     return p;
   }
 
