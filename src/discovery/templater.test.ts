@@ -643,3 +643,22 @@ describe('createPathTemplater: word values the bounded value table forgot', () =
     assert.equal(normal(templater.match('GET', 'api.example.com', '/api/v1/accounts').template), '/api/v1/accounts');
   });
 });
+
+describe('createPathTemplater: an API\u2019s many collections with the same sub-resources', () => {
+  it('keeps 500 plural entity names static though each has the same children (/V1.0/{Entities}/query/count)', () => {
+    const random = seededRandom(21);
+    const templater = createPathTemplater();
+    const heads = ['Ticket', 'Contract', 'Project', 'Company', 'Resource', 'Invoice', 'Quote', 'Service', 'Product', 'Expense', 'Configuration', 'Opportunity', 'Purchase', 'Billing', 'Time', 'Survey', 'Price', 'Document', 'Role', 'Holiday'];
+    const tails = ['Notes', 'Attachments', 'Roles', 'Categories', 'Webhooks', 'Fields', 'Items', 'Charges', 'Contacts', 'Locations', 'Rates', 'Tags', 'Logs', 'Groups', 'Codes', 'Types', 'Steps', 'Rules', 'Tasks', 'Lines', 'Entries', 'Alerts', 'Costs', 'Milestones', 'Exclusions'];
+    const entities = heads.flatMap((h) => tails.map((t) => h + t));
+    for (let i = 0; i < 3000; i++) {
+      // Zipf-like: a few entities take most requests, most are seen a few times
+      const entity = entities[Math.min(entities.length - 1, Math.floor(Math.exp(random() * Math.log(entities.length + 1))) - 1)] as string;
+      const below = random() < 0.3 ? String(Math.floor(random() * 1e6)) : pick(['query', 'query/count', 'entityInformation', 'entityInformation/fields', 'entityInformation/userDefinedFields'], random);
+      templater.observe(pick(['GET', 'POST', 'PATCH'], random), 'api.example.com', `/ATServicesRest/V1.0/${entity}/${below}`);
+    }
+    const merged = [...templateSet(templater)].filter((t) => t.startsWith('/ATServicesRest/V1.0/{'));
+    assert.deepEqual(merged, []);
+    assert.equal(normal(templater.match('GET', 'api.example.com', '/ATServicesRest/V1.0/TicketNotes/query/count').template), '/ATServicesRest/V1.0/TicketNotes/query/count');
+  });
+});

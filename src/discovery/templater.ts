@@ -573,7 +573,10 @@ class Templater implements PathTemplater {
     }
     if (group === GROUP_NUM) return shouldMergeIntegers(counts) ? MERGE_ALL : MERGE_NO;
     if (group === GROUP_TIME) return shouldMergeTimes(counts, this.#contextOf(parent, zone)) || (this.#isWordParam(parent) && shouldMergeTimesBesideWords(counts)) ? MERGE_ALL : MERGE_NO;
-    if (group === GROUP_WORD) return shouldMergeWords(counts, this.#contextOf(parent, zone), parent.wordFlips, () => this.#heavy(parent, group));
+    if (group === GROUP_WORD) {
+      const due = shouldMergeWords(counts, this.#contextOf(parent, zone), parent.wordFlips, () => this.#heavy(parent, group));
+      return due !== MERGE_NO && areMostlyPlural(parent.statics?.values() ?? []) ? MERGE_NO : due;
+    }
     return MERGE_NO;
   }
 
@@ -1026,7 +1029,7 @@ class Templater implements PathTemplater {
     }
     // as many as the counts would need here: structure replaces the share of new values, not their number
     const needed = Math.max(SHARED_MIN, minDistinctWords(this.#contextOf(parent, parent.zone), parent.wordFlips));
-    if (sharing.length < needed || pairs < 2 * shared.size) return;
+    if (sharing.length < needed || pairs < 2 * shared.size || areMostlyPlural(sharing)) return;
     this.#mergeLiterals(parent, sharing);
     const q = this.#findParam(parent, '{}');
     if (q === null) return;
@@ -1442,6 +1445,22 @@ class Templater implements PathTemplater {
  * words of lower-case letters, 3 to 64 characters? Not a port ('8080'), a
  * hash ('sha256:bf7f…') or random text ('x:qcXOFxrb').
  */
+/**
+ * Are most of these words plural nouns ('TagGroups', 'bank-statements')?
+ * Then they are an API's collections, however alike their subtrees and
+ * however many: values of a parameter (names, slugs, logins) seldom are.
+ */
+function areMostlyPlural(nodes: Iterable<TNode>): boolean {
+  let words = 0;
+  let plurals = 0;
+  for (const node of nodes) {
+    if (node.group !== GROUP_WORD || node.isPinned) continue;
+    words++;
+    if (isPlural(node.key)) plurals++;
+  }
+  return words >= 4 && plurals * 2 > words;
+}
+
 const METHOD_NAME = /^[a-z]{2,}(?:[A-Z][a-z]+)*$/;
 
 function isMethodName(value: string, start: number): boolean {
