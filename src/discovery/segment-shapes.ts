@@ -609,6 +609,14 @@ export function languageTagForm(value: string): number {
   return /^(?:[A-Z]{2}|\d{3}|[A-Z][a-z]{3})$/.test(subtag) ? LANGUAGE_WITH_SUBTAG : 0;
 }
 
+/** Two capital letters: an ISO 3166 country code ('CA', 'GB'). */
+export function isCountryCode(value: string): boolean {
+  if (value.length !== 2) return false;
+  const a = value.charCodeAt(0);
+  const b = value.charCodeAt(1);
+  return a >= 65 && a <= 90 && b >= 65 && b <= 90;
+}
+
 /**
  * `prefix_random` identifiers: 'cus_9s6XKzkNRiz8i3', 'sk_test_4eC39HqLyj…',
  * 'i-0abcd1234ef567890', 'order-10042'. The prefix is lower-case letters

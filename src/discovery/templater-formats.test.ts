@@ -170,3 +170,24 @@ describe('createPathTemplater: OData keys and function calls in a segment', () =
     assert.equal(templater.match('GET', 'batch.local', "/reports/getReport(period='D30')").template, "/reports/getReport(period='{period}')");
   });
 });
+
+describe('createPathTemplater: country codes', () => {
+  const COUNTRIES = ['CA', 'DE', 'FR', 'GB', 'US', 'ES', 'IT', 'NL', 'BE', 'PT', 'SE', 'PL', 'AT', 'CH', 'IE', 'DK'];
+
+  it('learns /vat/lookup/{country} from eight or more two-capital codes, however often they repeat', () => {
+    const random = seededRandom(31);
+    const templater = createPathTemplater();
+    for (let i = 0; i < 400; i++) templater.observe('POST', 'kyc.local', `/api/v1/vat/lookup/${pick(COUNTRIES.slice(0, 10), random)}`);
+    assert.deepEqual([...templateSet(templater)], ['/api/v1/vat/lookup/{lookupId}']);
+    assert.equal(templater.match('POST', 'kyc.local', '/api/v1/vat/lookup/DK').template, '/api/v1/vat/lookup/{lookupId}');
+  });
+
+  it('keeps seven codes, or codes beside an API word, static', () => {
+    const random = seededRandom(32);
+    const templater = createPathTemplater();
+    for (let i = 0; i < 400; i++) templater.observe('GET', 'kyc.local', `/rates/${pick(COUNTRIES.slice(0, 7), random)}`);
+    for (let i = 0; i < 400; i++) templater.observe('GET', 'kyc.local', `/zones/${pick([...COUNTRIES.slice(0, 9), 'summary'], random)}`);
+    assert.equal(templater.match('GET', 'kyc.local', '/rates/CA').template, '/rates/CA');
+    assert.equal(templater.match('GET', 'kyc.local', '/zones/CA').template, '/zones/CA');
+  });
+});

@@ -272,6 +272,18 @@ export function shouldMergeLanguageTags(words: number, tags: number, withSubtag:
 }
 
 /**
+ * Country codes: a position whose word children are all two capital
+ * letters ('CA', 'DE', 'GB'), at least COUNTRY_MIN_DISTINCT of them, holds a
+ * country parameter ('/vat-verification/lookup/{country}'), kept as an
+ * enum like languages. An API's own words are not eight pairs of capitals.
+ */
+export const COUNTRY_MIN_DISTINCT = 8;
+
+export function shouldMergeCountryCodes(words: number, countries: number): boolean {
+  return countries >= COUNTRY_MIN_DISTINCT && countries === words;
+}
+
+/**
  * File names: a position whose word children are mostly file names
  * ('misty.md', 'invoice-7.pdf', 'README.md', 'carbon.py'), at least
  * FILE_NAMES_MIN_DISTINCT of them with as many different stems and three

@@ -56,7 +56,7 @@
  * nor are IP addresses.
  */
 import { callKey } from './templater-calls.ts';
-import { extensionStart, isExtensionLike, isFileExtension, LANGUAGE_WITH_SUBTAG, languageTagForm, SHAPE, shapeCode } from './segment-shapes.ts';
+import { extensionStart, isCountryCode, isExtensionLike, isFileExtension, LANGUAGE_WITH_SUBTAG, languageTagForm, SHAPE, shapeCode } from './segment-shapes.ts';
 import { describeNode, renderNode } from './templater-render.ts';
 import type { Rendered } from './templater-render.ts';
 import {
@@ -83,6 +83,7 @@ import {
   CHOSEN_MIN_DISTINCT,
   shouldMergeChosen,
   LANGUAGE_MIN_DISTINCT,
+  shouldMergeCountryCodes,
   shouldMergeLanguageTags,
   FILE_NAMES_MIN_DISTINCT,
   shouldMergeFileNames,
@@ -478,7 +479,7 @@ class Templater implements PathTemplater {
       // the new child was merged: continue from where it went
       return parent.statics?.get(raw) ?? this.#paramFor(parent, raw, value, code);
     }
-    if (zone === ZONE_PATH && group === GROUP_WORD && languageTagForm(value) !== 0 && this.#isLanguageDue(parent)) {
+    if (zone === ZONE_PATH && group === GROUP_WORD && (languageTagForm(value) !== 0 || isCountryCode(value)) && this.#isLanguageDue(parent)) {
       this.#mergeGroup(parent, GROUP_WORD);
       // a small domain that keeps recurring, like an enum's: not a vocabulary to split back
       const p = this.#findParam(parent, '{}');
@@ -656,21 +657,24 @@ class Templater implements PathTemplater {
     return shouldMergeChosen(distinct, rare, chosen, kindCount);
   }
 
-  /** a new language tag: are the position's word children all language tags (shouldMergeLanguageTags)? */
+  /** a new language tag or country code: are the position's word children all language tags, or all country codes (shouldMergeLanguageTags, shouldMergeCountryCodes)? */
   #isLanguageDue(parent: TNode): boolean {
     if ((parent.modes & (1 << GROUP_WORD)) !== 0 || parent.statics === null || parent.statics.size < LANGUAGE_MIN_DISTINCT) return false;
     if (this.#contextOf(parent, ZONE_PATH) === CONTEXT_TOP) return false;
     let words = 0;
     let tags = 0;
     let withSubtag = 0;
+    let countries = 0;
     for (const child of parent.statics.values()) {
       if (child.group !== GROUP_WORD || child.isPinned) continue;
       words++;
-      const form = languageTagForm(decodeSegment(child.key));
+      const value = decodeSegment(child.key);
+      const form = languageTagForm(value);
       if (form !== 0) tags++;
       if (form === LANGUAGE_WITH_SUBTAG) withSubtag++;
+      if (isCountryCode(value)) countries++;
     }
-    return shouldMergeLanguageTags(words, tags, withSubtag);
+    return shouldMergeLanguageTags(words, tags, withSubtag) || shouldMergeCountryCodes(words, countries);
   }
 
   /**
