@@ -142,6 +142,15 @@ describe('classifySegment: identifiers', () => {
     assert.ok(identifierShare(noDigit) >= 0.99, `20 letters, no digit: ${identifierShare(noDigit)}`);
   });
 
+  it('calls codes of capitals and digits identifiers (transit stop codes, SKUs), not short acronyms', () => {
+    for (const value of ['940GZZLUASL', '940GZZLUVIC', 'HUBKGX9101', '1Z999AA10123456784']) {
+      assert.equal(isIdentifierShape(classifySegment(value), value.length), true, value);
+    }
+    for (const value of ['SHA256', 'ISO8601', 'HTTP2', 'X509CERT', 'OAUTH2']) {
+      assert.equal(isIdentifierShape(classifySegment(value), value.length), false, value);
+    }
+  });
+
   it('keeps camelCase and PascalCase API words words (GitHub, Stripe, Jellyfin, DocuSign, Kubernetes, Azure, AWS)', () => {
     const words = [
       'AlbumArtists', 'PlaybackInfo', 'RemoteSearch', 'MediaSegments', 'ThemeMedia', 'DisplayPreferences', 'InstantMix',

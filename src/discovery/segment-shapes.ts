@@ -343,6 +343,9 @@ function isRandom(): boolean {
     // many capitals that are not a leading capital or an acronym: 'xKqPzR'
     if (stats.upper * 3 > letters && stats.upper < letters - 1 && letters >= 8) score += 1;
   }
+  // a code of capitals and digits with no lower case ('940GZZLUASL', 'A1B2C3D4E5'): names in
+  // capitals are short acronyms ('SHA256', 'ISO8601')
+  if (stats.lower === 0 && stats.upper >= 4 && stats.digits >= 2 && alnum >= 10) score += 2;
   // few vowels and long consonant runs: 'xqzvkjwmtp'; one signal only, as
   // English has words like 'strengths' that show both
   if (letters >= 8 && (stats.vowels * 5 < letters || stats.maxConsonants >= 5)) score += 1;
