@@ -108,6 +108,7 @@ describe('classifySegment: identifiers', () => {
     ['e-mail addresses', many(100, () => `${pick('abcdefghij', 6)}.${pick('klmnop', 4)}@example.com`), ['email']],
     ['E.164 phone numbers', many(100, () => '+' + String(1 + Math.floor(random() * 9)) + pick('0123456789', 6 + Math.floor(random() * 8))), ['phone']],
     ['Stripe-style ids', many(300, () => pick('abcdefghijklmnopqrstuvwxyz', 2 + Math.floor(random() * 3)) + '_' + pick(BASE62, 14 + Math.floor(random() * 10))), ['prefixed-id']],
+    ['record numbers with a capital prefix', many(50, () => pick('ABCDEFGHIJKLMNOPQRSTUVWXYZ', 1 + Math.floor(random() * 3)) + pick('-_', 1) + pick('0123456789', 5 + Math.floor(random() * 5))), ['prefixed-id']],
     ['secret-key style ids', many(50, () => 'sk_test_' + pick(BASE62, 24)), ['prefixed-id']],
     ['AWS instance ids', many(50, () => 'i-0' + pick(HEX, 16)), ['prefixed-id']],
     ['GitHub digests', many(50, () => 'sha256:' + pick(HEX, 64)), ['prefixed-id']],
@@ -146,7 +147,7 @@ describe('classifySegment: identifiers', () => {
     for (const value of ['940GZZLUASL', '940GZZLUVIC', 'HUBKGX9101', '1Z999AA10123456784']) {
       assert.equal(isIdentifierShape(classifySegment(value), value.length), true, value);
     }
-    for (const value of ['SHA256', 'ISO8601', 'HTTP2', 'X509CERT', 'OAUTH2']) {
+    for (const value of ['SHA256', 'ISO8601', 'HTTP2', 'X509CERT', 'OAUTH2', 'ISO-8601', 'RFC-3339']) {
       assert.equal(isIdentifierShape(classifySegment(value), value.length), false, value);
     }
   });

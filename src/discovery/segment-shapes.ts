@@ -630,6 +630,7 @@ function isPrefixedId(s: string): boolean {
   const sep = stats.lastSep;
   if (sep <= 0 || sep > 24 || sep >= s.length - 4) return false;
   const head = s.charCodeAt(0);
+  if (head >= 65 && head <= 90) return isCapitalNumbered(s, sep);
   if (head < 97 || head > 122) return false;
   for (let i = 1; i < sep; i++) {
     const c = s.charCodeAt(i);
@@ -644,6 +645,24 @@ function isPrefixedId(s: string): boolean {
   // mixed-case tail is generated ('cus_UENRizaaMmykYC')
   if (stats.len >= 10 && stats.upper >= 2 && stats.lower >= 2) return true;
   return isRandom();
+}
+
+/**
+ * A record number with a short capital prefix ('RS-00000256', 'INV_000123',
+ * 'S-00001'): one to five capitals, '-' or '_', five digits or more. Fewer
+ * digits may be a standard's name ('ISO-8601', 'RFC-3339').
+ */
+function isCapitalNumbered(s: string, sep: number): boolean {
+  if (sep > 5 || s.length - sep - 1 < 5) return false;
+  for (let i = 0; i < sep; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 65 || c > 90) return false;
+  }
+  for (let i = sep + 1; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 /**
