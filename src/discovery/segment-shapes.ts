@@ -373,6 +373,29 @@ const RARE_PAIRS = (() => {
   return table;
 })();
 
+/**
+ * Does a camelCase name read like words ('exportFeatureValues', 'cancel')?
+ * Every part has a vowel and no letter pair that names almost never hold
+ * (RARE_PAIRS): random letters ('cgzUs', 'yzqy') seldom pass both.
+ */
+export function readsLikeWords(s: string, from: number): boolean {
+  let hasVowel = false;
+  for (let i = from; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 0;
+    const isUpper = c >= 65 && c <= 90;
+    if (i === s.length || (isUpper && i > from)) {
+      if (!hasVowel) return false;
+      hasVowel = false;
+      if (i === s.length) break;
+    }
+    const lower = c | 32;
+    if (lower < 97 || lower > 122) return false;
+    if (lower === 97 || lower === 101 || lower === 105 || lower === 111 || lower === 117) hasVowel = true;
+    if (i > from && !isUpper && RARE_PAIRS[((s.charCodeAt(i - 1) | 32) - 97) * 26 + (lower - 97)] === 1) return false;
+  }
+  return true;
+}
+
 /** Mixed-case tokens shorter than this stay words: too few letters to tell. */
 const SCRAMBLED_MIN_LENGTH = 12;
 

@@ -52,6 +52,17 @@ describe('createPathTemplater: custom methods after an identifier (AIP-136)', ()
     assert.notEqual(templater.match('POST', 'ml.local', `/v1/${id()}:cancel`).template, templater.match('POST', 'ml.local', `/v1/${id()}:batchGet`).template);
   });
 
+  it('makes no method of a value that merely has a colon in it, each tail seen once', () => {
+    const random = seededRandom(9);
+    const templater = createPathTemplater();
+    // random text after the colon, as a pattern like '^.+$' makes ('cgzUs', 'lcTf', 'yzqy')
+    const letters = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+    const tail = (): string => Array.from({ length: 4 + Math.floor(random() * 4) }, () => pick([...letters], random)).join('');
+    for (let i = 0; i < 200; i++) templater.observe('GET', 'voice.local', `/sip-rules/${randomUUID()}`);
+    for (let i = 0; i < 20; i++) templater.observe('GET', 'voice.local', `/sip-rules/${randomUUID()}:${tail()}`);
+    assert.deepEqual([...templateSet(templater)], ['/sip-rules/{sipRuleId}']);
+  });
+
   it('keeps an ARN, a digest and a colon word under a static parent as they were', () => {
     const random = seededRandom(8);
     const templater = createPathTemplater();

@@ -56,7 +56,7 @@
  * nor are IP addresses.
  */
 import { callKey } from './templater-calls.ts';
-import { extensionStart, isCountryCode, isExtensionLike, isFileExtension, LANGUAGE_WITH_SUBTAG, languageTagForm, SHAPE, shapeCode } from './segment-shapes.ts';
+import { extensionStart, isCountryCode, isExtensionLike, isFileExtension, LANGUAGE_WITH_SUBTAG, languageTagForm, readsLikeWords, SHAPE, shapeCode } from './segment-shapes.ts';
 import { describeNode, renderNode } from './templater-render.ts';
 import type { Rendered } from './templater-render.ts';
 import {
@@ -192,6 +192,8 @@ const ENUM_MIN_VALUES_ENDPOINTS = 6;
 const ENUM_DEPTH = 3;
 /** '{}.json', '{}.xml', '{}.csv' beside each other: this many make '{}.{}' */
 const ID_AND_EXTENSION_MIN = 3;
+/** custom methods remembered per position until their second identifier */
+const METHODS_SEEN_ONCE_MAX = 64;
 
 /**
  * A plural word with only identifiers below is a collection ('/account/persons/{id}');
@@ -252,6 +254,8 @@ class Templater implements PathTemplater {
    */
   #pendingWords: TNode | null = null;
   readonly #pendingShared: TNode[] = [];
+  /** per parent: custom methods seen once (':cancel' → the segment it came in), not yet a template */
+  readonly #methodsSeenOnce = new WeakMap<TNode, Map<string, string>>();
   #pendingEnum: TNode | null = null;
   /** the previous segment of the path being walked (the origin of nodes created under a parameter) */
   #originRaw = '';
@@ -785,8 +789,10 @@ class Templater implements PathTemplater {
    * method, as '{}.json' keeps its extension. A new method needs an
    * identifier before the colon, or a segment that is already a parameter
    * position; a word under a static parent ('/v1/projects:search') is the
-   * API's own path. Once '{}:cancel' exists, any value with that method
-   * joins it.
+   * API's own path. A method that reads like words ('exportFeatureValues')
+   * is a template at once; any other ('x:cgzUs', a value that merely has a
+   * colon in it) when a second identifier calls it. Once
+   * '{}:cancel' exists, any value with that method joins it.
    */
   #methodParam(parent: TNode, raw: string, value: string, lookOnly: boolean): TNode | null {
     const colon = value.indexOf(':');
@@ -801,7 +807,27 @@ class Templater implements PathTemplater {
     const headGroup = groupOf(headCode, head);
     if (p === null) {
       if (headGroup === GROUP_NONE || (headGroup !== GROUP_ID && parent.params === null)) return null;
+      // a method is called on many resources: it becomes a template with its second identifier
+      // ('x:cgzUs' once is a value with a colon in it)
+      let seen = this.#methodsSeenOnce.get(parent);
+      const first = seen?.get(suffix);
+      if (!readsLikeWords(value, colon + 1) && (first === undefined || first === raw)) {
+        if (seen === undefined) this.#methodsSeenOnce.set(parent, (seen = new Map()));
+        if (first === undefined && seen.size < METHODS_SEEN_ONCE_MAX) seen.set(suffix, raw);
+        return null;
+      }
+      seen?.delete(suffix);
       p = this.#addParam(parent, '{}' + suffix, '', suffix);
+      // the first call, kept as a static segment then, joins it
+      const literal = first === undefined ? undefined : parent.statics?.get(first);
+      if (first !== undefined && literal !== undefined && !literal.isPinned) {
+        (parent.statics as Map<string, TNode>).delete(first);
+        const firstHead = decodeSegment(first.slice(0, first.indexOf(':')));
+        const firstCode = shapeCode(firstHead);
+        this.#record(p, firstHead, firstCode, groupOf(firstCode, firstHead), literal.count);
+        this.#mergeSubtree(p, literal);
+        this.#recount(parent);
+      }
     }
     p.count++;
     this.#record(p, head, headCode, headGroup, 1);
