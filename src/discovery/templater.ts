@@ -192,6 +192,8 @@ const ENUM_MIN_VALUES_ENDPOINTS = 6;
 const ENUM_DEPTH = 3;
 /** '{}.json', '{}.xml', '{}.csv' beside each other: this many make '{}.{}' */
 const ID_AND_EXTENSION_MIN = 3;
+/** a method name this long that reads like words is a template at once ('cancel'; not 'run', 'ixr') */
+const METHOD_WORDY_MIN = 4;
 /** custom methods remembered per position until their second identifier */
 const METHODS_SEEN_ONCE_MAX = 64;
 
@@ -789,8 +791,8 @@ class Templater implements PathTemplater {
    * method, as '{}.json' keeps its extension. A new method needs an
    * identifier before the colon, or a segment that is already a parameter
    * position; a word under a static parent ('/v1/projects:search') is the
-   * API's own path. A method that reads like words ('exportFeatureValues')
-   * is a template at once; any other ('x:cgzUs', a value that merely has a
+   * API's own path. A method of four letters or more that reads like words
+   * ('exportFeatureValues') is a template at once; any other ('x:cgzUs', a value that merely has a
    * colon in it) when a second identifier calls it. Once
    * '{}:cancel' exists, any value with that method joins it.
    */
@@ -811,7 +813,8 @@ class Templater implements PathTemplater {
       // ('x:cgzUs' once is a value with a colon in it)
       let seen = this.#methodsSeenOnce.get(parent);
       const first = seen?.get(suffix);
-      if (!readsLikeWords(value, colon + 1) && (first === undefined || first === raw)) {
+      const isWordy = value.length - colon > METHOD_WORDY_MIN && readsLikeWords(value, colon + 1);
+      if (!isWordy && (first === undefined || first === raw)) {
         if (seen === undefined) this.#methodsSeenOnce.set(parent, (seen = new Map()));
         if (first === undefined && seen.size < METHODS_SEEN_ONCE_MAX) seen.set(suffix, raw);
         return null;
