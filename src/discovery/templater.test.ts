@@ -662,3 +662,12 @@ describe('createPathTemplater: an API\u2019s many collections with the same sub-
     assert.equal(normal(templater.match('GET', 'api.example.com', '/ATServicesRest/V1.0/TicketNotes/query/count').template), '/ATServicesRest/V1.0/TicketNotes/query/count');
   });
 });
+
+describe('createPathTemplater: bundle file names ending in .js', () => {
+  it('merges /static/js/app.<hash>.js into one parameter: a name ending in "js" is no plural noun', () => {
+    const random = seededRandom(41);
+    const templater = createPathTemplater();
+    for (let i = 0; i < 3000; i++) templater.observe('GET', 'shop.example.com', `/static/js/app.${Math.floor(random() * 65536).toString(16).padStart(4, '0')}.js`);
+    assert.deepEqual([...templateSet(templater)].map(normal), ['/static/js/{}']);
+  });
+});

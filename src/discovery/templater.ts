@@ -1489,9 +1489,18 @@ function areMostlyPlural(nodes: Iterable<TNode>): boolean {
   for (const node of nodes) {
     if (node.group !== GROUP_WORD || node.isPinned) continue;
     words++;
-    if (isPlural(node.key)) plurals++;
+    if (isPlural(node.key) && isLettersOnly(node.key)) plurals++;
   }
   return words >= 4 && plurals * 2 > words;
+}
+
+/** letters with '-' or '_' between them: a noun, not 'app.0044.js' (whose 's' makes no plural) */
+function isLettersOnly(key: string): boolean {
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i) | 32;
+    if (!((c >= 97 && c <= 122) || key.charCodeAt(i) === 45 || key.charCodeAt(i) === 95)) return false;
+  }
+  return true;
 }
 
 const METHOD_NAME = /^[a-z]{2,}(?:[A-Z][a-z]+)*$/;
