@@ -202,3 +202,22 @@ describe('createPathTemplater: country codes', () => {
     assert.equal(templater.match('GET', 'kyc.local', '/zones/CA').template, '/zones/CA');
   });
 });
+
+describe('createPathTemplater: pattern parameters stay bounded', () => {
+  it('makes at most 64 method or call templates at one position, however many names a client makes up', () => {
+    const templater = createPathTemplater();
+    const parts = ['export', 'import', 'publish', 'cancel', 'deploy', 'archive', 'restore', 'rotate', 'verify', 'refresh', 'enable', 'disable', 'resume', 'suspend', 'update', 'create'];
+    const nouns = ['Values', 'Feature', 'Model', 'Policy', 'Member', 'Version', 'Secret', 'Token', 'Record', 'Table', 'Index', 'Image', 'Volume', 'Bucket', 'Object', 'Entry'];
+    for (const part of parts) {
+      for (const noun of nouns) {
+        for (let i = 0; i < 2; i++) {
+          templater.observe('POST', 'ml.local', `/v1/${randomUUID()}:${part}${noun}`);
+          templater.observe('GET', 'ml.local', `/odata/Products(${part}${noun}=${i})`);
+        }
+      }
+    }
+    const templates = [...templateSet(templater)];
+    assert.ok(templates.filter((t) => t.startsWith('/v1/')).length <= 65, `${templates.length} templates`);
+    assert.ok(templates.filter((t) => t.startsWith('/odata/')).length <= 65, `${templates.length} templates`);
+  });
+});

@@ -194,6 +194,8 @@ const ENUM_DEPTH = 3;
 const ID_AND_EXTENSION_MIN = 3;
 /** a method name this long that reads like words is a template at once ('cancel'; not 'run', 'ixr') */
 const METHOD_WORDY_MIN = 4;
+/** pattern parameters ('{}:cancel', 'Products({})') beside each other at one position, at most */
+const PATTERN_PARAMS_MAX = 64;
 /** custom methods remembered per position until their second identifier */
 const METHODS_SEEN_ONCE_MAX = 64;
 
@@ -792,9 +794,11 @@ class Templater implements PathTemplater {
    * identifier before the colon, or a segment that is already a parameter
    * position; a word under a static parent ('/v1/projects:search') is the
    * API's own path. A method of four letters or more that reads like words
-   * ('exportFeatureValues') is a template at once; any other ('x:cgzUs', a value that merely has a
-   * colon in it) when a second identifier calls it. Once
-   * '{}:cancel' exists, any value with that method joins it.
+   * ('exportFeatureValues') is a template at once; any other ('x:cgzUs', a
+   * value that merely has a colon in it) when a second identifier calls it.
+   * Once '{}:cancel' exists, any value with that method joins it. Like every
+   * pattern parameter, a new one is made only within the bounds
+   * (#hasRoomForPattern): made-up method names cannot grow the tree.
    */
   #methodParam(parent: TNode, raw: string, value: string, lookOnly: boolean): TNode | null {
     const colon = value.indexOf(':');
@@ -808,7 +812,7 @@ class Templater implements PathTemplater {
     const headCode = shapeCode(head);
     const headGroup = groupOf(headCode, head);
     if (p === null) {
-      if (headGroup === GROUP_NONE || (headGroup !== GROUP_ID && parent.params === null)) return null;
+      if (headGroup === GROUP_NONE || (headGroup !== GROUP_ID && parent.params === null) || !this.#hasRoomForPattern(parent)) return null;
       // a method is called on many resources: it becomes a template with its second identifier
       // ('x:cgzUs' once is a value with a colon in it)
       let seen = this.#methodsSeenOnce.get(parent);
@@ -848,12 +852,26 @@ class Templater implements PathTemplater {
     if (key === null) return null;
     let p = this.#findParam(parent, key);
     if (lookOnly) return p;
-    p ??= this.#addParam(parent, key, '', '');
+    if (p === null) {
+      if (!this.#hasRoomForPattern(parent)) return null;
+      p = this.#addParam(parent, key, '', '');
+    }
     p.count++;
     const args = value.slice(value.indexOf('(') + 1, -1);
     const code = shapeCode(args);
     this.#record(p, args, code, groupOf(code, args), 1);
     return p;
+  }
+
+  /**
+   * May a new pattern parameter ('{}:cancel', 'Products({})') be made
+   * under `parent`? Their keys come from the request, so they are bounded
+   * like static children: by the tree's node budget, and to
+   * PATTERN_PARAMS_MAX beside each other (an API has a few methods per
+   * resource, not hundreds).
+   */
+  #hasRoomForPattern(parent: TNode): boolean {
+    return this.#nodes < this.#maxNodes && (parent.params?.length ?? 0) < PATTERN_PARAMS_MAX;
   }
 
   /** three or more '{}.json', '{}.xml', '{}.csv' beside each other become '{}.{}': the new parameter, or null */
