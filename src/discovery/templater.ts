@@ -194,8 +194,8 @@ const ENUM_DEPTH = 3;
 const ID_AND_EXTENSION_MIN = 3;
 /** a method name this long that reads like words is a template at once ('cancel'; not 'run', 'ixr') */
 const METHOD_WORDY_MIN = 4;
-/** pattern parameters ('{}:cancel', 'Products({})') beside each other at one position, at most */
-const PATTERN_PARAMS_MAX = 64;
+/** pattern parameters beside each other at one position, at most (Microsoft Graph has over a hundred functions at some) */
+const PATTERN_PARAMS_MAX = 256;
 /** custom methods remembered per position until their second identifier */
 const METHODS_SEEN_ONCE_MAX = 64;
 
@@ -867,8 +867,8 @@ class Templater implements PathTemplater {
    * May a new pattern parameter ('{}:cancel', 'Products({})') be made
    * under `parent`? Their keys come from the request, so they are bounded
    * like static children: by the tree's node budget, and to
-   * PATTERN_PARAMS_MAX beside each other (an API has a few methods per
-   * resource, not hundreds).
+   * PATTERN_PARAMS_MAX beside each other (an API has dozens of methods
+   * per resource, not thousands).
    */
   #hasRoomForPattern(parent: TNode): boolean {
     return this.#nodes < this.#maxNodes && (parent.params?.length ?? 0) < PATTERN_PARAMS_MAX;
