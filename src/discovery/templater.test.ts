@@ -526,6 +526,19 @@ describe('createPathTemplater: object types and hot values', () => {
     assert.ok(!set.has('/v1/object/{}/{}'));
   });
 
+  it('keeps compound type names with only ids below static after a parameter (/Employer/{id}/ReportingInstruction/{id})', () => {
+    const random = seededRandom(43);
+    const types = ['ReportingInstruction', 'RtiTransaction', 'ThirdPartyTransaction', 'CisTransaction', 'JournalLine', 'CisLineType', 'DpsMessage', 'ReportLine'];
+    const templater = createPathTemplater();
+    for (let i = 0; i < 3000; i++) {
+      const type = types[Math.floor(random() * types.length)] as string;
+      templater.observe('GET', '', `/Employer/${10000 + zipfIndex(5000, random)}/${type}/${100000 + zipfIndex(50000, random)}`);
+    }
+    const set = templateSet(templater);
+    assert.ok(!set.has('/Employer/{}/{}/{}'), [...set].join(' '));
+    assert.ok(set.has('/Employer/{}/ReportingInstruction/{}'), [...set].join(' '));
+  });
+
   it('still takes the same shape below a collection for an enum (/route-stats/{actorType}/{actorId})', () => {
     const random = seededRandom(42);
     const types = ['installation', 'classic_pat', 'fine_grained_pat', 'oauth_app', 'github_app_user_to_server'];

@@ -1148,6 +1148,13 @@ class Templater implements PathTemplater {
     // plural words before identifiers are collections ('/account/persons/{id}', '/account/capabilities/{id}'),
     // enum values are mostly not ('npm', 'maven', 'installation', 'oauth_app')
     if (plurals * 3 > alike.length) return;
+    // with only identifiers below, compound type names ('ReportingInstruction', 'RtiTransaction')
+    // are the API's own object types, as plural collections are; enum values are single words
+    if (isParamsOnly) {
+      let compounds = 0;
+      for (const sibling of alike) if (isCompoundName(sibling.key)) compounds++;
+      if (compounds * 2 > alike.length) return;
+    }
     // and a plural among them is a collection beside them ('/summary-stats/users/{id}' beside '/summary-stats/{actorType}/{actorId}'),
     // unless their subtrees have structure of their own ('/packages/rubygems/{name}/versions' beside 'npm', 'maven', 'docker')
     if (plurals > 0 && isParamsOnly) {
@@ -1510,6 +1517,18 @@ function areMostlyPlural(nodes: Iterable<TNode>): boolean {
     if (isPlural(node.key) && isLettersOnly(node.key)) plurals++;
   }
   return words >= 4 && plurals * 2 > words;
+}
+
+/** PascalCase or camelCase of two words or more, letters only ('ReportingInstruction', 'byDate'; not 'Art', 'TV') */
+function isCompoundName(key: string): boolean {
+  let humps = 0;
+  for (let i = 1; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    const before = key.charCodeAt(i - 1);
+    if (c >= 65 && c <= 90 && before >= 97 && before <= 122) humps++;
+    else if (!((c >= 97 && c <= 122) || (c >= 65 && c <= 90))) return false;
+  }
+  return humps >= 1;
 }
 
 /** letters with '-' or '_' between them: a noun, not 'app.0044.js' (whose 's' makes no plural) */
