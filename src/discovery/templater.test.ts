@@ -526,13 +526,14 @@ describe('createPathTemplater: object types and hot values', () => {
     assert.ok(!set.has('/v1/object/{}/{}'));
   });
 
-  it('keeps compound type names with only ids below static after a parameter (/Employer/{id}/ReportingInstruction/{id})', () => {
+  it('keeps compound type names static after a parameter, alike as their subtrees are (/Employer/{id}/ReportingInstruction/{id}/Tags)', () => {
     const random = seededRandom(43);
     const types = ['ReportingInstruction', 'RtiTransaction', 'ThirdPartyTransaction', 'CisTransaction', 'JournalLine', 'CisLineType', 'DpsMessage', 'ReportLine'];
     const templater = createPathTemplater();
     for (let i = 0; i < 3000; i++) {
       const type = types[Math.floor(random() * types.length)] as string;
-      templater.observe('GET', '', `/Employer/${10000 + zipfIndex(5000, random)}/${type}/${100000 + zipfIndex(50000, random)}`);
+      const below = pick(['', '/Tags', '/Tag/urgent', '/Tag/review'], random);
+      templater.observe('GET', '', `/Employer/${10000 + zipfIndex(5000, random)}/${type}/${100000 + zipfIndex(50000, random)}${below}`);
     }
     const set = templateSet(templater);
     assert.ok(!set.has('/Employer/{}/{}/{}'), [...set].join(' '));

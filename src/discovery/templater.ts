@@ -1148,13 +1148,11 @@ class Templater implements PathTemplater {
     // plural words before identifiers are collections ('/account/persons/{id}', '/account/capabilities/{id}'),
     // enum values are mostly not ('npm', 'maven', 'installation', 'oauth_app')
     if (plurals * 3 > alike.length) return;
-    // with only identifiers below, compound type names ('ReportingInstruction', 'RtiTransaction')
-    // are the API's own object types, as plural collections are; enum values are single words
-    if (isParamsOnly) {
-      let compounds = 0;
-      for (const sibling of alike) if (isCompoundName(sibling.key)) compounds++;
-      if (compounds * 2 > alike.length) return;
-    }
+    // compound type names ('ReportingInstruction', 'RtiTransaction') are the API's own object
+    // types, as plural collections are; enum values are single words ('npm', 'user', 'oauth_app')
+    let compounds = 0;
+    for (const sibling of alike) if (isCompoundName(sibling.key)) compounds++;
+    if (compounds * 2 > alike.length) return;
     // and a plural among them is a collection beside them ('/summary-stats/users/{id}' beside '/summary-stats/{actorType}/{actorId}'),
     // unless their subtrees have structure of their own ('/packages/rubygems/{name}/versions' beside 'npm', 'maven', 'docker')
     if (plurals > 0 && isParamsOnly) {
