@@ -203,8 +203,9 @@ function buildPath(operation: SpecOperation, segments: readonly TemplateSegment[
     let literal = '';
     segment.forEach((token, i) => {
       if (token.kind === 'static') {
-        text += encodeSegment(token.text);
-        literal += encodeSegment(token.text);
+        const encoded = encodeSegment(token.text);
+        text += encoded;
+        literal += encoded;
         return;
       }
       const param = declared(operation, token.name);

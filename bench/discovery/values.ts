@@ -169,13 +169,11 @@ function domainSize(kind: ValueKind): number | null {
  * stay, as in `db-postgresql-nyc3-98397` → `db-postgresql-nyc7-41022`.
  */
 function shapedLike(example: string): (random: Random) => string {
-  const tokens = example.split(/([-_.: ])/);
-  return (r) => tokens.map((t) => {
-    if (/^[-_.: ]?$/.test(t) || /^[A-Za-z]+$/.test(t)) return t;
-    if (/^\d+$/.test(t)) return chars(r, DIGITS, t.length);
-    const isHex = /^[0-9a-f]+$/i.test(t) && t.length >= 6;
-    const isToken = isHex || t.length >= 8;
-    return [...t].map((c) => {
+  const parts = shapedParts(example);
+  return (r) => parts.map(({ text, isKept, isHex, isToken }) => {
+    if (isKept) return text;
+    if (/^\d+$/.test(text)) return chars(r, DIGITS, text.length);
+    return [...text].map((c) => {
       if (/\d/.test(c)) return chars(r, DIGITS, 1);
       if (!isToken) return c;
       if (/[a-z]/.test(c)) return chars(r, isHex ? 'abcdef' : LOWER, 1);
@@ -185,16 +183,33 @@ function shapedLike(example: string): (random: Random) => string {
   }).join('');
 }
 
-/** How many distinct values shapedLike can make from an example (capped). */
+/** How many distinct values shapedLike can make from an example (a lower bound, capped). */
 function shapedCapacity(example: string): number {
   let capacity = 1;
-  for (const t of example.split(/([-_.: ])/)) {
-    if (/^[-_.: ]?$/.test(t) || /^[A-Za-z]+$/.test(t)) continue;
-    const isToken = (/^[0-9a-f]+$/i.test(t) && t.length >= 6) || t.length >= 8;
-    for (const c of t) capacity *= /\d/.test(c) ? 10 : isToken && /[A-Za-z]/.test(c) ? 6 : 1;
+  for (const { text, isKept, isToken } of shapedParts(example)) {
+    if (isKept) continue;
+    for (const c of text) capacity *= /\d/.test(c) ? 10 : isToken && /[A-Za-z]/.test(c) ? 6 : 1;
     if (capacity > 1e9) return capacity;
   }
   return capacity;
+}
+
+interface ShapedPart {
+  text: string;
+  /** a separator or a plain word: kept as it is */
+  isKept: boolean;
+  /** a hex run: its letters vary within a-f */
+  isHex: boolean;
+  /** a hex run or a long mixed token: its letters vary too, not only its digits */
+  isToken: boolean;
+}
+
+/** An example cut at - _ . : and spaces, each part with what shapedLike varies in it. */
+function shapedParts(example: string): ShapedPart[] {
+  return example.split(/([-_.: ])/).map((text) => {
+    const isHex = /^[0-9a-f]+$/i.test(text) && text.length >= 6;
+    return { text, isKept: /^[-_.: ]?$/.test(text) || /^[A-Za-z]+$/.test(text), isHex, isToken: isHex || text.length >= 8 };
+  });
 }
 
 const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';

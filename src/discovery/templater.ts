@@ -827,18 +827,21 @@ class Templater implements PathTemplater {
       p = this.#addParam(parent, '{}' + suffix, '', suffix);
       // the first call, kept as a static segment then, joins it
       const literal = first === undefined ? undefined : parent.statics?.get(first);
-      if (first !== undefined && literal !== undefined && !literal.isPinned) {
-        (parent.statics as Map<string, TNode>).delete(first);
-        const firstHead = decodeSegment(first.slice(0, first.indexOf(':')));
-        const firstCode = shapeCode(firstHead);
-        this.#record(p, firstHead, firstCode, groupOf(firstCode, firstHead), literal.count);
-        this.#mergeSubtree(p, literal);
-        this.#recount(parent);
-      }
+      if (first !== undefined && literal !== undefined && !literal.isPinned) this.#joinFirstCall(parent, p, first, literal);
     }
     p.count++;
     this.#record(p, head, headCode, headGroup, 1);
     return p;
+  }
+
+  /** the static segment a method's first call made ('ab12:cancel') goes into the new '{}:cancel' */
+  #joinFirstCall(parent: TNode, p: TNode, raw: string, literal: TNode): void {
+    (parent.statics as Map<string, TNode>).delete(raw);
+    const head = decodeSegment(raw.slice(0, raw.indexOf(':')));
+    const code = shapeCode(head);
+    this.#record(p, head, code, groupOf(code, head), literal.count);
+    this.#mergeSubtree(p, literal);
+    this.#recount(parent);
   }
 
   /**
@@ -1496,12 +1499,6 @@ class Templater implements PathTemplater {
 }
 
 /**
- * Is value[start..] a method name as APIs write custom methods ('cancel',
- * 'batchGet', 'exportFeatureValues'): lower-case letters, then capitalised
- * words of lower-case letters, 3 to 64 characters? Not a port ('8080'), a
- * hash ('sha256:bf7f…') or random text ('x:qcXOFxrb').
- */
-/**
  * Are most of these words plural nouns ('TagGroups', 'bank-statements')?
  * Then they are an API's collections, however alike their subtrees and
  * however many: values of a parameter (names, slugs, logins) seldom are.
@@ -1540,6 +1537,12 @@ function isLettersOnly(key: string): boolean {
 
 const METHOD_NAME = /^[a-z]{2,}(?:[A-Z][a-z]+)*$/;
 
+/**
+ * Is value[start..] a method name as APIs write custom methods ('cancel',
+ * 'batchGet', 'exportFeatureValues'): lower-case letters, then capitalised
+ * words of lower-case letters, 3 to 64 characters? Not a port ('8080'), a
+ * hash ('sha256:bf7f…') or random text ('x:qcXOFxrb').
+ */
 function isMethodName(value: string, start: number): boolean {
   const n = value.length - start;
   return n >= 3 && n <= 64 && METHOD_NAME.test(value.slice(start));
