@@ -73,6 +73,45 @@ describe('createPathTemplater: custom methods after an identifier (AIP-136)', ()
     templater.observe('POST', 'a.local', '/v1/projects:search');
     assert.deepEqual([...templateSet(templater)].sort(), ['/digests/{digestId}', '/functions/{functionId}', '/v1/projects:search']);
   });
+
+  it('keeps a collection\u2019s own methods static beside /v1/{name}:verb (/v1/people:batchGet, /v2/entries:list)', () => {
+    const random = seededRandom(10);
+    const templater = createPathTemplater();
+    for (let i = 0; i < 200; i++) {
+      templater.observe('PATCH', 'people.local', `/v1/${encodeURIComponent(`people/${Math.floor(random() * 1e7)}`)}:updateContact`);
+      templater.observe('GET', 'people.local', `/v1/${encodeURIComponent(`people/${Math.floor(random() * 1e7)}`)}`);
+      templater.observe('GET', 'people.local', `/v1/${pick(['people:batchGet', 'people:searchContacts', 'people:createContact', 'contactGroups', 'contactGroups:batchGet', 'entries:list'], random)}`);
+    }
+    assert.deepEqual([...templateSet(templater)].sort(), [
+      '/v1/contactGroups',
+      '/v1/contactGroups:batchGet',
+      '/v1/entries:list',
+      '/v1/people:batchGet',
+      '/v1/people:createContact',
+      '/v1/people:searchContacts',
+      '/v1/{id}',
+      '/v1/{id}:updateContact',
+    ]);
+  });
+
+  it('does not count a collection\u2019s methods among the words of a position, which would look like a vocabulary (/v2/{metricName} beside /v2/entries:list)', () => {
+    const random = seededRandom(11);
+    const parts = ['cherry', 'shop', 'koala', 'bloom', 'reef', 'birch', 'blaze', 'lotus', 'mesa', 'pebble', 'green', 'net', 'auth', 'galaxy'];
+    const templater = createPathTemplater();
+    for (let i = 0; i < 600; i++) {
+      const r = random();
+      // one static collection takes half the traffic, the methods of another a sixth
+      const path = r < 0.55
+        ? '/v2/monitoredResourceDescriptors'
+        : r < 0.7
+          ? `/v2/entries:${pick(['copy', 'write', 'list', 'tail'], random)}`
+          : r < 0.8
+            ? `/v2/${encodeURIComponent(`projects/${Math.floor(random() * 1e6)}/sinks/${Math.floor(random() * 1e6)}`)}${pick(['', ':cancel'], random)}`
+            : `/v2/${pick(parts, random)}${pick(['-', '_', ''], random)}${pick(parts, random)}`;
+      templater.observe(pick(['GET', 'PUT', 'DELETE'], random), 'logging.local', path);
+    }
+    assert.deepEqual([...templateSet(templater)].sort(), ['/v2/entries:copy', '/v2/entries:list', '/v2/entries:tail', '/v2/entries:write', '/v2/monitoredResourceDescriptors', '/v2/{id}', '/v2/{id}:cancel']);
+  });
 });
 
 describe('createPathTemplater: parameters inside a segment', () => {

@@ -96,6 +96,13 @@ describe('shouldMergeChosen', () => {
     assert.equal(shouldMergeChosen(20, 4, 10, 3), false);
     assert.equal(shouldMergeChosen(40, 30, 6, 3), false);
   });
+
+  it('merges on one kind when a third are names with a space or with digits beside words', () => {
+    assert.equal(shouldMergeChosen(12, 10, 4, 1, 4), true);
+    assert.equal(shouldMergeChosen(13, 10, 4, 1, 4), false);
+    assert.equal(shouldMergeChosen(12, 5, 6, 1, 6), false);
+    assert.equal(shouldMergeChosen(9, 9, 9, 1, 9), false);
+  });
 });
 
 describe('chosenKind', () => {

@@ -277,10 +277,17 @@ export function groupOf(code: number, value: string): number {
   // an encoded '/' ('subscriptions%2F…', 'src%2Fmain.c'): a value that is a path, never an API's own word
   if (value.indexOf('/') >= 0) return GROUP_ID;
   if (code === SHAPE.integer) return GROUP_NUM;
-  // a compact date ('20100401') is eight digits: as likely an id
-  if (code === SHAPE.date) return value.charCodeAt(4) === 45 ? GROUP_TIME : GROUP_ID;
+  // a compact date ('20200301', AWS's '/20200301/gateways') is a date, as '2015-03-31' is; eight digits
+  // that only parse as one ('19120518') are as likely an id
+  if (code === SHAPE.date) return value.charCodeAt(4) === 45 || isRecentCompactDate(value) ? GROUP_TIME : GROUP_ID;
   if (code === SHAPE.version) return GROUP_TIME;
   return GROUP_WORD;
+}
+
+/** '19900101' … '20991231': a random eight-digit id is such a date about once in two thousand */
+function isRecentCompactDate(value: string): boolean {
+  const century = value.charCodeAt(0) === 50 && value.charCodeAt(1) === 48;
+  return value.length === 8 && (century || (value.charCodeAt(0) === 49 && value.charCodeAt(1) === 57 && value.charCodeAt(2) === 57));
 }
 
 export function decodeSegment(raw: string): string {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { createPathTemplater } from './templater.ts';
@@ -383,6 +384,23 @@ describe('createPathTemplater: every observed path matches its own template', ()
   });
 });
 
+describe('createPathTemplater: collections beside names at a version root', () => {
+  it('keeps the collections it set aside to merge the names beside them (/v1beta1/beacons beside /v1beta1/{beaconName})', () => {
+    const random = seededRandom(47);
+    const parts = ['queue', 'pine', 'client', 'cherry', 'echo', 'gateway', 'slate', 'field', 'river', 'heron', 'stack', 'tulip', 'mesa', 'nebula'];
+    const name = (): string => `${pick(parts, random)}${pick([' ', '_', '.', '-'], random)}${pick(parts, random)}${random() < 0.3 ? Math.floor(random() * 100) : ''}`;
+    const templater = createPathTemplater();
+    for (let i = 0; i < 400; i++) {
+      const r = random();
+      // a beacon's name, then maybe one of its sub-resources: names that share their children join a parameter early
+      const beacon = `/v1beta1/${encodeURIComponent(name())}${pick(['', '', '/attachments', '/diagnostics'], random)}`;
+      const path = r < 0.2 ? '/v1beta1/eidparams' : r < 0.3 ? '/v1beta1/beacons' : r < 0.35 ? '/v1beta1/namespaces' : r < 0.4 ? `/v1beta1/${encodeURIComponent(`beacons/${crypto.randomUUID()}`)}` : beacon;
+      templater.observe('GET', 'beacons.local', path);
+    }
+    assert.deepEqual([...templateSet(templater)].sort(), ['/v1beta1/beacons', '/v1beta1/eidparams', '/v1beta1/namespaces', '/v1beta1/{}', '/v1beta1/{}/attachments', '/v1beta1/{}/diagnostics']);
+  });
+});
+
 describe('createPathTemplater: static siblings and skewed values', () => {
   /** a value drawn with weight 1/(k+1) from a population (the head recurs) */
   function skewed(population: readonly string[], random: () => number): string {
@@ -566,6 +584,34 @@ describe('createPathTemplater: object types and hot values', () => {
     assert.equal(normal(templater.match('GET', '', '/api/v1/namespaces/default/secrets/iris%20silver').template), '/api/v1/namespaces/default/secrets/{}');
     assert.deepEqual([...templateSet(templater)], ['/api/v1/namespaces/default/secrets/{}']);
   });
+
+  it('sends a hot name with digits in it to its parameter, subtree and all (/meshes/ruby-96/virtualServices)', () => {
+    const random = seededRandom(44);
+    const parts = ['amber', 'birch', 'cedar', 'delta', 'ember', 'fern', 'grove', 'harbor', 'jade', 'kelp', 'lotus', 'maple', 'nova', 'onyx'];
+    const part = (): string => parts[Math.floor(random() * parts.length)] as string;
+    const templater = createPathTemplater();
+    for (let i = 0; i < 1500; i++) {
+      // one mesh takes an eighth of the traffic, three times the next
+      const mesh = random() < 0.12 ? 'ruby-96' : random() < 0.5 ? `${part()}.${part()}` : `${part()}-${Math.floor(random() * 1000)}`;
+      const tail = pick(['', '/virtualServices', `/virtualServices/${part()}${Math.floor(random() * 100)}`, '/virtualNodes'], random);
+      templater.observe(pick(['GET', 'PUT', 'DELETE'], random), '', `/v20190125/meshes/${mesh}${tail}`);
+    }
+    assert.equal(normal(templater.match('GET', '', '/v20190125/meshes/ruby-96/virtualServices').template), '/v20190125/meshes/{}/virtualServices');
+    assert.ok(![...templateSet(templater)].some((t) => t.includes('ruby')), [...templateSet(templater)].join(', '));
+  });
+
+  it('takes forty page slugs, half of them numbered, each read a few times, for one parameter (/custompages/{slug})', () => {
+    const random = seededRandom(45);
+    const words = ['eagle', 'garden', 'fern', 'store', 'breeze', 'nebula', 'field', 'data', 'prairie', 'deploy', 'slate', 'canyon', 'ruby', 'wind', 'tiger'];
+    const slugs = Array.from({ length: 40 }, (_, i) => `${pick(words, random)}-${pick(words, random)}${i % 2 === 0 ? `-${100 + Math.floor(random() * 900)}` : ''}`);
+    const templater = createPathTemplater();
+    for (let i = 0; i < 150; i++) {
+      templater.observe(pick(['GET', 'POST'], random), '', '/api/v1/custompages');
+      // a few pages are read, written and deleted far more than the rest
+      templater.observe(pick(['GET', 'PUT', 'DELETE'], random), '', `/api/v1/custompages/${slugs[zipfIndex(slugs.length, random)] as string}`);
+    }
+    assert.deepEqual([...templateSet(templater)].sort(), ['/api/v1/custompages', '/api/v1/custompages/{}']);
+  });
 });
 
 describe('createPathTemplater: versions at the root', () => {
@@ -588,6 +634,19 @@ describe('createPathTemplater: versions at the root', () => {
     const set = templateSet(templater);
     for (const endpoint of endpoints) assert.ok(set.has(endpoint.replace('{id}', '{}')), `${endpoint} in ${[...set].join(' ')}`);
     assert.equal(normal(templater.match('GET', 'api.example.com', '/v9/projects/kalomi').template), '/v9/projects/{}');
+  });
+
+  it('keeps a compact dated prefix static beside the API\u2019s collections (/20200301/gateways beside /assets/{id})', () => {
+    const random = seededRandom(46);
+    const templater = createPathTemplater();
+    for (let i = 0; i < 600; i++) {
+      const id = crypto.randomUUID();
+      const path = pick([`/assets/${id}`, '/assets', `/projects/${id}`, '/20200301/gateways', `/20200301/gateways/${id}`, `/20200301/gateways/${id}/capability`], random);
+      templater.observe('GET', 'iot.local', path);
+    }
+    assert.deepEqual([...templateSet(templater)].sort(), ['/20200301/gateways', '/20200301/gateways/{}', '/20200301/gateways/{}/capability', '/assets', '/assets/{}', '/projects/{}']);
+    // eight digits that only parse as a date are still an id at once
+    assert.equal(normal(templater.match('GET', 'iot.local', '/assets/19120518').template), '/assets/{}');
   });
 });
 

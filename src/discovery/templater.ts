@@ -82,6 +82,7 @@ import {
   shouldMergeTimesBesideWords,
   CHOSEN_MIN_DISTINCT,
   shouldMergeChosen,
+  isNamedPosition,
   LANGUAGE_MIN_DISTINCT,
   shouldMergeCountryCodes,
   shouldMergeLanguageTags,
@@ -94,6 +95,7 @@ import {
   shouldSplitWords,
 } from './templater-rules.ts';
 import {
+  CHOSEN_NUMBERED,
   CHOSEN_SPACE,
   chosenKind,
   covers,
@@ -196,8 +198,10 @@ const ID_AND_EXTENSION_MIN = 3;
 const METHOD_WORDY_MIN = 4;
 /** pattern parameters beside each other at one position, at most (Microsoft Graph has over a hundred functions at some) */
 const PATTERN_PARAMS_MAX = 256;
-/** custom methods remembered per position until their second identifier */
+/** custom methods remembered per position until enough callers make them a template */
 const METHODS_SEEN_ONCE_MAX = 64;
+/** #isChosenDue: merge, and the merge stands (isNamedPosition) */
+const MERGE_NAMED = 3;
 
 /**
  * A plural word with only identifiers below is a collection ('/account/persons/{id}');
@@ -213,12 +217,15 @@ function isCollection(word: TNode): boolean {
 
 /**
  * A segment with a space inside is a name someone typed ('iris silver',
- * 'Hello World'), never an API's own path word: however hot, it is a
- * parameter's value, not a static sibling to pin or split back. Asked at
- * merges and splits only, not per request.
+ * 'Hello World'), and one with digits beside words a name someone chose
+ * ('ruby-96', 'eagle-garden-269'): never an API's own path word (see
+ * shouldMergeChosen), so however hot, a parameter's value, not a static
+ * sibling to pin or split back. Asked at merges and splits only, not per
+ * request.
  */
 function isTypedName(raw: string): boolean {
-  return (raw.indexOf('%20') >= 0 || raw.indexOf(' ') >= 0) && chosenKind(decodeSegment(raw), GROUP_WORD) === CHOSEN_SPACE;
+  const kind = chosenKind(decodeSegment(raw), GROUP_WORD);
+  return kind === CHOSEN_SPACE || kind === CHOSEN_NUMBERED;
 }
 
 function isIpLiteral(host: string): boolean {
@@ -258,8 +265,8 @@ class Templater implements PathTemplater {
    */
   #pendingWords: TNode | null = null;
   readonly #pendingShared: TNode[] = [];
-  /** per parent: custom methods seen once (':cancel' → the segment it came in), not yet a template */
-  readonly #methodsSeenOnce = new WeakMap<TNode, Map<string, string>>();
+  /** per parent: custom methods seen on too few callers (':cancel' → the segments it came in), not yet a template */
+  readonly #earlyMethodCalls = new WeakMap<TNode, Map<string, string[]>>();
   #pendingEnum: TNode | null = null;
   /** the previous segment of the path being walked (the origin of nodes created under a parameter) */
   #originRaw = '';
@@ -460,6 +467,9 @@ class Templater implements PathTemplater {
     }
     const pattern = this.#patternParam(parent, raw, value, group, false);
     if (pattern !== null) return pattern;
+    // a collection's own method beside a parameter ('/v2/entries:list' beside '/v2/{name}'): the
+    // API's endpoint, never one of the words counted for a merge (it recurs as a vocabulary does)
+    if (group === GROUP_WORD && parent.params !== null && isWordCall(value)) return this.#addStatic(parent, raw, GROUP_NONE, value);
     if (group === GROUP_ID || (parent.modes & (1 << group)) !== 0) return this.#toParam(parent, raw, value, code, group);
     if ((statics !== null && statics.size >= this.#maxChildren) || this.#nodes >= this.#maxNodes) {
       this.#isRoutable = false;
@@ -482,7 +492,7 @@ class Templater implements PathTemplater {
     if (child.parent !== parent) return this.#paramFor(parent, raw, value, code);
     const due = group === GROUP_NONE ? MERGE_NO : this.#isDue(parent, group, zone);
     if (due !== MERGE_NO) {
-      if (due === MERGE_BUT_HEAVY) this.#pinHeavy(parent, group);
+      if (due === MERGE_BUT_HEAVY) this.#pinHeavy(parent, group, true);
       this.#mergeGroup(parent, group);
       // the new child was merged: continue from where it went
       return parent.statics?.get(raw) ?? this.#paramFor(parent, raw, value, code);
@@ -499,10 +509,13 @@ class Templater implements PathTemplater {
       this.#mergeGroup(parent, GROUP_WORD);
       return parent.statics?.get(raw) ?? this.#paramFor(parent, raw, value, code);
     }
-    if (zone === ZONE_PATH && chosenKind(value, group) !== 0 && this.#isChosenDue(parent)) {
+    const chosen = zone === ZONE_PATH && chosenKind(value, group) !== 0 ? this.#isChosenDue(parent) : MERGE_NO;
+    if (chosen !== MERGE_NO) {
       this.#pinHeavy(parent, GROUP_WORD);
       this.#mergeGroup(parent, GROUP_WORD);
       this.#mergeGroup(parent, GROUP_TIME);
+      const p = this.#findParam(parent, '{}');
+      if (p !== null && chosen === MERGE_NAMED) (p.info as ParamInfo).isConfirmed = true;
       return parent.statics?.get(raw) ?? this.#paramFor(parent, raw, value, code);
     }
     return child;
@@ -623,9 +636,16 @@ class Templater implements PathTemplater {
    * At a merge, the heavy children that stand clear of the rest (a gap)
    * stay static; a heavy child in a run of others nearly as heavy is the
    * head of a skewed population (the most requested user) and merges.
+   * `isAsDecided`: the merge was decided with the heavy children set aside
+   * (MERGE_BUT_HEAVY); at an API's root (CONTEXT_TOP), where its own
+   * collections are, those of #heavy stay, gap or not.
    */
-  #pinHeavy(parent: TNode, group: number): void {
-    for (const child of this.#heavyChildren(parent, group, true)) if (group !== GROUP_WORD || !isTypedName(child.key)) child.isPinned = true;
+  #pinHeavy(parent: TNode, group: number, isAsDecided = false): void {
+    // after MERGE_BUT_HEAVY at an API's root, the children the decision set aside (#heavy): merging
+    // one of them would take in the very sibling ('/v1beta1/eidparams') the counts were read without;
+    // below a collection, a hot value ('/domains/prairie-marble.cloud') is as likely
+    const isAll = isAsDecided && this.#contextOf(parent, parent.zone) === CONTEXT_TOP;
+    for (const child of this.#heavyChildren(parent, group, !isAll)) if (group !== GROUP_WORD || !isTypedName(child.key)) child.isPinned = true;
   }
 
   /** does the position hold a parameter made of many word values (not an enum's few)? */
@@ -639,16 +659,19 @@ class Templater implements PathTemplater {
 
   /**
    * A new child of a chosen kind: is the position, judged on all its word
-   * and version children together, a parameter's (shouldMergeChosen)? Runs
-   * only when such a child is added (a few in an API's own vocabulary).
+   * and version children together, a parameter's (shouldMergeChosen)?
+   * MERGE_NAMED when names alone say so (isNamedPosition: the merge then
+   * stands), MERGE_ALL, or MERGE_NO. Runs only when such a child is added
+   * (a few in an API's own vocabulary).
    */
-  #isChosenDue(parent: TNode): boolean {
-    if ((parent.modes & (1 << GROUP_WORD)) !== 0 || parent.statics === null || parent.statics.size < CHOSEN_MIN_DISTINCT) return false;
+  #isChosenDue(parent: TNode): number {
+    if ((parent.modes & (1 << GROUP_WORD)) !== 0 || parent.statics === null || parent.statics.size < CHOSEN_MIN_DISTINCT) return MERGE_NO;
     const context = this.#contextOf(parent, ZONE_PATH);
-    if (context === CONTEXT_TOP) return false;
+    if (context === CONTEXT_TOP) return MERGE_NO;
     let distinct = 0;
     let rare = 0;
     let chosen = 0;
+    let named = 0;
     let kinds = 0;
     for (const child of parent.statics.values()) {
       if ((child.group !== GROUP_WORD && child.group !== GROUP_TIME) || child.isPinned) continue;
@@ -658,11 +681,13 @@ class Templater implements PathTemplater {
       if (kind !== 0) {
         chosen++;
         kinds |= kind;
+        if (kind === CHOSEN_SPACE || kind === CHOSEN_NUMBERED) named++;
       }
     }
     let kindCount = 0;
     for (; kinds !== 0; kinds &= kinds - 1) kindCount++;
-    return shouldMergeChosen(distinct, rare, chosen, kindCount);
+    if (isNamedPosition(distinct, rare, named)) return MERGE_NAMED;
+    return shouldMergeChosen(distinct, rare, chosen, kindCount) ? MERGE_ALL : MERGE_NO;
   }
 
   /** a new language tag or country code: are the position's word children all language tags, or all country codes (shouldMergeLanguageTags, shouldMergeCountryCodes)? */
@@ -794,8 +819,11 @@ class Templater implements PathTemplater {
    * identifier before the colon, or a segment that is already a parameter
    * position; a word under a static parent ('/v1/projects:search') is the
    * API's own path. A method of four letters or more that reads like words
-   * ('exportFeatureValues') is a template at once; any other ('x:cgzUs', a
-   * value that merely has a colon in it) when a second identifier calls it.
+   * ('exportFeatureValues') after an identifier is a template at once; any
+   * other ('x:cgzUs', a value that merely has a colon in it) when a second
+   * identifier calls it. After a word it is a collection's own method
+   * ('/v1/people:batchGet', '/v2/entries:list') unless a third word calls
+   * it, and never when that word is a static sibling ('/v1/contactGroups').
    * Once '{}:cancel' exists, any value with that method joins it. Like every
    * pattern parameter, a new one is made only within the bounds
    * (#hasRoomForPattern): made-up method names cannot grow the tree.
@@ -813,21 +841,30 @@ class Templater implements PathTemplater {
     const headGroup = groupOf(headCode, head);
     if (p === null) {
       if (headGroup === GROUP_NONE || (headGroup !== GROUP_ID && parent.params === null) || !this.#hasRoomForPattern(parent)) return null;
+      // a word that is a static sibling ('/v1/contactGroups' beside '/v1/contactGroups:batchGet') names the API's own collection
+      if (headGroup !== GROUP_ID && parent.statics?.has(raw.slice(0, rawColon)) === true) return null;
       // a method is called on many resources: it becomes a template with its second identifier
-      // ('x:cgzUs' once is a value with a colon in it)
-      let seen = this.#methodsSeenOnce.get(parent);
-      const first = seen?.get(suffix);
-      const isWordy = value.length - colon > METHOD_WORDY_MIN && readsLikeWords(value, colon + 1);
-      if (!isWordy && (first === undefined || first === raw)) {
-        if (seen === undefined) this.#methodsSeenOnce.set(parent, (seen = new Map()));
-        if (first === undefined && seen.size < METHODS_SEEN_ONCE_MAX) seen.set(suffix, raw);
+      // ('x:cgzUs' once is a value with a colon in it); after words ('/v1/entries:list',
+      // '/v1/people:batchGet', '/v1/contactGroups:batchGet'), with its third: an API calls a
+      // collection's own method on one collection or two
+      let seen = this.#earlyMethodCalls.get(parent);
+      const earlier = seen?.get(suffix);
+      const isWordy = headGroup === GROUP_ID && value.length - colon > METHOD_WORDY_MIN && readsLikeWords(value, colon + 1);
+      const callers = headGroup === GROUP_ID ? 2 : 3;
+      if (!isWordy && (earlier === undefined || earlier.length + 1 < callers || earlier.includes(raw))) {
+        if (seen === undefined) this.#earlyMethodCalls.set(parent, (seen = new Map()));
+        if (earlier === undefined) {
+          if (seen.size < METHODS_SEEN_ONCE_MAX) seen.set(suffix, [raw]);
+        } else if (!earlier.includes(raw)) earlier.push(raw);
         return null;
       }
       seen?.delete(suffix);
       p = this.#addParam(parent, '{}' + suffix, '', suffix);
-      // the first call, kept as a static segment then, joins it
-      const literal = first === undefined ? undefined : parent.statics?.get(first);
-      if (first !== undefined && literal !== undefined && !literal.isPinned) this.#joinFirstCall(parent, p, first, literal);
+      // the earlier calls, kept as static segments then, join it
+      for (const first of earlier ?? []) {
+        const literal = parent.statics?.get(first);
+        if (literal !== undefined && !literal.isPinned) this.#joinFirstCall(parent, p, first, literal);
+      }
     }
     p.count++;
     this.#record(p, head, headCode, headGroup, 1);
@@ -941,10 +978,24 @@ class Templater implements PathTemplater {
   #addParam(parent: TNode, key: string, prefix: string, suffix: string): TNode {
     const zone = parent.kind === KIND_PATH_ROOT ? ZONE_PATH : parent.zone;
     const p = this.#newNode(parent, key, KIND_PARAM, zone, prefix, suffix);
-    if (parent.params === null) parent.params = [p];
-    else parent.params.push(p);
+    if (parent.params === null) {
+      parent.params = [p];
+      this.#uncountWordCalls(parent);
+    } else parent.params.push(p);
     this.#generation++;
     return p;
+  }
+
+  /** the collection methods ('entries:list') seen before the position's first parameter leave the word counts (see #step) */
+  #uncountWordCalls(parent: TNode): void {
+    let isChanged = false;
+    for (const child of parent.statics?.values() ?? []) {
+      if (child.group === GROUP_WORD && isWordCall(decodeSegment(child.key))) {
+        child.group = GROUP_NONE;
+        isChanged = true;
+      }
+    }
+    if (isChanged) this.#recount(parent);
   }
 
   /** the whole-segment parameter (or the pattern one the segment fits) */
@@ -1098,7 +1149,7 @@ class Templater implements PathTemplater {
     if ((parent.modes & (1 << GROUP_WORD)) !== 0 || parent.parent === null) return;
     const due = this.#isDue(parent, GROUP_WORD, parent.zone);
     if (due === MERGE_NO) return;
-    if (due === MERGE_BUT_HEAVY) this.#pinHeavy(parent, GROUP_WORD);
+    if (due === MERGE_BUT_HEAVY) this.#pinHeavy(parent, GROUP_WORD, true);
     this.#mergeGroup(parent, GROUP_WORD);
   }
 
@@ -1452,7 +1503,7 @@ class Templater implements PathTemplater {
         if ((node.modes & (1 << group)) !== 0) continue;
         const due = this.#isDue(node, group, node.zone);
         if (due === MERGE_NO) continue;
-        if (due === MERGE_BUT_HEAVY) this.#pinHeavy(node, group);
+        if (due === MERGE_BUT_HEAVY) this.#pinHeavy(node, group, true);
         this.#mergeGroup(node, group);
       }
     }
@@ -1543,6 +1594,14 @@ const METHOD_NAME = /^[a-z]{2,}(?:[A-Z][a-z]+)*$/;
  * words of lower-case letters, 3 to 64 characters? Not a port ('8080'), a
  * hash ('sha256:bf7f…') or random text ('x:qcXOFxrb').
  */
+/** 'entries:list', 'people:batchGet': a word, one colon, a method name (see #methodParam) */
+function isWordCall(value: string): boolean {
+  const colon = value.indexOf(':');
+  if (colon <= 0 || colon !== value.lastIndexOf(':') || !isMethodName(value, colon + 1)) return false;
+  const head = value.slice(0, colon);
+  return groupOf(shapeCode(head), head) === GROUP_WORD;
+}
+
 function isMethodName(value: string, start: number): boolean {
   const n = value.length - start;
   return n >= 3 && n <= 64 && METHOD_NAME.test(value.slice(start));
