@@ -27,6 +27,14 @@ export interface SpecParameter {
   description: string;
   /** example values from the parameter and its schema (`example`, `examples`, `x-example`) */
   examples: unknown[];
+  /**
+   * The document says the value is a path of several segments, sent as
+   * they are: Azure's `x-ms-skip-url-encoding` ('/{scope}/providers/…',
+   * '/{roleId}'), or a Google API's parameter right after the version
+   * ('/v1/{jobName}': Google's `{+jobName}`, which the conversion to
+   * OpenAPI wrote without its '+').
+   */
+  isPath?: boolean;
 }
 
 export interface SpecOperation {
@@ -80,10 +88,12 @@ export async function loadSpecDocument(file: string): Promise<SpecDocument> {
         ? swaggerBase
         : serverBasePath(firstServer(operation.servers) ?? firstServer(item.servers) ?? rootServer ?? { url: '/' }, `${method} ${key}`, warnings) ?? '';
       const { path } = routablePath(basePath + documentPath);
+      const parameters = mergeParameters(pathParameters, parameterList(operation.parameters));
+      if (isGoogleHost(host)) markReservedExpansions(path, parameters);
       operations.push({
         method: method.toUpperCase(),
         template: path,
-        parameters: mergeParameters(pathParameters, parameterList(operation.parameters)),
+        parameters,
         statuses: statusCodes(operation.responses),
       });
     }
@@ -122,9 +132,22 @@ function parameterList(list: unknown): SpecParameter[] {
       schema,
       description: typeof raw.description === 'string' ? raw.description : typeof schema.description === 'string' ? schema.description : '',
       examples: examples.filter((e) => typeof e === 'string' || typeof e === 'number'),
+      ...(raw['x-ms-skip-url-encoding'] === true ? { isPath: true } : {}),
     });
   }
   return out;
+}
+
+function isGoogleHost(host: string): boolean {
+  return host === 'googleapis.com' || host.endsWith('.googleapis.com');
+}
+
+/** Google's '/v1/{jobName}', '/v1beta1/{+name}:cancel': a parameter right after the version is a resource path. */
+function markReservedExpansions(template: string, parameters: SpecParameter[]): void {
+  for (const m of template.matchAll(/\/v\d+(?:(?:alpha|beta|p)\d*)?\/\{([^{}]+)\}/g)) {
+    const index = parameters.findIndex((p) => p.in === 'path' && p.name === m[1]);
+    if (index >= 0) parameters[index] = { ...(parameters[index] as SpecParameter), isPath: true };
+  }
 }
 
 /** Swagger 2.0 keeps a non-body parameter's type on the parameter itself. */

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { classifyParameter } from './value-kinds.ts';
-import type { SpecParameter } from './spec-operations.ts';
+import { loadSpecDocument, type SpecParameter } from './spec-operations.ts';
 
 function param(name: string, schema: Record<string, unknown>, examples: unknown[] = []): SpecParameter {
   return { name, in: 'path', required: true, schema, description: '', examples };
@@ -19,5 +22,39 @@ describe('classifyParameter: realistic values from a document', () => {
     assert.equal(kinds[0]?.kind, 'label');
     // a pattern with a shape still makes the values
     assert.equal(classifyParameter(param('digest', { type: 'string', pattern: '^sha256:[a-f0-9]{64}$' }), 'blobs').some((k) => k.kind === 'pattern'), true);
+  });
+});
+
+describe('path-valued parameters (several segments, sent as one)', () => {
+  it('draws a resource path for a parameter the document marks as a path (Azure x-ms-skip-url-encoding)', () => {
+    const kinds = classifyParameter({ ...param('roleId', { type: 'string' }, ['roleAssignmentId']), isPath: true }, '');
+    assert.equal(kinds[0]?.kind, 'resourcePath');
+    // an enum stays an enum
+    assert.equal(classifyParameter({ ...param('kind', { type: 'string', enum: ['a', 'b'] }), isPath: true }, '')[0]?.kind, 'enum');
+  });
+
+  it('marks Google\u2019s parameters right after the version as paths ({+jobName}), and only Google\u2019s', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spec-'));
+    try {
+      const doc = (host: string): string => JSON.stringify({
+        openapi: '3.0.0',
+        info: { title: 't', version: '1' },
+        servers: [{ url: `https://${host}/` }],
+        paths: {
+          '/v1/{jobName}': { get: { parameters: [{ name: 'jobName', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: { description: 'ok' } } } },
+          '/v1/transferJobs/{id}': { get: { parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: { description: 'ok' } } } },
+        },
+      });
+      writeFileSync(join(dir, 'google.json'), doc('storagetransfer.googleapis.com'));
+      writeFileSync(join(dir, 'other.json'), doc('api.example.com'));
+      const google = await loadSpecDocument(join(dir, 'google.json'));
+      const other = await loadSpecDocument(join(dir, 'other.json'));
+      const isPath = (d: typeof google, template: string): boolean | undefined => d.operations.find((o) => o.template === template)?.parameters[0]?.isPath;
+      assert.equal(isPath(google, '/v1/{jobName}'), true);
+      assert.equal(isPath(google, '/v1/transferJobs/{id}'), undefined);
+      assert.equal(isPath(other, '/v1/{jobName}'), undefined);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

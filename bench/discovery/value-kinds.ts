@@ -62,6 +62,7 @@ const COUNTER_RANGE = { min: 1, max: 20_000 } as const;
  */
 export function classifyParameter(param: SpecParameter, previousSegment: string, isAfterDot = false): ValueKind[] {
   const kinds = classifySchema(param.schema, param.name, param.description, param.examples, previousSegment, 0);
+  if (param.isPath === true && kinds[0]?.kind !== 'resourcePath' && kinds[0]?.kind !== 'enum') return [{ kind: 'resourcePath', layout: pathLayoutFor(param.name) }, ...kinds];
   if (!isAfterDot || kinds[0]?.kind === 'enum') return kinds;
   return [{ kind: 'extension', values: extensionsFor(param.description) }, ...kinds];
 }
@@ -326,6 +327,15 @@ export function resourcePathOf(description: string, name: string, previousSegmen
     return 'projects/{project}/locations/{location}/items/{item}';
   }
   return null;
+}
+
+/**
+ * The layout of a path-valued parameter the description gives none for:
+ * Azure's scopes and resource ids, else a Google-style resource name.
+ */
+function pathLayoutFor(name: string): string {
+  if (/scope|resourceid|^id$|assignmentid|roleid/i.test(name)) return 'subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/{namespace}/{type}/{name}';
+  return 'projects/{project}/locations/{location}/items/{item}';
 }
 
 /** Tokens a description gives as examples ("for example en.wikipedia", "e.g. `cus_123`"). */
