@@ -43,11 +43,11 @@ describe('createPathTemplater: custom methods after an identifier (AIP-136)', ()
   it('learns /v1/{name}:verb with one endpoint per method, and a new name joins it', () => {
     const random = seededRandom(7);
     const templater = createPathTemplater();
-    for (let i = 0; i < 120; i++) templater.observe('POST', 'ml.local', `/v1/${id()}:${pick(['exportFeatureValues', 'cancel', 'batchGet'], random)}`);
+    for (let i = 0; i < 120; i++) templater.observe('POST', 'ml.local', `/v1/${id()}:${pick(['exportFeatureValues', 'cancel', 'batchGet', 'move_tag_id'], random)}`);
     for (let i = 0; i < 40; i++) templater.observe('GET', 'ml.local', `/v1/${id()}`);
     const templates = templateSet(templater);
-    for (const verb of ['exportFeatureValues', 'cancel', 'batchGet']) assert.ok([...templates].some((t) => t.endsWith(`}:${verb}`)), `${verb} in ${[...templates].join(', ')}`);
-    assert.equal(templates.size, 4);
+    for (const verb of ['exportFeatureValues', 'cancel', 'batchGet', 'move_tag_id']) assert.ok([...templates].some((t) => t.endsWith(`}:${verb}`)), `${verb} in ${[...templates].join(', ')}`);
+    assert.equal(templates.size, 5);
     assert.match(templater.match('POST', 'ml.local', `/v1/${id()}:cancel`).template, /^\/v1\/\{[A-Za-z]+\}:cancel$/);
     assert.notEqual(templater.match('POST', 'ml.local', `/v1/${id()}:cancel`).template, templater.match('POST', 'ml.local', `/v1/${id()}:batchGet`).template);
   });

@@ -55,6 +55,9 @@ describe('integers, dates and versions', () => {
     assert.equal(shouldMergeTimes({ distinct: 13, total: 13, once: 13, twice: 0 }, CONTEXT_TOP), false);
     // a date parameter at the root still turns: many dates, nearly all new
     assert.equal(shouldMergeTimes({ distinct: 40, total: 42, once: 38, twice: 2 }, CONTEXT_TOP), true);
+    // and with a few days read far more often than the rest (/dailyUsage/2020-08-03), from 32 dates
+    assert.equal(shouldMergeTimes({ distinct: 40, total: 70, once: 30, twice: 6 }, CONTEXT_TOP), true);
+    assert.equal(shouldMergeTimes({ distinct: 31, total: 60, once: 28, twice: 3 }, CONTEXT_TOP), false);
   });
 });
 
@@ -97,9 +100,9 @@ describe('shouldMergeChosen', () => {
     assert.equal(shouldMergeChosen(40, 30, 6, 3), false);
   });
 
-  it('merges on one kind when a third are names with a space or with digits beside words', () => {
-    assert.equal(shouldMergeChosen(12, 10, 4, 1, 4), true);
-    assert.equal(shouldMergeChosen(13, 10, 4, 1, 4), false);
+  it('merges on one kind when a quarter are names with a space or with digits beside words', () => {
+    assert.equal(shouldMergeChosen(16, 10, 4, 1, 4), true);
+    assert.equal(shouldMergeChosen(17, 10, 4, 1, 4), false);
     assert.equal(shouldMergeChosen(12, 5, 6, 1, 6), false);
     assert.equal(shouldMergeChosen(9, 9, 9, 1, 9), false);
   });

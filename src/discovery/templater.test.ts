@@ -399,6 +399,35 @@ describe('createPathTemplater: collections beside names at a version root', () =
     }
     assert.deepEqual([...templateSet(templater)].sort(), ['/v1beta1/beacons', '/v1beta1/eidparams', '/v1beta1/namespaces', '/v1beta1/{}', '/v1beta1/{}/attachments', '/v1beta1/{}/diagnostics']);
   });
+
+  it('merges names of many kinds at a version root, keeping the API\u2019s collections and their methods (/v1beta1/{beaconName}:deactivate)', () => {
+    const random = seededRandom(48);
+    const parts = ['queue', 'pine', 'client', 'cherry', 'echo', 'gateway', 'slate', 'field', 'river', 'heron', 'stack', 'tulip', 'mesa', 'nebula', 'Dawn', 'Star'];
+    // names people gave their beacons: spaces, numbers, dots, underscores, capitals
+    const name = (): string => (random() < 0.3 ? `${pick(parts, random)}-${Math.floor(random() * 100)}` : `${pick(parts, random)}${pick([' ', '_', '.', ''], random)}${pick(parts, random)}`);
+    const templater = createPathTemplater();
+    const collections = ['/v1beta1/eidparams', '/v1beta1/beacons', '/v1beta1/namespaces', '/v1beta1/beaconinfo:getforobserved', '/v1beta1/beacons:register'];
+    for (let i = 0; i < 1500; i++) {
+      const r = random();
+      const path = r < 0.35
+        ? collections[zipfIndex(collections.length, random)] as string
+        : r < 0.45
+          ? `/v1beta1/${encodeURIComponent(`beacons/3!${crypto.randomUUID().replace(/-/g, '')}`)}${pick(['', ':decommission'], random)}`
+          : `/v1beta1/${encodeURIComponent(name())}${pick(['', '', ':deactivate', ':activate'], random)}`;
+      templater.observe(path.endsWith('s') || path.includes('eid') ? 'GET' : pick(['GET', 'PUT', 'DELETE', 'POST'], random), 'beacons.local', path);
+    }
+    assert.deepEqual([...templateSet(templater)].sort(), [
+      '/v1beta1/beaconinfo:getforobserved',
+      '/v1beta1/beacons',
+      '/v1beta1/beacons:register',
+      '/v1beta1/eidparams',
+      '/v1beta1/namespaces',
+      '/v1beta1/{}',
+      '/v1beta1/{}:activate',
+      '/v1beta1/{}:deactivate',
+      '/v1beta1/{}:decommission',
+    ]);
+  });
 });
 
 describe('createPathTemplater: static siblings and skewed values', () => {

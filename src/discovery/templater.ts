@@ -200,6 +200,10 @@ const METHOD_WORDY_MIN = 4;
 const PATTERN_PARAMS_MAX = 256;
 /** custom methods remembered per position until enough callers make them a template */
 const METHODS_SEEN_ONCE_MAX = 64;
+/** calls of a method on a word, made before it was a template, that join it when it becomes one */
+const LATE_CALL_MAX = 2;
+/** #pinRecurringWords: requests that make a root's word its own */
+const RECURRING_MIN = 3;
 /** #isChosenDue: merge, and the merge stands (isNamedPosition) */
 const MERGE_NAMED = 3;
 
@@ -511,9 +515,12 @@ class Templater implements PathTemplater {
     }
     const chosen = zone === ZONE_PATH && chosenKind(value, group) !== 0 ? this.#isChosenDue(parent) : MERGE_NO;
     if (chosen !== MERGE_NO) {
-      this.#pinHeavy(parent, GROUP_WORD);
+      const isTop = this.#contextOf(parent, zone) === CONTEXT_TOP;
+      if (isTop) this.#pinRecurringWords(parent);
+      else this.#pinHeavy(parent, GROUP_WORD);
       this.#mergeGroup(parent, GROUP_WORD);
-      this.#mergeGroup(parent, GROUP_TIME);
+      // at an API's root, versions stay
+      if (!isTop) this.#mergeGroup(parent, GROUP_TIME);
       const p = this.#findParam(parent, '{}');
       if (p !== null && chosen === MERGE_NAMED) (p.info as ParamInfo).isConfirmed = true;
       return parent.statics?.get(raw) ?? this.#paramFor(parent, raw, value, code);
@@ -661,13 +668,12 @@ class Templater implements PathTemplater {
    * A new child of a chosen kind: is the position, judged on all its word
    * and version children together, a parameter's (shouldMergeChosen)?
    * MERGE_NAMED when names alone say so (isNamedPosition: the merge then
-   * stands), MERGE_ALL, or MERGE_NO. Runs only when such a child is added
-   * (a few in an API's own vocabulary).
+   * stands; at an API's root too), MERGE_ALL, or MERGE_NO. Runs only when
+   * such a child is added (a few in an API's own vocabulary).
    */
   #isChosenDue(parent: TNode): number {
     if ((parent.modes & (1 << GROUP_WORD)) !== 0 || parent.statics === null || parent.statics.size < CHOSEN_MIN_DISTINCT) return MERGE_NO;
-    const context = this.#contextOf(parent, ZONE_PATH);
-    if (context === CONTEXT_TOP) return MERGE_NO;
+    const isTop = this.#contextOf(parent, ZONE_PATH) === CONTEXT_TOP;
     let distinct = 0;
     let rare = 0;
     let chosen = 0;
@@ -687,7 +693,21 @@ class Templater implements PathTemplater {
     let kindCount = 0;
     for (; kinds !== 0; kinds &= kinds - 1) kindCount++;
     if (isNamedPosition(distinct, rare, named)) return MERGE_NAMED;
-    return shouldMergeChosen(distinct, rare, chosen, kindCount) ? MERGE_ALL : MERGE_NO;
+    // at an API's root, a mix of kinds may be its versions beside its words: only names decide there
+    return !isTop && shouldMergeChosen(distinct, rare, chosen, kindCount) ? MERGE_ALL : MERGE_NO;
+  }
+
+  /**
+   * Before names merge at an API's root ('/v1beta1/{beaconName}'), its own
+   * collections beside them stay: the words of the usual kind seen three
+   * times or more ('eidparams'), where names come and go, and plural nouns
+   * however rarely seen so far ('namespaces').
+   */
+  #pinRecurringWords(parent: TNode): void {
+    for (const child of parent.statics?.values() ?? []) {
+      if (child.group !== GROUP_WORD || chosenKind(decodeSegment(child.key), GROUP_WORD) !== 0) continue;
+      if (child.count >= RECURRING_MIN || (isLettersOnly(child.key) && isPlural(child.key))) child.isPinned = true;
+    }
   }
 
   /** a new language tag or country code: are the position's word children all language tags, or all country codes (shouldMergeLanguageTags, shouldMergeCountryCodes)? */
@@ -860,11 +880,14 @@ class Templater implements PathTemplater {
       }
       seen?.delete(suffix);
       p = this.#addParam(parent, '{}' + suffix, '', suffix);
-      // the earlier calls, kept as static segments then, join it
-      for (const first of earlier ?? []) {
-        const literal = parent.statics?.get(first);
-        if (literal !== undefined && !literal.isPinned) this.#joinFirstCall(parent, p, first, literal);
+      // the earlier calls, kept as static segments then, join it, and so do calls seen once or twice
+      // before the position had a parameter ('Star:deactivate'); a collection's own ('entries:list') recurs
+      const calls: string[] = [];
+      for (const [key, literal] of parent.statics ?? []) {
+        if (literal.isPinned || !key.endsWith(suffix) || key.length === suffix.length || parent.statics?.has(key.slice(0, key.length - suffix.length)) === true) continue;
+        if (earlier?.includes(key) === true || literal.count <= LATE_CALL_MAX) calls.push(key);
       }
+      for (const key of calls) this.#joinFirstCall(parent, p, key, parent.statics?.get(key) as TNode);
     }
     p.count++;
     this.#record(p, head, headCode, headGroup, 1);
@@ -1586,14 +1609,9 @@ function isLettersOnly(key: string): boolean {
   return true;
 }
 
-const METHOD_NAME = /^[a-z]{2,}(?:[A-Z][a-z]+)*$/;
+/** camelCase or snake_case ('exportFeatureValues', Tag Manager's 'move_tag_id') */
+const METHOD_NAME = /^[a-z]{2,}(?:[A-Z][a-z]+|_[a-z]+)*$/;
 
-/**
- * Is value[start..] a method name as APIs write custom methods ('cancel',
- * 'batchGet', 'exportFeatureValues'): lower-case letters, then capitalised
- * words of lower-case letters, 3 to 64 characters? Not a port ('8080'), a
- * hash ('sha256:bf7f…') or random text ('x:qcXOFxrb').
- */
 /** 'entries:list', 'people:batchGet': a word, one colon, a method name (see #methodParam) */
 function isWordCall(value: string): boolean {
   const colon = value.indexOf(':');
@@ -1602,6 +1620,13 @@ function isWordCall(value: string): boolean {
   return groupOf(shapeCode(head), head) === GROUP_WORD;
 }
 
+/**
+ * Is value[start..] a method name as APIs write custom methods ('cancel',
+ * 'batchGet', 'exportFeatureValues', 'move_tag_id'): lower-case letters,
+ * then capitalised or '_'-joined words of lower-case letters, 3 to 64
+ * characters? Not a port ('8080'), a hash ('sha256:bf7f…') or random text
+ * ('x:qcXOFxrb').
+ */
 function isMethodName(value: string, start: number): boolean {
   const n = value.length - start;
   return n >= 3 && n <= 64 && METHOD_NAME.test(value.slice(start));
