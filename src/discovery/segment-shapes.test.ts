@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { classifySegment, extensionStart, isIdentifierShape, SEGMENT_SHAPES, shapeCode } from './segment-shapes.ts';
+import { classifySegment, extensionStart, isIdentifierShape, readsLikeApiWord, SEGMENT_SHAPES, shapeCode } from './segment-shapes.ts';
 import type { SegmentShape } from './segment-shapes.ts';
 import { seededRandom } from './test-random.ts';
 
@@ -201,5 +201,17 @@ describe('extensionStart', () => {
     assert.equal(extensionStart('users.list'), -1);
     assert.equal(extensionStart('2.0'), -1);
     assert.equal(extensionStart('.json'), -1);
+  });
+});
+
+describe('readsLikeApiWord: could an API name a path so', () => {
+  it('takes API words with separators, acronyms, short ones and digits at a word\u2019s end', () => {
+    for (const word of ['payment_intents', 'chat.postMessage', 'oauth2', 'projectsV2', 'EC2Windows', 'AWSMigrationHub', 'sync', 'html', 'me', 's3', 'code-scanning', 'x509']) {
+      assert.equal(readsLikeApiWord(word), true, word);
+    }
+  });
+
+  it('refuses random letters and letters mixed with digits, which are values however often they recur', () => {
+    for (const value of ['t7R3Rgwih', 'upjjDkrdhct3', 'JgWuwM', 'hmzyAospwou2']) assert.equal(readsLikeApiWord(value), false, value);
   });
 });

