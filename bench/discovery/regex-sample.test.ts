@@ -28,3 +28,10 @@ describe('compilePattern: values a client would send', () => {
     assert.deepEqual([...lengths].sort(), [1, 2, 3]);
   });
 });
+
+describe('compilePattern: wildcards', () => {
+  it('fills "." and negated classes with the characters of ids and names, not punctuation (arn:.+)', () => {
+    for (const value of draw('^arn:.+$', 300)) assert.match(value, /^arn:[A-Za-z0-9_-]+$/);
+    for (const value of draw('^[^/]{3,8}$', 300)) assert.match(value, /^[A-Za-z0-9_-]{3,8}$/);
+  });
+});

@@ -23,7 +23,8 @@ const DIGITS = '0123456789';
 const LOWER = 'abcdefghijklmnopqrstuvwxyz';
 const UPPER = LOWER.toUpperCase();
 const WORD = `${LOWER}${UPPER}${DIGITS}_`;
-const PRINTABLE = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).join('');
+/** What `.` and a negated class ('[^/]') draw from: the characters ids and names are made of. */
+const ANY_SENT = `${LOWER}${UPPER}${DIGITS}-_`;
 /** How far past its minimum an unbounded quantifier (`*`, `+`, `{n,}`) goes. */
 const OPEN_REPEAT = 10;
 
@@ -110,7 +111,8 @@ class Parser {
   #parseAtom(): Node | null {
     const c = this.#src[this.#i++] as string;
     if (c === '^' || c === '$') return null;
-    if (c === '.') return { t: 'chars', set: PRINTABLE.replace('/', '') };
+    // any character: what a client sends there is an id or a name ('arn:.+' → 'arn:aws-x7…'), not punctuation
+    if (c === '.') return { t: 'chars', set: ANY_SENT };
     if (c === '(') {
       if (this.#src.startsWith('?:', this.#i)) this.#i += 2;
       else if (this.#peek() === '?') throw new Error('lookaround or named group');
@@ -179,7 +181,7 @@ class Parser {
       }
     }
     this.#i++;
-    if (negated) set = [...PRINTABLE].filter((ch) => !set.includes(ch) && ch !== '/').join('');
+    if (negated) set = [...ANY_SENT].filter((ch) => !set.includes(ch)).join('');
     return { t: 'chars', set: [...new Set(set)].join('') };
   }
 

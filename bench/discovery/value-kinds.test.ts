@@ -58,3 +58,15 @@ describe('path-valued parameters (several segments, sent as one)', () => {
     }
   });
 });
+
+describe('patterns that give no shape', () => {
+  it('draws no random strings from wildcards (AWS ".*\\S.*", ".*[0-9A-Za-z][-.0-9A-Z_a-z]*.*")', () => {
+    for (const pattern of ['.*\\S.*', '.*[0-9A-Za-z][-.0-9A-Z_a-z]*.*', '^.+$']) {
+      const kinds = classifyParameter(param('identifier', { type: 'string', pattern }), 'pipelines');
+      assert.ok(!kinds.some((k) => k.kind === 'pattern'), `${pattern}: ${JSON.stringify(kinds)}`);
+    }
+    // a shape around a wildcard is kept ('arn:.+'), and a capitalised word is a shape
+    assert.ok(classifyParameter(param('arn', { type: 'string', pattern: 'arn:.+' }), 'bundles').some((k) => k.kind === 'pattern'));
+    assert.ok(classifyParameter(param('name', { type: 'string', pattern: '^[A-Z][a-z]+$' }), 'things').some((k) => k.kind === 'pattern'));
+  });
+});

@@ -152,7 +152,7 @@ function classifySchema(
   if (byName !== null) candidates.push(byName);
   const byDescription = descriptionKind(description);
   if (byDescription !== null) candidates.push(byDescription);
-  if (typeof schema.pattern === 'string' && !isAlphabetOnly(schema.pattern)) candidates.push({ kind: 'pattern', pattern: schema.pattern });
+  if (typeof schema.pattern === 'string' && !isShapeless(schema.pattern)) candidates.push({ kind: 'pattern', pattern: schema.pattern });
   if (textExamples.some((e) => /^[A-Za-z][A-Za-z0-9 _.-]*$/.test(e))) candidates.push({ kind: 'label' });
   candidates.push(...fallbackKinds(words, name, previousSegment, schema));
   return candidates;
@@ -160,12 +160,15 @@ function classifySchema(
 
 /**
  * A pattern that is one character class repeated ('^[-\w\._]+$', Azure's
- * `location`) says which characters a value may use, not what it looks
- * like: random strings over it ('8', 'V9', 'YFCeo_jq61_') are not what
- * clients send ('westus'). It still filters the values of the other kinds.
+ * `location`), or only wildcards and classes ('.*\S.*', AWS's "not blank";
+ * '.*[0-9A-Za-z][-.0-9A-Z_a-z]*.*'), says which characters a value may
+ * use, not what it looks like: random strings over it ('8', 'V9',
+ * '}ML4m9P]fP4ISKh') are not what clients send ('westus'). It still
+ * filters the values of the other kinds.
  */
-function isAlphabetOnly(pattern: string): boolean {
-  return /^\^?\[[^\]]+\][+*]\$?$/.test(pattern);
+function isShapeless(pattern: string): boolean {
+  if (/^\^?\[[^\]]+\][+*]\$?$/.test(pattern)) return true;
+  return /^\^?(?:\.[*+]?|\\S[*+]?|\[[^\]]+\][*+]?)+\$?$/.test(pattern) && /\.[*+]|\\S/.test(pattern);
 }
 
 /** A schema given through allOf is read as the merge of its branches. */
