@@ -70,3 +70,10 @@ describe('patterns that give no shape', () => {
     assert.ok(classifyParameter(param('name', { type: 'string', pattern: '^[A-Z][a-z]+$' }), 'things').some((k) => k.kind === 'pattern'));
   });
 });
+
+describe('AWS resource names', () => {
+  it('draws whole ARNs for an *Arn parameter or an arn: pattern, not "arn:" and random text', () => {
+    assert.equal(classifyParameter(param('resourceArn', { type: 'string' }), 'tags')[0]?.kind, 'arn');
+    assert.equal(classifyParameter(param('appBundleIdentifier', { type: 'string', pattern: 'arn:.+$|^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}' }), 'appbundles')[0]?.kind, 'arn');
+  });
+});

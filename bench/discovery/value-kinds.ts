@@ -47,7 +47,7 @@ export type ValueKind =
   | { kind: 'resourcePath'; layout: string }
   | {
     kind: 'uuid' | 'date' | 'datetime' | 'email' | 'phone' | 'ipv4' | 'ipv6' | 'hostname' | 'login' | 'repo' | 'slug'
-      | 'label' | 'constant' | 'semver' | 'country' | 'currency' | 'language' | 'branch' | 'filename';
+      | 'label' | 'constant' | 'semver' | 'country' | 'currency' | 'language' | 'branch' | 'filename' | 'arn';
   };
 
 /** The range ids are drawn from (the benchmark's brief: ids from a population in 1..10^6). */
@@ -152,6 +152,8 @@ function classifySchema(
   if (byName !== null) candidates.push(byName);
   const byDescription = descriptionKind(description);
   if (byDescription !== null) candidates.push(byDescription);
+  // an AWS resource name ('resourceArn', pattern 'arn:.+'): the whole ARN, as clients send it
+  if (/arn$/i.test(name) || (typeof schema.pattern === 'string' && /^\^?arn:/.test(schema.pattern))) candidates.push({ kind: 'arn' });
   if (typeof schema.pattern === 'string' && !isShapeless(schema.pattern)) candidates.push({ kind: 'pattern', pattern: schema.pattern });
   if (textExamples.some((e) => /^[A-Za-z][A-Za-z0-9 _.-]*$/.test(e))) candidates.push({ kind: 'label' });
   candidates.push(...fallbackKinds(words, name, previousSegment, schema));

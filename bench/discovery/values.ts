@@ -22,6 +22,9 @@ import { compilePattern } from './regex-sample.ts';
 import { classifyParameter, isGenericName, kindLabel, type ValueKind } from './value-kinds.ts';
 import { FILE_EXTENSIONS, FIRST_NAMES, LAST_NAMES, WORDS } from './words.ts';
 
+const AWS_SERVICES = ['appfabric', 'iam', 's3', 'lambda', 'ecs', 'sns', 'sqs', 'kms', 'dynamodb', 'appmesh'];
+const AWS_REGIONS = ['us-east-1', 'us-west-2', 'eu-west-1', 'eu-central-1', 'ap-southeast-2'];
+
 export const POPULATION_MIN = 2_000;
 export const POPULATION_MAX = 20_000;
 /** Skew of the draws within a population (1 = classic Zipf). */
@@ -334,6 +337,7 @@ export function generatorFor(kind: ValueKind): ((random: Random) => string) | nu
     case 'base62': return (r) => chars(r, BASE62, kind.length);
     case 'shaped': return shapedLike(kind.example);
     case 'pattern': return compilePattern(kind.pattern);
+    case 'arn': return (r) => `arn:aws:${r.pick(AWS_SERVICES)}:${r.pick(AWS_REGIONS)}:${digits(r, 100_000_000_000, 999_999_999_999)}:${word(r)}/${chars(r, BASE62, 12)}`;
     case 'uuid': return uuid;
     case 'date': return date;
     case 'resourcePath': return (r) => kind.layout.replace(/\{[\w-]+\}/g, () => (r.chance(0.5) ? `${word(r)}-${word(r)}${r.chance(0.5) ? `-${digits(r, 1, 999)}` : ''}` : digits(r, 1000, 9_999_999)));
