@@ -30,6 +30,9 @@ const SAMPLE_AFTER_SWEEP = 8;
 /** first word count at which a parameter tests its word values (then each time they grow by half) */
 export const SPLIT_CHECK_FROM = 32;
 
+/** released values remembered per parameter (ParamInfo.release): a few hot values, not a population */
+const RELEASED_MAX = 64;
+
 export interface ValueEntry {
   /** the value as received */
   readonly raw: string;
@@ -52,6 +55,8 @@ export class ParamInfo {
   readonly examples: string[] = [];
   /** word values only: the candidates for splitting back */
   values: Map<string, ValueEntry> | null = null;
+  /** pinned words released back into the parameter (never split out again), at most RELEASED_MAX */
+  #released: Set<string> | null = null;
   sweepFloor = 1;
   /** the table once dropped values: more distinct words than a vocabulary has */
   hasSwept = false;
@@ -103,6 +108,15 @@ export class ParamInfo {
    * identifiers, and not a plain word: its part after the prefix has a digit
    * or both cases ('UENRizaaMmykYC', not 'defaults').
    */
+  release(raw: string): void {
+    if (this.#released === null) this.#released = new Set();
+    if (this.#released.size < RELEASED_MAX) this.#released.add(raw);
+  }
+
+  isReleased(raw: string): boolean {
+    return this.#released?.has(raw) === true;
+  }
+
   isIdentifierLike(value: string): boolean {
     return (
       this.sigVotes >= 3 &&
@@ -210,6 +224,7 @@ export class ParamInfo {
     this.isEnum ||= other.isEnum;
     this.hasEndpointValues ||= other.hasEndpointValues;
     this.isConfirmed ||= other.isConfirmed;
+    for (const raw of other.#released ?? []) this.release(raw);
     this.minDistinct = Math.max(this.minDistinct, other.minDistinct);
   }
 }

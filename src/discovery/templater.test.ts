@@ -662,6 +662,24 @@ describe('createPathTemplater: object types and hot values', () => {
     assert.deepEqual(set, ['/channelGroup/{}', '/channelGroup/{}/channel', '/channelGroup/{}/channel/{}', '/channelGroup/{}/channel/{}/policy']);
   });
 
+  it('releases a value pinned for standing out early once its requests look like the others\u2019 (/budgets/build.pine), and keeps a read-only sibling (/budgets/upcoming)', () => {
+    const random = seededRandom(51);
+    const words = ['amber', 'birch', 'cedar', 'delta', 'ember', 'fern', 'grove', 'harbor', 'jade', 'kelp', 'lotus', 'maple', 'nova', 'onyx', 'pine', 'quill'];
+    const names = [...new Set(Array.from({ length: 400 }, () => `${pick(words, random)}.${pick(words, random)}`))].filter((n) => n !== 'build.pine');
+    const templater = createPathTemplater();
+    for (let i = 0; i < 3000; i++) {
+      const r = random();
+      if (r < 0.1) {
+        templater.observe('GET', 'cost.local', '/scopes/acme/budgets/upcoming');
+        continue;
+      }
+      // one budget is read, written and deleted far more than any other, from the first requests on
+      const name = r < 0.3 ? 'build.pine' : pick(names, random);
+      templater.observe(pick(['GET', 'PUT', 'DELETE'], random), 'cost.local', `/scopes/acme/budgets/${name}${pick(['', '', '/alerts'], random)}`);
+    }
+    assert.deepEqual([...templateSet(templater)].sort(), ['/scopes/acme/budgets/upcoming', '/scopes/acme/budgets/{}', '/scopes/acme/budgets/{}/alerts']);
+  });
+
   it('takes forty page slugs, half of them numbered, each read a few times, for one parameter (/custompages/{slug})', () => {
     const random = seededRandom(45);
     const words = ['eagle', 'garden', 'fern', 'store', 'breeze', 'nebula', 'field', 'data', 'prairie', 'deploy', 'slate', 'canyon', 'ruby', 'wind', 'tiger'];

@@ -91,6 +91,7 @@ import {
   shouldMergeWords,
   shouldPeel,
   isOwnEndpoint,
+  OWN_ENDPOINT_G,
   minDistinctWords,
   shouldSplitWords,
 } from './templater-rules.ts';
@@ -200,6 +201,8 @@ const METHOD_WORDY_MIN = 4;
 const PATTERN_PARAMS_MAX = 256;
 /** custom methods remembered per position until enough callers make them a template */
 const METHODS_SEEN_ONCE_MAX = 64;
+/** requests a pinned word needs before its steps can release it into its parameter (#isReleased) */
+const RELEASE_MIN = 32;
 /** calls of a method on a word, made before it was a template, that join it when it becomes one */
 const LATE_CALL_MAX = 2;
 /** #pinRecurringWords: requests that make a root's word its own */
@@ -602,7 +605,7 @@ class Templater implements PathTemplater {
       const counters = parent.counters;
       if (counters !== null) counters[child.group * 4 + 1]!++;
       // at 4, 8, 16 … 1024: compare this word's subtree with its siblings' (enum test)
-      if (count <= ENUM_MAX_COUNT && (count & (count - 1)) === 0 && child.group === GROUP_WORD && (child.statics !== null || child.params !== null)) {
+      if (count <= ENUM_MAX_COUNT && (count & (count - 1)) === 0 && child.group === GROUP_WORD && (child.statics !== null || child.params !== null || child.isPinned)) {
         if (this.#pendingEnum.length < PENDING_MAX) this.#pendingEnum.push(child);
       }
       return;
@@ -928,6 +931,45 @@ class Templater implements PathTemplater {
     return p;
   }
 
+  /**
+   * A word pinned beside a parameter of words (at a merge, for standing
+   * far above the rest then: '/budgets/build.pine') goes back into it once
+   * it has RELEASE_MIN requests spread over its next steps (sub-resources,
+   * and the methods of requests that end there) as the parameter's are: the
+   * G statistic of its steps against the parameter's under OWN_ENDPOINT_G,
+   * every one of its sub-resources one the parameter has. A static sibling
+   * keeps to its own steps ('/invoices/upcoming' is read, never deleted);
+   * at an API's root, and for plural nouns, steps cannot tell a collection
+   * from an item ('GET /v1beta1/beacons'): those stay. Released, it is
+   * never split back out for recurring.
+   */
+  #isReleased(p: TNode, word: TNode): boolean {
+    const info = p.info as ParamInfo;
+    if (info.isEnum || info.wordObservations < SHARED_MIN || word.count < RELEASE_MIN || p.count < RELEASE_MIN) return false;
+    // an API's root holds its collections, read as its items are ('GET /v1beta1/beacons'): they stay
+    if (isApiRoot(p.parent as TNode) || (isLettersOnly(word.key) && isPlural(word.key))) return false;
+    let divergence = 0;
+    const add = (n: number, m: number): void => {
+      if (n > 0) divergence += n * Math.log(n / word.count / ((m + 0.5) / (p.count + 1)));
+    };
+    for (const [key, child] of word.statics ?? []) {
+      const same = p.statics?.get(key);
+      if (same === undefined) return false;
+      add(child.count, same.count);
+    }
+    for (const q of word.params ?? []) {
+      const same = this.#findParam(p, q.key);
+      if (same === null) return false;
+      add(q.count, same.count);
+    }
+    for (const [method, n] of word.methods ?? []) add(n, p.methods?.get(method) ?? 0);
+    if (2 * divergence >= OWN_ENDPOINT_G) return false;
+    word.isPinned = false;
+    this.#mergeLiterals(p.parent as TNode, [word]);
+    info.release(word.key);
+    return true;
+  }
+
   /** the static segment a method's first call made ('ab12:cancel') goes into the new '{}:cancel' */
   #joinFirstCall(parent: TNode, p: TNode, raw: string, literal: TNode): void {
     (parent.statics as Map<string, TNode>).delete(raw);
@@ -1225,11 +1267,13 @@ class Templater implements PathTemplater {
     const parent = word.parent as TNode;
     if (parent.isLiteralOnly || parent.statics === null) return;
     // a name no API would give its own path, with the subtree of the parameter beside it
-    const beside = word.isPinned ? null : this.#findParam(parent, '{}');
-    if (beside !== null && isValueBeside(beside, word)) {
+    const beside = this.#findParam(parent, '{}');
+    if (beside !== null && !word.isPinned && isValueBeside(beside, word)) {
       this.#mergeLiterals(parent, [word]);
       return;
     }
+    // a hot value pinned at the merge, which its requests show to be one more value
+    if (beside !== null && word.isPinned && this.#isReleased(beside, word)) return;
     if (this.#checkEnumEndpoints(word)) return;
     const words = new Set<string>();
     const signature = subtreeSignature(word, ENUM_DEPTH, words);
@@ -1326,7 +1370,7 @@ class Templater implements PathTemplater {
    * used (no more requests than it had).
    */
   #peel(p: TNode, entry: ValueEntry): void {
-    if (isTypedName(entry.raw)) return;
+    if (isTypedName(entry.raw) || (p.info as ParamInfo).isReleased(entry.raw)) return;
     const parent = p.parent as TNode;
     const count = entry.count;
     (p.info as ParamInfo).remove(entry.raw);
