@@ -112,6 +112,8 @@ describe('classifySegment: identifiers', () => {
     ['secret-key style ids', many(50, () => 'sk_test_' + pick(BASE62, 24)), ['prefixed-id']],
     ['AWS instance ids', many(50, () => 'i-0' + pick(HEX, 16)), ['prefixed-id']],
     ['GitHub digests', many(50, () => 'sha256:' + pick(HEX, 64)), ['prefixed-id']],
+    ['AWS resource names without a slash', many(50, () => `arn:aws:sns:us-east-1:${pick('0123456789', 12)}:${pick('abcdefghij', 6)}-${pick('klmnop', 4)}`), ['prefixed-id']],
+    ['URNs', many(50, () => `urn:li:person:${pick('0123456789', 8)}`), ['prefixed-id']],
     ['IPv4 addresses', many(50, () => `10.${Math.floor(random() * 256)}.${Math.floor(random() * 256)}.${Math.floor(random() * 256)}`), ['ip']],
     ['padded base64', many(100, () => pick(BASE62, 22) + '=='), ['base64']],
   ];

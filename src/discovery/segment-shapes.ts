@@ -494,6 +494,12 @@ function isScrambledMixedCase(s: string): boolean {
   return score >= 3;
 }
 
+/** 'arn:<partition>:<service>:…' with five colons or more, 'urn:<namespace>:…' with two or more */
+function isNameUri(s: string, colons: number): boolean {
+  const head = s.slice(0, 4).toLowerCase();
+  return (head === 'arn:' && colons >= 5) || head === 'urn:';
+}
+
 function isHexDigit(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
 }
@@ -788,6 +794,8 @@ export function shapeCode(s: string): number {
   if ((stats.dots === 3 || stats.colons >= 2) && isIp(s)) return SHAPE.ip;
   if (stats.digits >= 4 && stats.dashes >= 1 && isDashedDate(s)) return SHAPE.date;
   if (stats.digits > 0 && (stats.dots > 0 || s.charCodeAt(0) === 118 || s.charCodeAt(0) === 86) && isVersion(s)) return SHAPE.version;
+  // an AWS resource name or a URN ('arn:aws:sns:us-east-1:123456789012:alerts', 'urn:li:person:123'): one identifier
+  if (stats.colons >= 2 && length >= 12 && isNameUri(s, stats.colons)) return SHAPE.prefixedId;
   // 'sha256:ab12…' (a digest with its algorithm)
   if (stats.colons === 1 && stats.lastColon > 0 && stats.lastColon < 12 && length - stats.lastColon > 32) {
     let hex = true;
