@@ -214,6 +214,6 @@ describe('readsLikeApiWord: could an API name a path so', () => {
   });
 
   it('refuses random letters and letters mixed with digits, which are values however often they recur', () => {
-    for (const value of ['t7R3Rgwih', 'upjjDkrdhct3', 'JgWuwM', 'hmzyAospwou2']) assert.equal(readsLikeApiWord(value), false, value);
+    for (const value of ['t7R3Rgwih', 'upjjDkrdhct3', 'JgWuwM', 'hmzyAospwou2', 'JaWEE2F', 'TJTi6A', 'nbX9KbX']) assert.equal(readsLikeApiWord(value), false, value);
   });
 });

@@ -399,8 +399,9 @@ export function readsLikeWords(s: string, from: number): boolean {
 /**
  * Could this be one of an API's own path words ('payment_intents',
  * 'chat.postMessage', 'oauth2', 'AWSMigrationHub', 'sync')? Not when a
- * digit is followed by lower case ('t7R3Rgwih'; digits at a part's end or
- * before a capital are fine: 'oauth2', 'projectsV2', 'EC2Windows'), nor
+ * digit is followed by lower case or by a capital that starts no word
+ * ('t7R3Rgwih', 'JaWEE2F'; digits at a part's end or before a word are
+ * fine: 'oauth2', 'projectsV2', 'EC2Windows'), nor
  * when a lower-case run holds a letter pair that names almost never hold
  * (RARE_PAIRS: 'upjjDkrdhct3', 'JgWuwM') or five letters or more with no
  * vowel. Those are values, however often one recurs. Of the 27,575
@@ -428,10 +429,18 @@ export function readsLikeApiWord(value: string): boolean {
     // the end of a lower-case run (a camelCase part, or the tail of 'Dealer')
     if (run >= 5 && !hasVowel) return false;
     run = 0;
-    // a digit then a capital starts a new word ('EC2Windows', 's3Buckets')
+    // a digit then a capital starts a new word ('EC2Windows', 's3Buckets'), not a capital or two ('JaWEE2F', 'nbX9KbX')
+    if (sawDigit && c >= 65 && c <= 90 && !startsWord(value, i)) return false;
     sawDigit = isDigit;
   }
   return true;
+}
+
+/** a capital at `i` followed by two lower-case letters or more */
+function startsWord(value: string, i: number): boolean {
+  let j = i + 1;
+  while (j < value.length && value.charCodeAt(j) >= 97 && value.charCodeAt(j) <= 122) j++;
+  return j - i > 2;
 }
 
 /** Mixed-case tokens shorter than this stay words: too few letters to tell. */

@@ -680,6 +680,20 @@ describe('createPathTemplater: object types and hot values', () => {
     assert.deepEqual([...templateSet(templater)].sort(), ['/scopes/acme/budgets/upcoming', '/scopes/acme/budgets/{}', '/scopes/acme/budgets/{}/alerts']);
   });
 
+  it('takes short generated ids beside long ones for the same parameter from their first request (/environment/JaWEE2F beside /environment/7rCitSG9WhRYhdgACmo1)', () => {
+    const random = seededRandom(52);
+    const letters = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+    const token = (n: number): string => Array.from({ length: n }, () => letters[Math.floor(random() * letters.length)] as string).join('');
+    // AWS's [a-zA-Z0-9]{1,26}: a few short ids, read, written and deleted a few times each
+    const short = ['JaWEE2F', 'TJTi6A', 'MqDknG0kw', 'nbX9KbX', '8ZZJM'];
+    const templater = createPathTemplater();
+    for (let i = 0; i < 400; i++) {
+      const id = random() < 0.1 ? pick(short, random) : token(20);
+      templater.observe(pick(['GET', 'PUT', 'DELETE'], random), 'fin.local', `/environment/${id}`);
+    }
+    assert.deepEqual([...templateSet(templater)], ['/environment/{}']);
+  });
+
   it('takes forty page slugs, half of them numbered, each read a few times, for one parameter (/custompages/{slug})', () => {
     const random = seededRandom(45);
     const words = ['eagle', 'garden', 'fern', 'store', 'breeze', 'nebula', 'field', 'data', 'prairie', 'deploy', 'slate', 'canyon', 'ruby', 'wind', 'tiger'];

@@ -237,6 +237,15 @@ function isTypedName(raw: string): boolean {
   return kind === CHOSEN_SPACE || kind === CHOSEN_NUMBERED || !readsLikeApiWord(value);
 }
 
+/**
+ * A word no API would name a path by ('JaWEE2F', 'nbX9KbX': see
+ * readsLikeApiWord) beside a parameter that takes identifiers: one more of
+ * them, short as it is, from its first request.
+ */
+function isGeneratedBesideIds(info: ParamInfo, value: string): boolean {
+  return info.identifiers > 0 && !readsLikeApiWord(value);
+}
+
 /** values of which half or more no API would name a path by ('upjjDkrdhct3'): no vocabulary, however they recur */
 function areMostlyGenerated(entries: readonly ValueEntry[]): boolean {
   let generated = 0;
@@ -521,7 +530,7 @@ class Templater implements PathTemplater {
       const p = this.#findParam(parent, '{}');
       if (p !== null) {
         const info = p.info as ParamInfo;
-        if (info.isIdentifierLike(value) || info.values?.has(raw) === true) {
+        if (info.isIdentifierLike(value) || info.values?.has(raw) === true || isGeneratedBesideIds(info, value)) {
           // recording the value changes what those tests say
           this.#isRoutable = false;
           return this.#toParam(parent, raw, value, code, group);
@@ -1636,7 +1645,7 @@ class Templater implements PathTemplater {
     if (group === GROUP_ID || (parent.modes & (1 << group)) !== 0) return p;
     if (group === GROUP_WORD && p !== null) {
       const info = p.info as ParamInfo;
-      if (info.isIdentifierLike(value) || info.values?.has(raw) === true) return p;
+      if (info.isIdentifierLike(value) || info.values?.has(raw) === true || isGeneratedBesideIds(info, value)) return p;
       // a word that is no static sibling, where the parameter is made of many words: one of them
       // that joined it and that the bounded value table no longer holds ('/api/v1/{account}/sites')
       if (!info.isEnum && info.wordObservations >= SHARED_MIN) return p;
