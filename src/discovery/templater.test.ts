@@ -694,6 +694,25 @@ describe('createPathTemplater: object types and hot values', () => {
     assert.deepEqual([...templateSet(templater)], ['/environment/{}']);
   });
 
+  it('releases a hot repository pinned early, with its many sub-resources (/repos/{owner}/topaz_cloud/…)', () => {
+    const random = seededRandom(53);
+    const owners = names(300, random);
+    const repos = names(2000, random).filter((r) => r !== 'topaz_cloud');
+    const base = ['issues', 'pulls', 'branches', 'commits', 'tags', 'releases', 'hooks', 'forks', 'stargazers', 'subscribers', 'contributors', 'languages', 'teams', 'topics', 'installation', 'readme', 'deployments', 'milestones', 'labels', 'collaborators'];
+    // sixty sub-resources, as a repository has: its steps spread over all of them
+    const subs = [...base, ...base.map((b) => `${b}-summary`), ...base.map((b) => `${b}-settings`)];
+    const templater = createPathTemplater();
+    for (let i = 0; i < 20000; i++) {
+      // one repository takes an eighth of the traffic from the first requests on
+      const repo = random() < 0.12 ? 'topaz_cloud' : pick(repos, random);
+      const sub = subs[zipfIndex(subs.length, random)] as string;
+      templater.observe(pick(['GET', 'GET', 'POST', 'PATCH'], random), 'gh.local', `/repos/${pick(owners, random)}/${repo}/${sub}`);
+    }
+    const set = [...templateSet(templater)];
+    assert.ok(!set.some((t) => t.includes('topaz_cloud')), set.filter((t) => t.includes('topaz')).join(', '));
+    assert.equal(set.length, subs.length);
+  });
+
   it('takes forty page slugs, half of them numbered, each read a few times, for one parameter (/custompages/{slug})', () => {
     const random = seededRandom(45);
     const words = ['eagle', 'garden', 'fern', 'store', 'breeze', 'nebula', 'field', 'data', 'prairie', 'deploy', 'slate', 'canyon', 'ruby', 'wind', 'tiger'];

@@ -946,8 +946,9 @@ class Templater implements PathTemplater {
    * it has RELEASE_MIN requests spread over its next steps (sub-resources,
    * and the methods of requests that end there) as the parameter's are: the
    * G statistic of its steps against the parameter's under OWN_ENDPOINT_G,
-   * every one of its sub-resources one the parameter has. A static sibling
-   * keeps to its own steps ('/invoices/upcoming' is read, never deleted);
+   * or well within the spread of chance when it has many steps (a hot
+   * repository's hundred sub-resources: '/repos/{owner}/topaz_cloud/…').
+   * A static sibling keeps to its own steps ('/invoices/upcoming' is read, never deleted);
    * at an API's root, and for plural nouns, steps cannot tell a collection
    * from an item ('GET /v1beta1/beacons'): those stay. Released, it is
    * never split back out for recurring.
@@ -958,21 +959,17 @@ class Templater implements PathTemplater {
     // an API's root holds its collections, read as its items are ('GET /v1beta1/beacons'): they stay
     if (isApiRoot(p.parent as TNode) || (isLettersOnly(word.key) && isPlural(word.key))) return false;
     let divergence = 0;
+    let steps = 0;
     const add = (n: number, m: number): void => {
+      steps++;
       if (n > 0) divergence += n * Math.log(n / word.count / ((m + 0.5) / (p.count + 1)));
     };
-    for (const [key, child] of word.statics ?? []) {
-      const same = p.statics?.get(key);
-      if (same === undefined) return false;
-      add(child.count, same.count);
-    }
-    for (const q of word.params ?? []) {
-      const same = this.#findParam(p, q.key);
-      if (same === null) return false;
-      add(q.count, same.count);
-    }
+    for (const [key, child] of word.statics ?? []) add(child.count, p.statics?.get(key)?.count ?? 0);
+    for (const q of word.params ?? []) add(q.count, this.#findParam(p, q.key)?.count ?? 0);
     for (const [method, n] of word.methods ?? []) add(n, p.methods?.get(method) ?? 0);
-    if (2 * divergence >= OWN_ENDPOINT_G) return false;
+    // a chi-square law with steps - 1 degrees of freedom: a repository's hundred sub-resources
+    // spread by chance as a secret's three methods do not
+    if (2 * divergence >= Math.max(OWN_ENDPOINT_G, steps + 4 * Math.sqrt(2 * steps))) return false;
     word.isPinned = false;
     this.#mergeLiterals(p.parent as TNode, [word]);
     info.release(word.key);
