@@ -55,6 +55,8 @@ export class ParamInfo {
   readonly examples: string[] = [];
   /** word values only: the candidates for splitting back */
   values: Map<string, ValueEntry> | null = null;
+  /** generated-looking words went in beside identifiers (isGeneratedBesideIds), and the static ones before them with the first */
+  hasTakenGenerated = false;
   /** pinned words released back into the parameter (never split out again), at most RELEASED_MAX */
   #released: Set<string> | null = null;
   sweepFloor = 1;

@@ -685,8 +685,10 @@ describe('createPathTemplater: object types and hot values', () => {
     const letters = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
     const token = (n: number): string => Array.from({ length: n }, () => letters[Math.floor(random() * letters.length)] as string).join('');
     // AWS's [a-zA-Z0-9]{1,26}: a few short ids, read, written and deleted a few times each
-    const short = ['JaWEE2F', 'TJTi6A', 'MqDknG0kw', 'nbX9KbX', '8ZZJM'];
+    const short = ['JaWEE2F', 'TJTi6A', 'MqDknG0kw', 'nbX9KbX', '8ZZJM', 'GpUWDuEP6', 'snmNC-fWFYTb'];
     const templater = createPathTemplater();
+    // some came before any long one: static then, they join the parameter with the first short one after it
+    for (const first of ['xsimzslofkSthp2', 'iZCamJ_uggmKBocC']) templater.observe('GET', 'fin.local', `/environment/${first}`);
     for (let i = 0; i < 400; i++) {
       const id = random() < 0.1 ? pick(short, random) : token(20);
       templater.observe(pick(['GET', 'PUT', 'DELETE'], random), 'fin.local', `/environment/${id}`);

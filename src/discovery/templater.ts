@@ -243,7 +243,26 @@ function isTypedName(raw: string): boolean {
  * them, short as it is, from its first request.
  */
 function isGeneratedBesideIds(info: ParamInfo, value: string): boolean {
-  return info.identifiers > 0 && !readsLikeApiWord(value);
+  // not a host name ('api.amberhollow.org'): words run together read as random letters there
+  if (info.identifiers === 0 || value.indexOf('.') >= 0) return false;
+  // once such values came ('t7R3Rgwih'), mixed-case ones that happen to read well join them too ('GpUWDuEP6', 'snmNC-fWFYTb')
+  return !readsLikeApiWord(value) || (info.hasTakenGenerated && isScrambledCase(value));
+}
+
+/** a digit after a capital inside, or two runs of capitals after lower case: 'GpUWDuEP6', 'iZCamJ_uggmKBocC' (not 'batchDelete') */
+function isScrambledCase(value: string): boolean {
+  let humps = 0;
+  let hasInnerCapital = false;
+  let hasDigit = false;
+  for (let i = 1; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    const before = value.charCodeAt(i - 1);
+    if (c >= 65 && c <= 90) {
+      hasInnerCapital = true;
+      if (before >= 97 && before <= 122) humps++;
+    } else if (c >= 48 && c <= 57) hasDigit = true;
+  }
+  return hasInnerCapital && (hasDigit || humps >= 2);
 }
 
 /** values of which half or more no API would name a path by ('upjjDkrdhct3'): no vocabulary, however they recur */
@@ -530,9 +549,18 @@ class Templater implements PathTemplater {
       const p = this.#findParam(parent, '{}');
       if (p !== null) {
         const info = p.info as ParamInfo;
-        if (info.isIdentifierLike(value) || info.values?.has(raw) === true || isGeneratedBesideIds(info, value)) {
+        if (info.isIdentifierLike(value) || info.values?.has(raw) === true) {
           // recording the value changes what those tests say
           this.#isRoutable = false;
+          return this.#toParam(parent, raw, value, code, group);
+        }
+        if (isGeneratedBesideIds(info, value)) {
+          this.#isRoutable = false;
+          // the first time: those seen before the parameter took identifiers join it too
+          if (!info.hasTakenGenerated) {
+            info.hasTakenGenerated = true;
+            this.#takeGenerated(parent, info);
+          }
           return this.#toParam(parent, raw, value, code, group);
         }
       }
@@ -572,6 +600,13 @@ class Templater implements PathTemplater {
       return parent.statics?.get(raw) ?? this.#paramFor(parent, raw, value, code);
     }
     return child;
+  }
+
+  /** the static words seen before that isGeneratedBesideIds now takes ('xsimzslofkSthp2', 'iZCamJ_uggmKBocC') go into the parameter beside them */
+  #takeGenerated(parent: TNode, info: ParamInfo): void {
+    const generated: TNode[] = [];
+    for (const child of parent.statics?.values() ?? []) if (child.group === GROUP_WORD && !child.isPinned && isGeneratedBesideIds(info, decodeSegment(child.key))) generated.push(child);
+    this.#mergeLiterals(parent, generated);
   }
 
   /** a static child: when it is new, it was seen once */
