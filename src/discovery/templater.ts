@@ -200,7 +200,7 @@ const METHOD_WORDY_MIN = 4;
 /** pattern parameters beside each other at one position, at most (Microsoft Graph has over a hundred functions at some) */
 const PATTERN_PARAMS_MAX = 256;
 /** custom methods remembered per position until enough callers make them a template */
-const METHODS_SEEN_ONCE_MAX = 64;
+const EARLY_METHODS_MAX = 64;
 /** requests a pinned word needs before its steps can release it into its parameter (#isReleased) */
 const RELEASE_MIN = 32;
 /** calls of a method on a word, made before it was a template, that join it when it becomes one */
@@ -955,7 +955,7 @@ class Templater implements PathTemplater {
       if (!isWordy && (earlier === undefined || earlier.length + 1 < callers || earlier.includes(raw))) {
         if (seen === undefined) this.#earlyMethodCalls.set(parent, (seen = new Map()));
         if (earlier === undefined) {
-          if (seen.size < METHODS_SEEN_ONCE_MAX) seen.set(suffix, [raw]);
+          if (seen.size < EARLY_METHODS_MAX) seen.set(suffix, [raw]);
         } else if (!earlier.includes(raw)) earlier.push(raw);
         return null;
       }
@@ -983,12 +983,12 @@ class Templater implements PathTemplater {
    * G statistic of its steps against the parameter's under OWN_ENDPOINT_G,
    * or well within the spread of chance when it has many steps (a hot
    * repository's hundred sub-resources: '/repos/{owner}/topaz_cloud/…').
-   * A static sibling keeps to its own steps ('/invoices/upcoming' is read, never deleted);
-   * at an API's root, and for plural nouns, steps cannot tell a collection
-   * from an item ('GET /v1beta1/beacons'): those stay. Released, it is
-   * never split back out for recurring.
+   * A static sibling keeps to its own steps ('/invoices/upcoming' is read,
+   * never deleted); at an API's root, and for plural nouns, steps cannot
+   * tell a collection from an item ('GET /v1beta1/beacons'): those stay.
+   * Released, it is never split back out for recurring. Whether it was.
    */
-  #isReleased(p: TNode, word: TNode): boolean {
+  #release(p: TNode, word: TNode): boolean {
     const info = p.info as ParamInfo;
     if (info.isEnum || info.wordObservations < SHARED_MIN || word.count < RELEASE_MIN || p.count < RELEASE_MIN) return false;
     // an API's root holds its collections, read as its items are ('GET /v1beta1/beacons'): they stay
@@ -1314,7 +1314,7 @@ class Templater implements PathTemplater {
       return;
     }
     // a hot value pinned at the merge, which its requests show to be one more value
-    if (beside !== null && word.isPinned && this.#isReleased(beside, word)) return;
+    if (beside !== null && word.isPinned && this.#release(beside, word)) return;
     if (this.#checkEnumEndpoints(word)) return;
     const words = new Set<string>();
     const signature = subtreeSignature(word, ENUM_DEPTH, words);
