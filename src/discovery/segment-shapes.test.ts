@@ -114,6 +114,7 @@ describe('classifySegment: identifiers', () => {
     ['GitHub digests', many(50, () => 'sha256:' + pick(HEX, 64)), ['prefixed-id']],
     ['AWS resource names without a slash', many(50, () => `arn:aws:sns:us-east-1:${pick('0123456789', 12)}:${pick('abcdefghij', 6)}-${pick('klmnop', 4)}`), ['prefixed-id']],
     ['URNs', many(50, () => `urn:li:person:${pick('0123456789', 8)}`), ['prefixed-id']],
+    ['record numbers with a capital prefix run in', many(50, () => pick('ABCDEFGHIJKLMNOPQRSTUVWXYZ', 1 + Math.floor(random() * 3)) + pick('123456789', 1) + pick('0123456789', 5 + Math.floor(random() * 4))), ['prefixed-id']],
     ['IPv4 addresses', many(50, () => `10.${Math.floor(random() * 256)}.${Math.floor(random() * 256)}.${Math.floor(random() * 256)}`), ['ip']],
     ['padded base64', many(100, () => pick(BASE62, 22) + '=='), ['base64']],
   ];

@@ -741,6 +741,13 @@ function isCapitalNumbered(s: string, sep: number): boolean {
   return true;
 }
 
+/** `capitals` capitals, then digits only */
+function isCapitalsThenDigits(s: string, capitals: number): boolean {
+  if (capitals === 0) return false;
+  for (let i = 0; i < capitals; i++) if (s.charCodeAt(i) < 65 || s.charCodeAt(i) > 90) return false;
+  return true;
+}
+
 /**
  * The commonest prefixed form, without the full scan: a short lower-case
  * prefix, '_' or '-', then ten or more letters and digits in both cases
@@ -791,6 +798,9 @@ export function shapeCode(s: string): number {
   if (stats.ats === 1 && stats.atPos > 0 && stats.others === 0 && stats.dots > 0 && s.indexOf('.', stats.atPos + 2) > 0) return SHAPE.email;
   if (length === 36 && stats.dashes === 4 && isUuid(s)) return SHAPE.uuid;
   if (length === 26 && isUlid(s)) return SHAPE.ulid;
+  // a record number with its capital prefix run in ('H9581342', 'P468486'): names in capitals are short ('SHA256', 'ISO8601')
+  // ('V20190125' is a version)
+  if (stats.upper <= 3 && stats.lower === 0 && stats.digits >= 6 && stats.upper + stats.digits === length && isCapitalsThenDigits(s, stats.upper) && !(first === 86 && stats.upper === 1)) return SHAPE.prefixedId;
   if (stats.digits > 0 && letters > 0 && stats.digits + letters === length) {
     const isHex = (stats.lower > 0 && stats.upper === 0 && stats.hexLower === stats.lower) || (stats.upper > 0 && stats.lower === 0 && stats.hexUpper === stats.upper);
     if (isHex) {
