@@ -715,6 +715,24 @@ describe('createPathTemplater: object types and hot values', () => {
     assert.equal(set.length, subs.length);
   });
 
+  it('releases a hot value of one endpoint whose requests end where the others\u2019 end (/projects/velvet: only ever patched, read, deleted)', () => {
+    const random = seededRandom(54);
+    const words = ['amber', 'birch', 'cedar', 'delta', 'ember', 'fern', 'grove', 'harbor', 'jade', 'kelp', 'lotus', 'maple', 'nova', 'onyx', 'pine', 'quill'];
+    const names = [...new Set(Array.from({ length: 600 }, () => `${pick(words, random)}-${pick(words, random)}`))];
+    const templater = createPathTemplater();
+    for (let i = 0; i < 3000; i++) {
+      if (random() < 0.7) {
+        // the sub-resources' requests draw their projects from the whole population
+        templater.observe('GET', 'cc.local', `/v1/spaces/main/projects/${pick(names, random)}/devEnvironments`);
+      } else {
+        // the project's own endpoint: one project is a third of it
+        const project = random() < 0.3 ? 'velvet' : pick(names, random);
+        templater.observe(pick(['PATCH', 'PATCH', 'GET', 'DELETE'], random), 'cc.local', `/v1/spaces/main/projects/${project}`);
+      }
+    }
+    assert.deepEqual([...templateSet(templater)].sort(), ['/v1/spaces/main/projects/{}', '/v1/spaces/main/projects/{}/devEnvironments']);
+  });
+
   it('takes forty page slugs, half of them numbered, each read a few times, for one parameter (/custompages/{slug})', () => {
     const random = seededRandom(45);
     const words = ['eagle', 'garden', 'fern', 'store', 'breeze', 'nebula', 'field', 'data', 'prairie', 'deploy', 'slate', 'canyon', 'ruby', 'wind', 'tiger'];

@@ -993,11 +993,17 @@ class Templater implements PathTemplater {
     if (info.isEnum || info.wordObservations < SHARED_MIN || word.count < RELEASE_MIN || p.count < RELEASE_MIN) return false;
     // an API's root holds its collections, read as its items are ('GET /v1beta1/beacons'): they stay
     if (isApiRoot(p.parent as TNode) || (isLettersOnly(word.key) && isPlural(word.key))) return false;
+    // a leaf is weighed against the requests that end at the parameter only: the values one
+    // endpoint takes are not always those another takes ('PATCH /projects/velvet', never its sub-resources)
+    const isLeaf = word.statics === null && word.params === null;
+    const total = isLeaf ? word.ends : word.count;
+    const against = isLeaf ? p.ends : p.count;
+    if (total < RELEASE_MIN || against < RELEASE_MIN) return false;
     let divergence = 0;
     let steps = 0;
     const add = (n: number, m: number): void => {
       steps++;
-      if (n > 0) divergence += n * Math.log(n / word.count / ((m + 0.5) / (p.count + 1)));
+      if (n > 0) divergence += n * Math.log(n / total / ((m + 0.5) / (against + 1)));
     };
     for (const [key, child] of word.statics ?? []) add(child.count, p.statics?.get(key)?.count ?? 0);
     for (const q of word.params ?? []) add(q.count, this.#findParam(p, q.key)?.count ?? 0);
