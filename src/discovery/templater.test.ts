@@ -9,6 +9,9 @@ import { seededRandom } from './test-random.ts';
 
 const SYLLABLES = ['ka', 'lo', 'mi', 'ten', 'su', 'ra', 'vel', 'no', 'chi', 'pa', 'dor', 'en', 'li', 'ma', 'ro', 'sa', 'ti', 'ber', 'gan', 'hu', 'jo', 'kel', 'mon', 'nar'];
 
+/** words people build names from ('amber-birch', 'jade.kelp') */
+const NAME_PARTS = ['amber', 'birch', 'cedar', 'delta', 'ember', 'fern', 'grove', 'harbor', 'jade', 'kelp', 'lotus', 'maple', 'nova', 'onyx', 'pine', 'quill'];
+
 /** pronounceable names ('kalomi', 'tensu-rano'): parameter values that look like words */
 function names(count: number, random: () => number): string[] {
   const out = new Set<string>();
@@ -616,8 +619,7 @@ describe('createPathTemplater: object types and hot values', () => {
 
   it('sends a hot name with digits in it to its parameter, subtree and all (/meshes/ruby-96/virtualServices)', () => {
     const random = seededRandom(44);
-    const parts = ['amber', 'birch', 'cedar', 'delta', 'ember', 'fern', 'grove', 'harbor', 'jade', 'kelp', 'lotus', 'maple', 'nova', 'onyx'];
-    const part = (): string => parts[Math.floor(random() * parts.length)] as string;
+    const part = (): string => pick(NAME_PARTS.slice(0, 14), random);
     const templater = createPathTemplater();
     for (let i = 0; i < 1500; i++) {
       // one mesh takes an eighth of the traffic, three times the next
@@ -650,7 +652,7 @@ describe('createPathTemplater: object types and hot values', () => {
 
   it('merges the hottest words below a first segment that is a word, not an API root (/channelGroup/{name}: bright, atlas)', () => {
     const random = seededRandom(50);
-    const words = ['amber', 'birch', 'cedar', 'delta', 'ember', 'fern', 'grove', 'harbor', 'jade', 'kelp', 'lotus', 'maple', 'nova', 'onyx', 'pine', 'quill'];
+    const words = NAME_PARTS;
     // names drawn Zipf-skewed from thousands, as clients re-request their hot objects: the first two are plain words
     const names = ['bright', 'atlas', ...new Set(Array.from({ length: 3000 }, () => `${pick(words, random)}${pick(['_', '-', '.', ''], random)}${pick(words, random)}${pick(words, random)}`))];
     const templater = createPathTemplater();
@@ -664,7 +666,7 @@ describe('createPathTemplater: object types and hot values', () => {
 
   it('releases a value pinned for standing out early once its requests look like the others\u2019 (/budgets/build.pine), and keeps a read-only sibling (/budgets/upcoming)', () => {
     const random = seededRandom(51);
-    const words = ['amber', 'birch', 'cedar', 'delta', 'ember', 'fern', 'grove', 'harbor', 'jade', 'kelp', 'lotus', 'maple', 'nova', 'onyx', 'pine', 'quill'];
+    const words = NAME_PARTS;
     const names = [...new Set(Array.from({ length: 400 }, () => `${pick(words, random)}.${pick(words, random)}`))].filter((n) => n !== 'build.pine');
     const templater = createPathTemplater();
     for (let i = 0; i < 3000; i++) {
@@ -717,7 +719,7 @@ describe('createPathTemplater: object types and hot values', () => {
 
   it('releases a hot value of one endpoint whose requests end where the others\u2019 end (/projects/velvet: only ever patched, read, deleted)', () => {
     const random = seededRandom(54);
-    const words = ['amber', 'birch', 'cedar', 'delta', 'ember', 'fern', 'grove', 'harbor', 'jade', 'kelp', 'lotus', 'maple', 'nova', 'onyx', 'pine', 'quill'];
+    const words = NAME_PARTS;
     const names = [...new Set(Array.from({ length: 600 }, () => `${pick(words, random)}-${pick(words, random)}`))];
     const templater = createPathTemplater();
     for (let i = 0; i < 3000; i++) {
