@@ -201,7 +201,7 @@ const METHOD_WORDY_MIN = 4;
 const PATTERN_PARAMS_MAX = 256;
 /** custom methods remembered per position until enough callers make them a template */
 const EARLY_METHODS_MAX = 64;
-/** requests a pinned word needs before its steps can release it into its parameter (#isReleased) */
+/** requests a pinned word needs before its steps can release it into its parameter (#release) */
 const RELEASE_MIN = 32;
 /** calls of a method on a word, made before it was a template, that join it when it becomes one */
 const LATE_CALL_MAX = 2;
@@ -231,7 +231,7 @@ function isCollection(word: TNode): boolean {
  * hot, a parameter's value, not a static sibling to pin or split back.
  * Asked at merges and splits only, not per request.
  */
-function isTypedName(raw: string): boolean {
+function isValueOnlyName(raw: string): boolean {
   const value = decodeSegment(raw);
   const kind = chosenKind(value, GROUP_WORD);
   return kind === CHOSEN_SPACE || kind === CHOSEN_NUMBERED || !readsLikeApiWord(value);
@@ -331,7 +331,7 @@ class Templater implements PathTemplater {
   readonly #pendingShared: TNode[] = [];
   /** per parent: custom methods seen on too few callers (':cancel' → the segments it came in), not yet a template */
   readonly #earlyMethodCalls = new WeakMap<TNode, Map<string, string[]>>();
-  /** words whose count reached a power of two in this request, shallowest first (at most PENDING_MAX) */
+  /** words whose count reached a power of two in this request, in walk order (at most PENDING_MAX); checked deepest first */
   readonly #pendingEnum: TNode[] = [];
   /** the previous segment of the path being walked (the origin of nodes created under a parameter) */
   #originRaw = '';
@@ -733,7 +733,7 @@ class Templater implements PathTemplater {
     // one of them would take in the very sibling ('/v1beta1/eidparams') the counts were read without;
     // below a collection, a hot value ('/domains/prairie-marble.cloud') is as likely
     const isAll = isAsDecided && isApiRoot(parent);
-    for (const child of this.#heavyChildren(parent, group, !isAll)) if (group !== GROUP_WORD || !isTypedName(child.key)) child.isPinned = true;
+    for (const child of this.#heavyChildren(parent, group, !isAll)) if (group !== GROUP_WORD || !isValueOnlyName(child.key)) child.isPinned = true;
   }
 
   /** does the position hold a parameter made of many word values (not an enum's few)? */
@@ -1417,7 +1417,7 @@ class Templater implements PathTemplater {
    * used (no more requests than it had).
    */
   #peel(p: TNode, entry: ValueEntry): void {
-    if (isTypedName(entry.raw) || (p.info as ParamInfo).isReleased(entry.raw)) return;
+    if (isValueOnlyName(entry.raw) || (p.info as ParamInfo).isReleased(entry.raw)) return;
     const parent = p.parent as TNode;
     const count = entry.count;
     (p.info as ParamInfo).remove(entry.raw);
@@ -1537,7 +1537,7 @@ class Templater implements PathTemplater {
       moved.sort((a, b) => b.count - a.count);
       const leading = countOutliers(moved.map((child) => child.count), MERGE_GAP_MIN_COUNT, MERGE_GAP_MIN_BULK, MERGE_GAP_RATIO);
       for (const child of moved.splice(0, leading)) {
-        if (isTypedName(child.key)) moved.push(child);
+        if (isValueOnlyName(child.key)) moved.push(child);
         else child.isPinned = true;
       }
       for (const child of structuralOutliers(moved)) {
